@@ -1,0 +1,13 @@
+package dev.hedge.kernels.ref;
+
+import dev.hedge.kernels.KernelRegistry;
+
+/** Shape and data-movement ops. */
+public final class TensorKernels {
+
+    private TensorKernels() {
+    }
+
+    public static void register(KernelRegistry r) {
+    }
+}
