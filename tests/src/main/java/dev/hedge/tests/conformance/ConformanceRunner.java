@@ -59,6 +59,14 @@ public final class ConformanceRunner {
 
     /** Runs every test of every suite under {@code root} (the conformance folder). */
     public static List<Result> runAll(Path root) throws IOException {
+        return runAll(root, null);
+    }
+
+    /**
+     * Runs the tests under {@code root}; with {@code onlyOps} non-null, only tests using at least one of
+     * those ops (handy while working on a kernel).
+     */
+    public static List<Result> runAll(Path root, Set<String> onlyOps) throws IOException {
         List<Result> results = new ArrayList<>();
         Set<String> seenNode = new LinkedHashSet<>();
         for (String suite : SUITES) {
@@ -77,10 +85,27 @@ public final class ConformanceRunner {
                 } else if (suite.equals("node") && seenNode.contains(name)) {
                     continue;
                 }
+                if (onlyOps != null && !usesAny(t, onlyOps)) {
+                    continue;
+                }
                 results.add(runOne(suite, t));
             }
         }
         return results;
+    }
+
+    private static boolean usesAny(Path dir, Set<String> ops) {
+        try {
+            Set<String> used = opsOf(ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model.onnx"))).getGraph());
+            for (String o : used) {
+                if (ops.contains(o)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException | RuntimeException e) {
+            return true;
+        }
     }
 
     /** Runs one test directory, with a time limit so a hang is a failure, not a stuck build. */
@@ -297,10 +322,14 @@ public final class ConformanceRunner {
         return sb.toString();
     }
 
-    /** Runs everything and prints the report: {@code ConformanceRunner <conformance-dir> [report.md]}. */
+    /**
+     * Runs the suite and prints the report:
+     * {@code ConformanceRunner <conformance-dir> [report.md|-] [Op1,Op2,...]}.
+     */
     public static void main(String[] args) throws IOException {
         Path root = Path.of(args.length > 0 ? args[0] : "../shared/conformance");
-        List<Result> results = runAll(root);
+        Set<String> only = args.length > 2 ? new LinkedHashSet<>(Arrays.asList(args[2].split(","))) : null;
+        List<Result> results = runAll(root, only);
         String md = markdown(results);
         System.out.println(md);
         for (Result r : results) {
@@ -308,7 +337,7 @@ public final class ConformanceRunner {
                 System.out.println(r.status() + " " + r.suite() + "/" + r.test() + ": " + r.detail());
             }
         }
-        if (args.length > 1) {
+        if (args.length > 1 && !args[1].equals("-")) {
             Files.writeString(Path.of(args[1]), md);
         }
     }
