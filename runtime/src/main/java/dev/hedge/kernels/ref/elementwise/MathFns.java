@@ -29,7 +29,7 @@ final class MathFns {
     private MathFns() {
     }
 
-    /** erf to about 1 ulp of double. */
+    /** erf to a few ulps of double. */
     static double erf(double x) {
         if (Double.isNaN(x)) {
             return x;
@@ -64,9 +64,9 @@ final class MathFns {
     }
 
     /**
-     * erf accurate to float precision (absolute error below 1e-9), much cheaper than {@link #erf}: cubic
-     * Hermite interpolation between exact values and slopes on a 1/64 grid. Past 4, erf rounds to 1 in
-     * float.
+     * erf accurate to float precision, much cheaper than {@link #erf}: cubic Hermite interpolation between
+     * exact values and slopes on a 1/64 grid (absolute error below 1e-9 on [-4, 4]); beyond, +-1, which is
+     * what erf rounds to in float there.
      */
     static double erfForFloat(double x) {
         double a = Math.abs(x);

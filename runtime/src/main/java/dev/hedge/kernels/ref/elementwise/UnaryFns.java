@@ -123,7 +123,7 @@ final class UnaryFns {
                 }
 
                 @Override void i64(long[] x, int n) {
-                    // erf of an integer truncated back to an integer: always 0 (|erf| < 1)
+                    // erf in double truncated back to an integer: 0, or +-1 from |x| = 6 on, where erf rounds to 1
                     for (int i = 0; i < n; i++) {
                         x[i] = (long) MathFns.erf(x[i]);
                     }
