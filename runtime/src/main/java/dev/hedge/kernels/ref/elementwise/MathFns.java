@@ -85,6 +85,23 @@ final class MathFns {
         return Math.copySign(r, x);
     }
 
+    /**
+     * tanh to about 1e-14 relative, several times faster than Math.tanh: a Taylor polynomial near 0 (where
+     * the exp form cancels), e^(2|x|) elsewhere, and +-1 where tanh is 1 in double.
+     */
+    static double tanhForFloat(double x) {
+        double a = Math.abs(x);
+        if (a < 0.03) {
+            double x2 = x * x;
+            return x * (1 - x2 * (1.0 / 3 - x2 * (2.0 / 15 - x2 * (17.0 / 315))));
+        }
+        if (!(a <= 20)) {
+            return Double.isNaN(x) ? x : Math.copySign(1.0, x);
+        }
+        double e = Math.exp(2 * a);
+        return Math.copySign((e - 1) / (e + 1), x);
+    }
+
     static double asinh(double x) {
         double a = Math.abs(x);
         double r;

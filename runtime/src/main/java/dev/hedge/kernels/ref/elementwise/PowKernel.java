@@ -10,16 +10,20 @@ import dev.hedge.runtime.Tensor;
 /**
  * Pow(X, Y): the output has X's type; Y may be any numeric type. Float bases compute in double;
  * integer bases to integer exponents use exact repeated squaring (wrapping like the integer type),
- * to float exponents the double result truncated toward zero. A constant exponent of 2 is a square.
+ * to float exponents the double result truncated toward zero. Float bases raised to a constant 2, 3 or
+ * 0.5 skip Math.pow (the common x^2 of variances, x^3 of tanh-GELU, x^0.5 of norms).
  */
 final class PowKernel implements Kernel {
+
+    /** A constant exponent computed without Math.pow, to the same accuracy (within an ulp of double). */
+    private enum Shortcut { NONE, SQUARE, CUBE, SQRT }
 
     private Lane lane;
     private Broadcast bc;
     /** The exponent is read as double (float base, or float exponent of an integer base). */
     private boolean doubleExponent;
     private boolean unsignedExponent;
-    private boolean square;
+    private Shortcut shortcut;
 
     @Override
     public void prepare(PrepareContext ctx) {
@@ -33,7 +37,8 @@ final class PowKernel implements Kernel {
         unsignedExponent = exp == DType.UINT64;
         // only a model constant: asking for a run-time value would re-prepare the node whenever it changes
         Tensor e = base.isFloat() && ctx.isConstant(1) ? ctx.inputValue(1) : null;
-        square = e != null && e.elementCount() == 1 && e.getDouble(0) == 2.0;
+        double c = e != null && e.elementCount() == 1 ? e.getDouble(0) : Double.NaN;
+        shortcut = c == 2 ? Shortcut.SQUARE : c == 3 ? Shortcut.CUBE : c == 0.5 ? Shortcut.SQRT : Shortcut.NONE;
         ctx.setOutput(0, base, bc.outShape());
     }
 
@@ -49,8 +54,8 @@ final class PowKernel implements Kernel {
         for (int s = 0; s < size; s += Lane.CHUNK) {
             int n = Math.min(Lane.CHUNK, size - s);
             bc.load(0, x, s, n, a);
-            if (square) {
-                square(a, n);
+            if (shortcut != Shortcut.NONE) {
+                shortcut(a, n);
             } else {
                 bc.load(1, y, s, n, b);
                 pow(a, b, n);
@@ -59,16 +64,25 @@ final class PowKernel implements Kernel {
         }
     }
 
-    private static void square(Object a, int n) {
+    private void shortcut(Object a, int n) {
         if (a instanceof float[] f) {
             for (int i = 0; i < n; i++) {
-                f[i] *= f[i];
+                f[i] = (float) shortcut(f[i]);
             }
         } else {
             double[] d = (double[]) a;
             for (int i = 0; i < n; i++) {
-                d[i] *= d[i];
+                d[i] = shortcut(d[i]);
             }
+        }
+    }
+
+    private double shortcut(double v) {
+        switch (shortcut) {
+            case SQUARE: return v * v;
+            case CUBE: return v * v * v;
+            // pow(-0, 0.5) is +0 and pow(-inf, 0.5) is +inf, where sqrt gives -0 and NaN
+            default: return v == 0 ? 0.0 : v == Double.NEGATIVE_INFINITY ? Double.POSITIVE_INFINITY : Math.sqrt(v);
         }
     }
 

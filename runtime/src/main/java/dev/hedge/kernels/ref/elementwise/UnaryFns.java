@@ -397,7 +397,7 @@ final class UnaryFns {
             case Tanh: return new UnaryFn(Types.FLOATS) {
                 @Override void f32(float[] x, int n) {
                     for (int i = 0; i < n; i++) {
-                        x[i] = (float) Math.tanh(x[i]);
+                        x[i] = (float) MathFns.tanhForFloat(x[i]);
                     }
                 }
 
@@ -437,7 +437,7 @@ final class UnaryFns {
             case Mish: return new UnaryFn(Types.FLOATS) {
                 @Override void f32(float[] x, int n) {
                     for (int i = 0; i < n; i++) {
-                        x[i] = (float) (x[i] * Math.tanh(softplus(x[i])));
+                        x[i] = (float) (x[i] * MathFns.tanhForFloat(softplus(x[i])));
                     }
                 }
 
@@ -614,13 +614,14 @@ final class UnaryFns {
                 @Override void f32(float[] x, int n) {
                     for (int i = 0; i < n; i++) {
                         double v = x[i];
-                        x[i] = (float) geluTanh(v);
+                        x[i] = (float) (0.5 * v * (1 + MathFns.tanhForFloat(geluTanhArg(v))));
                     }
                 }
 
                 @Override void f64(double[] x, int n) {
                     for (int i = 0; i < n; i++) {
-                        x[i] = geluTanh(x[i]);
+                        double v = x[i];
+                        x[i] = 0.5 * v * (1 + Math.tanh(geluTanhArg(v)));
                     }
                 }
             };
@@ -629,7 +630,7 @@ final class UnaryFns {
                 + "' is not one of 'none', 'tanh'");
     }
 
-    private static double geluTanh(double v) {
-        return 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+    private static double geluTanhArg(double v) {
+        return SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
     }
 }
