@@ -77,7 +77,12 @@ final class CastKernel implements Kernel {
         int chunk = Math.max(1, Math.min(Lane.CHUNK, size));
         for (int s = 0; s < size; s += Lane.CHUNK) {
             int n = Math.min(Lane.CHUNK, size - s);
-            if (from.isFloat()) {
+            if (Lane.of(from) == Lane.F32 && Lane.of(to) == Lane.F32) {
+                // between float, half and bfloat16 the source is exact in float: one rounding, cheaper
+                float[] f = ScratchArrays.floats(0, chunk);
+                Access.loadFloats(x, s, 1, f, 0, n);
+                Access.storeFloats(f, 0, y, s, n);
+            } else if (from.isFloat()) {
                 double[] d = ScratchArrays.doubles(0, chunk);
                 Access.loadDoubles(x, s, 1, d, 0, n);
                 if (to.isFloat() || to == DType.BOOL) {

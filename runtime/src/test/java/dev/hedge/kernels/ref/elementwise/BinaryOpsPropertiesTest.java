@@ -8,6 +8,7 @@ import dev.hedge.ir.Attr;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Map;
@@ -119,9 +120,9 @@ class BinaryOpsPropertiesTest {
                 if (Double.isInfinite(b) || a == 0) {
                     return a;
                 }
-                java.math.BigDecimal x = new java.math.BigDecimal(a);
-                java.math.BigDecimal y = new java.math.BigDecimal(b);
-                java.math.BigDecimal q = x.divideToIntegralValue(y);
+                BigDecimal x = new BigDecimal(a);
+                BigDecimal y = new BigDecimal(b);
+                BigDecimal q = x.divideToIntegralValue(y);
                 double res = x.subtract(q.multiply(y)).doubleValue();
                 return res == 0 ? Math.copySign(0.0, a) : res;
             }
@@ -252,7 +253,7 @@ class BinaryOpsPropertiesTest {
                 }
             } else if (exp.isFloat()) {
                 double p = Math.pow(a.getDouble(ia), b.getDouble(ib));
-                long e = Double.isFinite(p) ? Harness.wrap(new java.math.BigDecimal(p).toBigInteger(), base) : 0;
+                long e = Double.isFinite(p) ? Harness.wrap(new BigDecimal(p).toBigInteger(), base) : 0;
                 assertEquals(e, y.getLong(i), where);
             } else {
                 BigInteger ba = Harness.exact(a, ia);

@@ -11,6 +11,7 @@ import dev.hedge.runtime.Half;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -178,20 +179,20 @@ final class Harness {
     }
 
     /** Element {@code i} as the exact value its dtype denotes (UINT64 unsigned), for integer dtypes and BOOL. */
-    static java.math.BigInteger exact(Tensor t, int i) {
+    static BigInteger exact(Tensor t, int i) {
         long v = t.getLong(i);
         if (t.dtype() == DType.UINT64 && v < 0) {
-            return java.math.BigInteger.valueOf(v).add(java.math.BigInteger.ONE.shiftLeft(64));
+            return BigInteger.valueOf(v).add(BigInteger.ONE.shiftLeft(64));
         }
-        return java.math.BigInteger.valueOf(v);
+        return BigInteger.valueOf(v);
     }
 
     /** {@code v} reduced into the range of integer dtype {@code t} (two's complement wrap). */
-    static long wrap(java.math.BigInteger v, DType t) {
+    static long wrap(BigInteger v, DType t) {
         int bits = t.bits();
-        java.math.BigInteger m = v.mod(java.math.BigInteger.ONE.shiftLeft(bits));
+        BigInteger m = v.mod(BigInteger.ONE.shiftLeft(bits));
         if (t.isSigned() && m.testBit(bits - 1)) {
-            m = m.subtract(java.math.BigInteger.ONE.shiftLeft(bits));
+            m = m.subtract(BigInteger.ONE.shiftLeft(bits));
         }
         return m.longValue();
     }

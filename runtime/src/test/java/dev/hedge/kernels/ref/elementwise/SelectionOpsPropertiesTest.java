@@ -9,6 +9,7 @@ import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import java.math.BigInteger;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
@@ -26,7 +27,7 @@ class SelectionOpsPropertiesTest {
     @Provide
     Arbitrary<DType> numericOrBool() {
         DType[] n = BinaryOpsPropertiesTest.NUMERIC;
-        DType[] all = java.util.Arrays.copyOf(n, n.length + 1);
+        DType[] all = Arrays.copyOf(n, n.length + 1);
         all[n.length] = DType.BOOL;
         return Arbitraries.of(all);
     }

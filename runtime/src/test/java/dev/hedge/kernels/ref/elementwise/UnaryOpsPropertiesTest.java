@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.hedge.ir.Attr;
+import dev.hedge.ir.Node;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -12,6 +13,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleUnaryOperator;
@@ -94,8 +96,7 @@ class UnaryOpsPropertiesTest {
     @Property(tries = 800)
     void unaryOpsMatchTheirFormulas(@ForAll U u, @ForAll long seed) {
         Random r = new Random(seed);
-        UnaryFn fn = UnaryFns.of(new dev.hedge.ir.Node("n", u.op, java.util.List.of("x"), java.util.List.of("y"),
-                u.attrs));
+        UnaryFn fn = UnaryFns.of(new Node("n", u.op, List.of("x"), List.of("y"), u.attrs));
         DType[] allowed = fn.types.toArray(new DType[0]);
         DType t = allowed[r.nextInt(allowed.length)];
         int[] shape = Harness.randomShape(r);
