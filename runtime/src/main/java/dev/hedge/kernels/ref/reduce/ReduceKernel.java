@@ -16,7 +16,9 @@ import java.util.Arrays;
  * and ReduceLogSumExp. Axes come as the optional second input (the importer turns the attribute form of
  * older opsets into it). Floating-point types accumulate in double; integer types compute sums, products
  * and extrema exactly in long arithmetic (wrapping to the element width on store, like C), and the
- * inherently real-valued ones (L2, LogSum, LogSumExp) in double, truncated on store.
+ * inherently real-valued ones (L2, LogSum, LogSumExp) in double, truncated toward zero and saturated to
+ * the dtype's range on store. Reductions over no elements give the spec's values (0 for sums, 1 for
+ * products, -inf / +inf for float max / min, the type's min / max for integers, NaN for a float mean).
  */
 public final class ReduceKernel implements Kernel {
 
@@ -308,38 +310,15 @@ public final class ReduceKernel implements Kernel {
         long v;
         switch (kind) {
             case PROD: v = 1; break;
-            case MAX: v = minOf(dtype); break;
-            case MIN: v = maxOf(dtype); break;
-            case LOG_SUM: case LOG_SUM_EXP: v = minOf(dtype); break;
-            default: v = 0; // sums are 0; an integer mean of nothing has no value, 0 is as good as any
+            case MAX: v = Rows.minOf(dtype); break;
+            case MIN: v = Rows.maxOf(dtype); break;
+            // log(0) = -inf, saturated as the double-valued integer reductions are on store
+            case LOG_SUM: case LOG_SUM_EXP: v = Rows.minOf(dtype); break;
+            // sums are 0; the mean of nothing is NaN, which integer stores turn into 0
+            default: v = 0;
         }
         for (int i = 0; i < n; i++) {
             y.setLong(i, v);
-        }
-    }
-
-    static long minOf(DType d) {
-        switch (d) {
-            case INT8: return Byte.MIN_VALUE;
-            case INT16: return Short.MIN_VALUE;
-            case INT32: return Integer.MIN_VALUE;
-            case INT64: return Long.MIN_VALUE;
-            default: return 0; // unsigned and bool
-        }
-    }
-
-    static long maxOf(DType d) {
-        switch (d) {
-            case INT8: return Byte.MAX_VALUE;
-            case UINT8: return 0xff;
-            case INT16: return Short.MAX_VALUE;
-            case UINT16: return 0xffff;
-            case INT32: return Integer.MAX_VALUE;
-            case UINT32: return 0xffffffffL;
-            case INT64: return Long.MAX_VALUE;
-            case UINT64: return -1L;
-            case BOOL: return 1;
-            default: throw new AssertionError(d);
         }
     }
 }

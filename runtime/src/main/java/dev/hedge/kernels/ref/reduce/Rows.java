@@ -112,7 +112,8 @@ public final class Rows {
         }
     }
 
-    /** {@code x[off + k * stride] = src[k]}, rounded to nearest for floats, truncated toward zero for ints. */
+    /** {@code x[off + k * stride] = src[k]}, rounded to nearest for floats; for integers truncated toward
+     * zero and saturated to the dtype's range (NaN stores 0). */
     public static void store(Tensor t, int off, int stride, int n, double[] src) {
         ByteBuffer b = t.data();
         switch (t.dtype()) {
@@ -288,11 +289,46 @@ public final class Rows {
         return v >= 0 ? v : (double) (v >>> 1) * 2.0 + (v & 1);
     }
 
-    /** Truncation toward zero, saturating at the dtype's long range (unsigned 64-bit read as unsigned). */
+    /** Truncation toward zero, saturating at the dtype's range; NaN becomes 0. */
     static long doubleToLong(double v, DType d) {
-        if (d == DType.UINT64 && v >= 0x1p63) {
-            return v >= 0x1p64 ? -1L : (long) (v - 0x1p63) ^ Long.MIN_VALUE;
+        if (v != v) {
+            return 0;
         }
-        return (long) v;
+        if (d == DType.UINT64) {
+            if (v >= 0x1p64) {
+                return -1L;
+            }
+            return v >= 0x1p63 ? (long) (v - 0x1p63) ^ Long.MIN_VALUE : v <= 0 ? 0 : (long) v;
+        }
+        long lo = minOf(d);
+        long hi = maxOf(d);
+        return v <= lo ? lo : v >= hi ? hi : (long) v;
+    }
+
+    /** Smallest value of an integer or bool dtype (0 for unsigned types). */
+    public static long minOf(DType d) {
+        switch (d) {
+            case INT8: return Byte.MIN_VALUE;
+            case INT16: return Short.MIN_VALUE;
+            case INT32: return Integer.MIN_VALUE;
+            case INT64: return Long.MIN_VALUE;
+            default: return 0;
+        }
+    }
+
+    /** Largest value of an integer or bool dtype (UINT64: all bits set, i.e. -1 as a long). */
+    public static long maxOf(DType d) {
+        switch (d) {
+            case INT8: return Byte.MAX_VALUE;
+            case UINT8: return 0xff;
+            case INT16: return Short.MAX_VALUE;
+            case UINT16: return 0xffff;
+            case INT32: return Integer.MAX_VALUE;
+            case UINT32: return 0xffffffffL;
+            case INT64: return Long.MAX_VALUE;
+            case UINT64: return -1L;
+            case BOOL: return 1;
+            default: throw new IllegalArgumentException(d + " is not an integer type");
+        }
     }
 }
