@@ -52,24 +52,33 @@ public final class LpNormKernel implements Kernel {
         if (n == 0) {
             return;
         }
-        double[] row = ScratchArrays.doubles(0, n);
+        int w = Rows.tileWidth(n, inner);
+        double[] tile = ScratchArrays.doubles(0, n * w);
         for (int a = 0; a < outer; a++) {
-            for (int i = 0; i < inner; i++) {
-                int base = a * n * inner + i;
-                Rows.load(x, base, inner, n, row);
-                double norm = 0;
-                for (int j = 0; j < n; j++) {
-                    norm += l1 ? Math.abs(row[j]) : row[j] * row[j];
+            for (int i0 = 0; i0 < inner; i0 += w) {
+                int cw = Math.min(w, inner - i0);
+                int base = a * n * inner + i0;
+                Rows.loadColumns(x, base, inner, n, cw, tile);
+                for (int c = 0; c < cw; c++) {
+                    normalize(tile, c * n, n);
                 }
-                if (!l1) {
-                    norm = Math.sqrt(norm);
-                }
-                double inv = norm == 0 ? 0 : 1.0 / norm;
-                for (int j = 0; j < n; j++) {
-                    row[j] *= inv;
-                }
-                Rows.store(y, base, inner, n, row);
+                Rows.storeColumns(y, base, inner, n, cw, tile);
             }
+        }
+    }
+
+    private void normalize(double[] v, int off, int n) {
+        int end = off + n;
+        double norm = 0;
+        for (int j = off; j < end; j++) {
+            norm += l1 ? Math.abs(v[j]) : v[j] * v[j];
+        }
+        if (!l1) {
+            norm = Math.sqrt(norm);
+        }
+        double inv = norm == 0 ? 0 : 1.0 / norm;
+        for (int j = off; j < end; j++) {
+            v[j] *= inv;
         }
     }
 }

@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.ref.reduce.ReduceKernel;
 import dev.hedge.kernels.ref.reduce.Rows;
 import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.kernels.util.Shapes;
@@ -63,66 +64,66 @@ public final class SoftmaxKernel implements Kernel {
         if (n == 0) {
             return;
         }
-        double[] row = ScratchArrays.doubles(0, n);
+        // tiles of neighbouring slices, each slice a contiguous row (inner == 1: one slice at a time)
+        int w = Rows.tileWidth(n, inner);
+        double[] tile = ScratchArrays.doubles(0, n * w);
         for (int a = 0; a < outer; a++) {
-            for (int i = 0; i < inner; i++) {
-                int base = a * n * inner + i;
-                Rows.load(x, base, inner, n, row);
-                switch (kind) {
-                    case SOFTMAX: softmax(row, n); break;
-                    case LOG_SOFTMAX: logSoftmax(row, n); break;
-                    case HARDMAX: hardmax(row, n); break;
-                    default: throw new AssertionError(kind);
+            for (int i0 = 0; i0 < inner; i0 += w) {
+                int cw = Math.min(w, inner - i0);
+                int base = a * n * inner + i0;
+                Rows.loadColumns(x, base, inner, n, cw, tile);
+                for (int c = 0; c < cw; c++) {
+                    switch (kind) {
+                        case SOFTMAX: softmax(tile, c * n, n); break;
+                        case LOG_SOFTMAX: logSoftmax(tile, c * n, n); break;
+                        case HARDMAX: hardmax(tile, c * n, n); break;
+                        default: throw new AssertionError(kind);
+                    }
                 }
-                Rows.store(y, base, inner, n, row);
+                Rows.storeColumns(y, base, inner, n, cw, tile);
             }
         }
     }
 
-    static void softmax(double[] v, int n) {
-        double m = max(v, n);
+    static void softmax(double[] v, int off, int n) {
+        int end = off + n;
+        double m = ReduceKernel.max(v, off, n);
         double s = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = off; i < end; i++) {
             double e = Math.exp(v[i] - m);
             v[i] = e;
             s += e;
         }
         double inv = 1.0 / s;
-        for (int i = 0; i < n; i++) {
+        for (int i = off; i < end; i++) {
             v[i] *= inv;
         }
     }
 
-    static void logSoftmax(double[] v, int n) {
-        double m = max(v, n);
+    static void logSoftmax(double[] v, int off, int n) {
+        int end = off + n;
+        double m = ReduceKernel.max(v, off, n);
         double s = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = off; i < end; i++) {
             s += Math.exp(v[i] - m);
         }
         double shift = m + Math.log(s);
-        for (int i = 0; i < n; i++) {
+        for (int i = off; i < end; i++) {
             v[i] -= shift;
         }
     }
 
     /** 1 at the first maximum, 0 elsewhere. */
-    static void hardmax(double[] v, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
+    static void hardmax(double[] v, int off, int n) {
+        int end = off + n;
+        int best = off;
+        for (int i = off + 1; i < end; i++) {
             if (v[i] > v[best]) {
                 best = i;
             }
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = off; i < end; i++) {
             v[i] = i == best ? 1 : 0;
         }
-    }
-
-    private static double max(double[] v, int n) {
-        double m = v[0];
-        for (int i = 1; i < n; i++) {
-            m = Math.max(m, v[i]);
-        }
-        return m;
     }
 }

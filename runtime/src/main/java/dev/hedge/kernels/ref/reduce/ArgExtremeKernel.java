@@ -68,23 +68,27 @@ public final class ArgExtremeKernel implements Kernel {
         if (count == 0) {
             return;
         }
-        long[] keys = Rows.longs(0, count);
+        int w = Rows.tileWidth(count, inner);
+        long[] keys = Rows.longs(0, count * w);
         long nanKey = max ? Long.MAX_VALUE : Long.MIN_VALUE;
-        int o = 0;
         for (int a = 0; a < outer; a++) {
-            for (int i = 0; i < inner; i++, o++) {
-                Rows.loadKeys(x, a * count * inner + i, inner, count, keys, nanKey);
-                int best = 0;
-                long bk = keys[0];
-                for (int k = 1; k < count; k++) {
-                    long v = keys[k];
-                    boolean better = max ? (last ? v >= bk : v > bk) : (last ? v <= bk : v < bk);
-                    if (better) {
-                        bk = v;
-                        best = k;
+            for (int i0 = 0; i0 < inner; i0 += w) {
+                int cw = Math.min(w, inner - i0);
+                Rows.loadKeyColumns(x, a * count * inner + i0, inner, count, cw, keys, nanKey);
+                for (int c = 0; c < cw; c++) {
+                    int off = c * count;
+                    int best = 0;
+                    long bk = keys[off];
+                    for (int k = 1; k < count; k++) {
+                        long v = keys[off + k];
+                        boolean better = max ? (last ? v >= bk : v > bk) : (last ? v <= bk : v < bk);
+                        if (better) {
+                            bk = v;
+                            best = k;
+                        }
                     }
+                    y.putLong((a * inner + i0 + c) << 3, best);
                 }
-                y.putLong(o << 3, best);
             }
         }
     }

@@ -122,51 +122,70 @@ public final class ReduceKernel implements Kernel {
     }
 
     private void runDouble(Tensor x, Tensor y, ReduceLayout l) {
-        double[] row = ScratchArrays.doubles(0, l.count);
+        int n = l.count;
+        if (l.strided() && l.inner > 1) {
+            // reduced axes in the middle: move tiles of neighbouring columns, each becoming a contiguous row
+            int inner = l.inner;
+            int w = Rows.tileWidth(n, inner);
+            double[] tile = ScratchArrays.doubles(0, n * w);
+            double[] res = ScratchArrays.doubles(1, w);
+            int outer = l.outCount / inner;
+            for (int a = 0; a < outer; a++) {
+                for (int i0 = 0; i0 < inner; i0 += w) {
+                    int cw = Math.min(w, inner - i0);
+                    Rows.loadColumns(x, a * n * inner + i0, inner, n, cw, tile);
+                    for (int c = 0; c < cw; c++) {
+                        res[c] = reduce(tile, c * n, n);
+                    }
+                    Rows.store(y, a * inner + i0, 1, cw, res);
+                }
+            }
+            return;
+        }
+        double[] row = ScratchArrays.doubles(0, n);
         double[] res = ScratchArrays.doubles(1, Math.min(BLOCK, l.outCount));
         for (int o0 = 0; o0 < l.outCount; o0 += BLOCK) {
             int m = Math.min(BLOCK, l.outCount - o0);
             for (int j = 0; j < m; j++) {
                 l.load(x, o0 + j, row);
-                res[j] = reduce(row, l.count);
+                res[j] = reduce(row, 0, n);
             }
             Rows.store(y, o0, 1, m, res);
         }
     }
 
-    private double reduce(double[] v, int n) {
+    /** Reduces {@code v[off, off + n)}, n >= 1. */
+    private double reduce(double[] v, int off, int n) {
+        int end = off + n;
         switch (kind) {
-            case SUM: return sum(v, n);
-            case MEAN: return sum(v, n) / n;
+            case SUM: return sum(v, off, n);
+            case MEAN: return sum(v, off, n) / n;
             case L1: {
                 double s = 0;
-                for (int i = 0; i < n; i++) {
+                for (int i = off; i < end; i++) {
                     s += Math.abs(v[i]);
                 }
                 return s;
             }
-            case SUM_SQUARE: return sumSquares(v, n);
-            case L2: return Math.sqrt(sumSquares(v, n));
-            case LOG_SUM: return Math.log(sum(v, n));
-            case LOG_SUM_EXP: return logSumExp(v, n);
+            case SUM_SQUARE: return sumSquares(v, off, n);
+            case L2: return Math.sqrt(sumSquares(v, off, n));
+            case LOG_SUM: return Math.log(sum(v, off, n));
+            case LOG_SUM_EXP: return logSumExp(v, off, n);
             case PROD: {
                 double p = 1;
-                for (int i = 0; i < n; i++) {
+                for (int i = off; i < end; i++) {
                     p *= v[i];
                 }
                 return p;
             }
-            case MAX: {
-                double m = v[0];
-                for (int i = 1; i < n; i++) {
-                    m = Math.max(m, v[i]);
-                }
-                return m;
-            }
+            case MAX: return max(v, off, n);
             case MIN: {
-                double m = v[0];
-                for (int i = 1; i < n; i++) {
-                    m = Math.min(m, v[i]);
+                double m = v[off];
+                for (int i = off + 1; i < end; i++) {
+                    double e = v[i];
+                    if (e < m || e != e) {
+                        m = e;
+                    }
                 }
                 return m;
             }
@@ -174,46 +193,58 @@ public final class ReduceKernel implements Kernel {
         }
     }
 
+    /** Maximum of {@code v[off, off + n)}, n >= 1; NaN if any element is NaN. */
+    public static double max(double[] v, int off, int n) {
+        double m = v[off];
+        for (int i = off + 1, end = off + n; i < end; i++) {
+            double e = v[i];
+            // once m is NaN no comparison is true, so it sticks
+            if (e > m || e != e) {
+                m = e;
+            }
+        }
+        return m;
+    }
+
     /** Four interleaved partial sums: independent adds run in parallel, and the error grows more slowly. */
-    static double sum(double[] v, int n) {
+    public static double sum(double[] v, int off, int n) {
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int i = 0;
-        for (; i + 4 <= n; i += 4) {
+        int i = off;
+        int end = off + n;
+        for (; i + 4 <= end; i += 4) {
             s0 += v[i];
             s1 += v[i + 1];
             s2 += v[i + 2];
             s3 += v[i + 3];
         }
-        for (; i < n; i++) {
+        for (; i < end; i++) {
             s0 += v[i];
         }
         return (s0 + s1) + (s2 + s3);
     }
 
-    static double sumSquares(double[] v, int n) {
+    static double sumSquares(double[] v, int off, int n) {
         double s0 = 0, s1 = 0;
-        int i = 0;
-        for (; i + 2 <= n; i += 2) {
+        int i = off;
+        int end = off + n;
+        for (; i + 2 <= end; i += 2) {
             s0 += v[i] * v[i];
             s1 += v[i + 1] * v[i + 1];
         }
-        if (i < n) {
+        if (i < end) {
             s0 += v[i] * v[i];
         }
         return s0 + s1;
     }
 
-    /** max + log(sum(exp(v - max))), exact for rows containing infinities. */
-    public static double logSumExp(double[] v, int n) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            m = Math.max(m, v[i]);
-        }
+    /** max + log(sum(exp(v - max))) over {@code v[off, off + n)}, exact for rows containing infinities. */
+    public static double logSumExp(double[] v, int off, int n) {
+        double m = max(v, off, n);
         if (Double.isInfinite(m) || Double.isNaN(m)) {
             return m;
         }
         double s = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = off, end = off + n; i < end; i++) {
             s += Math.exp(v[i] - m);
         }
         return m + Math.log(s);

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  */
 public final class Rows {
 
-    private static final ThreadLocal<long[][]> LONGS = ThreadLocal.withInitial(() -> new long[3][0]);
+    private static final ThreadLocal<long[][]> LONGS = ThreadLocal.withInitial(() -> new long[4][0]);
     private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[1][0]);
 
     private Rows() {
@@ -37,6 +37,11 @@ public final class Rows {
     /** Rows' own temporaries, never handed out. */
     private static long[] tmpLongs(int n) {
         return longArray(2, n);
+    }
+
+    /** For {@link #loadKeyColumns}, whose inner {@link #loadKeys} may use {@link #tmpLongs}. */
+    private static long[] tmpLongs2(int n) {
+        return longArray(3, n);
     }
 
     private static double[] tmpDoubles(int n) {
@@ -87,6 +92,66 @@ public final class Rows {
                 for (int k = 0; k < n; k++) {
                     dst[k] = tmp[k];
                 }
+            }
+        }
+    }
+
+    /**
+     * Number of adjacent slices to move at once with {@link #loadColumns}: about 4096 doubles per tile (stays
+     * in L1/L2), and at least 8 slices so that each cache line read serves several slices, unless the
+     * slices are so long that even that tile would be huge.
+     */
+    public static int tileWidth(int n, int inner) {
+        if (n > (1 << 17)) {
+            return 1;
+        }
+        return Math.min(inner, Math.max(8, 4096 / Math.max(1, n)));
+    }
+
+    /**
+     * Loads {@code w} neighbouring strided slices, slice-major: {@code dst[c * n + k] = x[off + c + k * stride]}
+     * for c in [0, w), k in [0, n). Each slice then is a contiguous row of {@code dst}.
+     */
+    public static void loadColumns(Tensor t, int off, int stride, int n, int w, double[] dst) {
+        if (w == 1) {
+            load(t, off, stride, n, dst);
+            return;
+        }
+        double[] tmp = tmpDoubles(w);
+        for (int k = 0; k < n; k++) {
+            load(t, off + k * stride, 1, w, tmp);
+            for (int c = 0, j = k; c < w; c++, j += n) {
+                dst[j] = tmp[c];
+            }
+        }
+    }
+
+    /** The inverse of {@link #loadColumns}. */
+    public static void storeColumns(Tensor t, int off, int stride, int n, int w, double[] src) {
+        if (w == 1) {
+            store(t, off, stride, n, src);
+            return;
+        }
+        double[] tmp = tmpDoubles(w);
+        for (int k = 0; k < n; k++) {
+            for (int c = 0, j = k; c < w; c++, j += n) {
+                tmp[c] = src[j];
+            }
+            store(t, off + k * stride, 1, w, tmp);
+        }
+    }
+
+    /** {@link #loadKeys} for {@code w} neighbouring slices, laid out like {@link #loadColumns}. */
+    public static void loadKeyColumns(Tensor t, int off, int stride, int n, int w, long[] dst, long nanKey) {
+        if (w == 1) {
+            loadKeys(t, off, stride, n, dst, nanKey);
+            return;
+        }
+        long[] tmp = tmpLongs2(w);
+        for (int k = 0; k < n; k++) {
+            loadKeys(t, off + k * stride, 1, w, tmp, nanKey);
+            for (int c = 0, j = k; c < w; c++, j += n) {
+                dst[j] = tmp[c];
             }
         }
     }

@@ -66,36 +66,42 @@ public final class TopKKernel implements Kernel {
         Tensor x = ctx.input(0);
         Tensor values = ctx.output(0);
         Tensor indices = ctx.output(1);
-        long[] keys = Rows.longs(0, count);
+        ByteBuffer ib = indices == null ? null : indices.data();
+        int w = Rows.tileWidth(count, inner);
+        long[] keys = Rows.longs(0, count * w);
         int[] heap = ScratchArrays.ints(0, k);
         for (int a = 0; a < outer; a++) {
-            for (int i = 0; i < inner; i++) {
-                int base = a * count * inner + i;
-                Rows.loadKeys(x, base, inner, count, keys, Long.MAX_VALUE);
-                // heap[0] is the worst of the k best seen so far
-                int size = 0;
-                for (int e = 0; e < count; e++) {
-                    if (size < k) {
-                        heap[size] = e;
-                        siftUp(heap, size++, keys);
-                    } else if (better(e, heap[0], keys)) {
-                        heap[0] = e;
-                        siftDown(heap, size, keys);
+            for (int i0 = 0; i0 < inner; i0 += w) {
+                int cw = Math.min(w, inner - i0);
+                Rows.loadKeyColumns(x, a * count * inner + i0, inner, count, cw, keys, Long.MAX_VALUE);
+                for (int c = 0; c < cw; c++) {
+                    int kOff = c * count;
+                    // heap[0] is the worst of the k best seen so far
+                    int size = 0;
+                    for (int e = 0; e < count; e++) {
+                        if (size < k) {
+                            heap[size] = e;
+                            siftUp(heap, size++, keys, kOff);
+                        } else if (better(e, heap[0], keys, kOff)) {
+                            heap[0] = e;
+                            siftDown(heap, size, keys, kOff);
+                        }
                     }
-                }
-                // popping the worst first fills the output from the back
-                int outBase = a * k * inner + i;
-                ByteBuffer ib = indices == null ? null : indices.data();
-                for (int j = k - 1; j >= 0; j--) {
-                    int e = heap[0];
-                    heap[0] = heap[--size];
-                    siftDown(heap, size, keys);
-                    int o = outBase + j * inner;
-                    if (values != null) {
-                        Rows.copyElement(x, base + e * inner, values, o);
-                    }
-                    if (ib != null) {
-                        ib.putLong(o << 3, e);
+                    // popping the worst first fills the output from the back
+                    int i = i0 + c;
+                    int base = a * count * inner + i;
+                    int outBase = a * k * inner + i;
+                    for (int j = k - 1; j >= 0; j--) {
+                        int e = heap[0];
+                        heap[0] = heap[--size];
+                        siftDown(heap, size, keys, kOff);
+                        int o = outBase + j * inner;
+                        if (values != null) {
+                            Rows.copyElement(x, base + e * inner, values, o);
+                        }
+                        if (ib != null) {
+                            ib.putLong(o << 3, e);
+                        }
                     }
                 }
             }
@@ -103,20 +109,20 @@ public final class TopKKernel implements Kernel {
     }
 
     /** Strict total order: larger (or smaller) key first, then lower index. */
-    private boolean better(int a, int b, long[] keys) {
-        long ka = keys[a];
-        long kb = keys[b];
+    private boolean better(int a, int b, long[] keys, int off) {
+        long ka = keys[off + a];
+        long kb = keys[off + b];
         if (ka != kb) {
             return largest ? ka > kb : ka < kb;
         }
         return a < b;
     }
 
-    private void siftUp(int[] h, int pos, long[] keys) {
+    private void siftUp(int[] h, int pos, long[] keys, int off) {
         int e = h[pos];
         while (pos > 0) {
             int parent = (pos - 1) >> 1;
-            if (!better(h[parent], e, keys)) {
+            if (!better(h[parent], e, keys, off)) {
                 break;
             }
             h[pos] = h[parent];
@@ -125,21 +131,21 @@ public final class TopKKernel implements Kernel {
         h[pos] = e;
     }
 
-    private void siftDown(int[] h, int size, long[] keys) {
-        int pos = 0;
+    private void siftDown(int[] h, int size, long[] keys, int off) {
         if (size == 0) {
             return;
         }
+        int pos = 0;
         int e = h[0];
         while (true) {
             int c = 2 * pos + 1;
             if (c >= size) {
                 break;
             }
-            if (c + 1 < size && better(h[c], h[c + 1], keys)) {
+            if (c + 1 < size && better(h[c], h[c + 1], keys, off)) {
                 c++;
             }
-            if (!better(e, h[c], keys)) {
+            if (!better(e, h[c], keys, off)) {
                 break;
             }
             h[pos] = h[c];

@@ -292,6 +292,23 @@ class NormalizationKernelsTest {
         float r = (float) (1 / Math.sqrt(2));
         assertArrayEquals(new float[] {0, 0, r, r},
                 OneNode.of(Op.LpNormalization).input(z).run().get(0).toFloatArray(), 1e-6f);
+        // 600 slices of 40 columns, normalized along the middle axis in tiles of columns
+        Random rnd = new Random(8);
+        float[] big = randomFloats(2 * 600 * 40, rnd);
+        float[] e2 = new float[big.length];
+        for (int a = 0; a < 2; a++) {
+            for (int i = 0; i < 40; i++) {
+                double s = 0;
+                for (int j = 0; j < 600; j++) {
+                    s += Math.abs(big[(a * 600 + j) * 40 + i]);
+                }
+                for (int j = 0; j < 600; j++) {
+                    e2[(a * 600 + j) * 40 + i] = (float) (big[(a * 600 + j) * 40 + i] / s);
+                }
+            }
+        }
+        assertClose(e2, OneNode.of(Op.LpNormalization).attr("axis", 1).attr("p", 1)
+                .input(Tensor.of(big, 2, 600, 40)).run().get(0).toFloatArray(), 1e-5, "L1 along axis 1");
         HedgeException e = assertThrows(HedgeException.class,
                 () -> OneNode.of(Op.LpNormalization).attr("p", 3).input(z).run());
         assertTrue(e.getMessage().contains("p = 3, must be 1 or 2"), e.getMessage());

@@ -101,6 +101,13 @@ class SoftmaxKernelsTest {
     }
 
     @Example
+    void stridedLayoutsWiderThanOneTile() {
+        for (Op op : new Op[] {Op.Softmax, Op.LogSoftmax, Op.Hardmax}) {
+            matchesTheScalarReference(List.of(2, 600, 40), 1, false, false, op, DType.FLOAT32, op == Op.Hardmax, 9);
+        }
+    }
+
+    @Example
     void coerce2dNormalisesOverAllTrailingAxes() {
         // opset < 13: axis=1 on [2,2,2] means rows of 4
         Tensor x = Tensor.of(new float[] {0, 0, 0, 0, 1, 2, 3, 4}, 2, 2, 2);

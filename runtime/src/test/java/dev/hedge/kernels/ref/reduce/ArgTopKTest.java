@@ -156,6 +156,16 @@ class ArgTopKTest {
     }
 
     @Example
+    void stridedLayoutsWiderThanOneTile() {
+        // 600 slices of 40 columns: the kernels move tiles of 8 columns at a time
+        List<Integer> dims = List.of(2, 600, 40);
+        argExtremaMatchALinearScan(dims, 1, false, true, false, true, DType.FLOAT32, 1);
+        argExtremaMatchALinearScan(dims, 1, true, false, true, false, DType.INT64, 2);
+        topKMatchesAStableSort(dims, 1, 5, true, true, DType.FLOAT32, 3);
+        topKMatchesAStableSort(List.of(2, 30, 40), 1, 30, false, false, DType.UINT64, 4);
+    }
+
+    @Example
     void topKTiesKeepTheLowerIndexFirst() {
         Tensor x = Tensor.of(new float[] {3, 1, 3, 2, 3, 1}, 6);
         List<Tensor> out = OneNode.of(Op.TopK).input(x).constant(Tensor.of(new long[] {4}, 1))

@@ -104,6 +104,14 @@ class ReduceKernelsTest {
             assertEquals(x.data(), y.data());
             return;
         }
+        assertMatchesReference(kind, x, red, keepdims, y);
+    }
+
+    /** Checks y = Reduce(x) over the flagged axes by grouping every input element under its output element. */
+    static void assertMatchesReference(R kind, Tensor x, boolean[] red, boolean keepdims, Tensor y) {
+        int[] shape = x.shape();
+        int rank = shape.length;
+        DType dtype = x.dtype();
         List<Integer> outShape = new ArrayList<>();
         for (int d = 0; d < rank; d++) {
             if (!red[d]) {
@@ -251,6 +259,22 @@ class ReduceKernelsTest {
 
     static long maxOf(DType d) {
         return d == DType.INT32 ? Integer.MAX_VALUE : d == DType.INT64 ? Long.MAX_VALUE : 255;
+    }
+
+    @Example
+    void stridedLayoutsWiderThanOneTile() {
+        // 700 reduced rows of 50 columns: the kernel moves tiles of 8 columns, the last one partial
+        Tensor x = random(DType.FLOAT32, new int[] {3, 700, 50}, new Random(1));
+        for (R r : new R[] {R.SUM, R.MAX, R.LOG_SUM_EXP, R.L2}) {
+            Tensor y = OneNode.of(op(r)).input(x).constant(Tensor.of(new long[] {1}, 1)).run().get(0);
+            assertMatchesReference(r, x, new boolean[] {false, true, false}, true, y);
+        }
+        Tensor xi = random(DType.INT64, new int[] {2, 300, 20}, new Random(2));
+        for (R r : new R[] {R.MIN, R.SUM_SQUARE}) {
+            Tensor yi = OneNode.of(op(r)).attr("keepdims", 0).input(xi).constant(Tensor.of(new long[] {1}, 1))
+                    .run().get(0);
+            assertMatchesReference(r, xi, new boolean[] {false, true, false}, false, yi);
+        }
     }
 
     @Example
