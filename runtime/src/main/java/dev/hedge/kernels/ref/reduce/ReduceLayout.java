@@ -1,12 +1,13 @@
 package dev.hedge.kernels.ref.reduce;
 
 import dev.hedge.kernels.util.Shapes;
+import dev.hedge.runtime.Tensor;
 
 /**
  * How the elements reduced into each output element are found, computed once at prepare time.
  * Dimensions of size 1 are dropped and neighbouring dimensions of the same kind merged; when the reduced
  * dimensions then form one block, output element {@code o} reads {@code count} elements from
- * {@link #base(int)} with stride {@link #stride} (stride 1 for the common reduction over trailing axes).
+ * {@link #base(int)} with stride {@link #inner} (stride 1 for the common reduction over trailing axes).
  * Otherwise the reads follow two offset tables (kept part, reduced part).
  */
 public final class ReduceLayout {
@@ -15,10 +16,11 @@ public final class ReduceLayout {
     public final int outCount;
     /** Number of input elements reduced into each output element. */
     public final int count;
-    /** Product of the kept dimensions after the reduced block (1 when reducing trailing axes). */
+    /**
+     * Product of the kept dimensions after the reduced block (1 when reducing trailing axes), which is
+     * also the distance between consecutive reduced elements; 1 for the general layout.
+     */
     public final int inner;
-    /** Distance between consecutive reduced elements in the single-block case. */
-    public final int stride;
     private final int[] keptOffsets;
     private final int[] reducedOffsets;
 
@@ -26,7 +28,6 @@ public final class ReduceLayout {
         this.outCount = outCount;
         this.count = count;
         this.inner = inner;
-        this.stride = inner;
         this.keptOffsets = keptOffsets;
         this.reducedOffsets = reducedOffsets;
     }
@@ -46,27 +47,21 @@ public final class ReduceLayout {
         if (outCount == 0 || count == 0) {
             return new ReduceLayout(outCount, count, 1, null, null);
         }
-        // group consecutive non-unit dims by kind
+        // count the runs of reduced dims, ignoring dims of size 1
         int blocks = 0;
-        boolean prevKind = false;
-        boolean any = false;
-        int firstRed = -1;
+        boolean prevReduced = false;
         int lastRed = -1;
         for (int d = 0; d < rank; d++) {
             if (shape[d] == 1) {
                 continue;
             }
             if (reduced[d]) {
-                if (!any || !prevKind) {
+                if (!prevReduced) {
                     blocks++;
-                }
-                if (firstRed < 0) {
-                    firstRed = d;
                 }
                 lastRed = d;
             }
-            prevKind = reduced[d];
-            any = true;
+            prevReduced = reduced[d];
         }
         if (blocks <= 1) {
             int inner = lastRed < 0 ? 1 : Shapes.product(shape, lastRed + 1, rank);
@@ -101,7 +96,7 @@ public final class ReduceLayout {
         }
     }
 
-    /** Whether the reduced elements of one output element are evenly spaced ({@link #base}/{@link #stride}). */
+    /** Whether the reduced elements of one output element are evenly spaced ({@link #base}/{@link #inner}). */
     public boolean strided() {
         return keptOffsets == null;
     }
@@ -115,18 +110,18 @@ public final class ReduceLayout {
     }
 
     /** Loads the elements reduced into output element {@code o}. */
-    public void load(dev.hedge.runtime.Tensor x, int o, double[] dst) {
+    public void load(Tensor x, int o, double[] dst) {
         if (keptOffsets == null) {
-            Rows.load(x, base(o), stride, count, dst);
+            Rows.load(x, base(o), inner, count, dst);
         } else {
             Rows.gather(x, keptOffsets[o], reducedOffsets, count, dst);
         }
     }
 
     /** Loads the elements reduced into output element {@code o} as longs ({@link Rows#loadLong}). */
-    public void loadLong(dev.hedge.runtime.Tensor x, int o, long[] dst) {
+    public void loadLong(Tensor x, int o, long[] dst) {
         if (keptOffsets == null) {
-            Rows.loadLong(x, base(o), stride, count, dst);
+            Rows.loadLong(x, base(o), inner, count, dst);
         } else {
             Rows.gatherLong(x, keptOffsets[o], reducedOffsets, count, dst);
         }

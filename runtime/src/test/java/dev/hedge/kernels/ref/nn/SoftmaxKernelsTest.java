@@ -2,12 +2,14 @@ package dev.hedge.kernels.ref.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hedge.kernels.ref.reduce.OneNode;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import dev.hedge.runtime.UnsupportedModelException;
 import java.util.List;
 import java.util.Random;
 import net.jqwik.api.Arbitraries;
@@ -128,6 +130,21 @@ class SoftmaxKernelsTest {
         Tensor x = Tensor.of(new float[] {3, -1, 7}, 3);
         assertArrayEquals(new float[] {1, 1, 1},
                 OneNode.of(Op.Softmax).attr("axis", 1).attr("coerce_2d", 1).input(x).run().get(0).toFloatArray());
+    }
+
+    @Example
+    void integerInputsAreUnsupported() {
+        Tensor x = Tensor.of(new int[] {1, 2, 3}, 3);
+        for (Op op : new Op[] {Op.Softmax, Op.LogSoftmax, Op.Hardmax, Op.LayerNormalization, Op.LRN}) {
+            OneNode n = OneNode.of(op).input(x);
+            if (op == Op.LayerNormalization) {
+                n.constant(Tensor.of(new float[] {1, 1, 1}, 3));
+            } else if (op == Op.LRN) {
+                n.attr("size", 3);
+            }
+            UnsupportedModelException e = assertThrows(UnsupportedModelException.class, n::run);
+            assertTrue(e.getMessage().contains(op + " node 'n': INT32 input is not supported"), e.getMessage());
+        }
     }
 
     @Example

@@ -9,6 +9,7 @@ import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.HedgeException;
 import dev.hedge.runtime.Tensor;
+import dev.hedge.runtime.UnsupportedModelException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -214,6 +215,14 @@ class ArgTopKTest {
         e = assertThrows(HedgeException.class, () -> OneNode.of(Op.TopK).input(x)
                 .input(Tensor.of(new long[] {-1}, 1)).outputs("v", "i").run());
         assertTrue(e.getMessage().contains("K = -1"), e.getMessage());
+    }
+
+    @Example
+    void boolInputsAreUnsupported() {
+        Tensor x = Tensor.of(new boolean[] {true, false}, 2);
+        assertThrows(UnsupportedModelException.class, () -> OneNode.of(Op.ArgMax).input(x).run());
+        assertThrows(UnsupportedModelException.class, () -> OneNode.of(Op.TopK).input(x)
+                .constant(Tensor.of(new long[] {1}, 1)).outputs("v", "i").run());
     }
 
     @Example
