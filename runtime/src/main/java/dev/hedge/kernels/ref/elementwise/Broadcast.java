@@ -80,11 +80,6 @@ final class Broadcast {
         return new Broadcast(Shapes.broadcast(inputs), inputs);
     }
 
-    /** Broadcasting onto a given output shape, which every input must broadcast to. */
-    static Broadcast onto(int[] out, int[]... inputs) {
-        return new Broadcast(out.clone(), inputs);
-    }
-
     int[] outShape() {
         return outShape.clone();
     }
