@@ -52,6 +52,7 @@ public final class ResizeKernel implements Kernel {
     private DType dtype;
     private int bits;
     private int[] in;
+    private int[] inStrides;
     private int[] out;
     /** Per axis; null where the axis is copied unchanged. */
     private AxisTable[] tables;
@@ -73,6 +74,7 @@ public final class ResizeKernel implements Kernel {
     @Override
     public void prepare(PrepareContext ctx) {
         in = ctx.inputShape(0);
+        inStrides = StridedCopy.strides(in);
         dtype = ctx.inputType(0);
         bits = dtype.bits();
         int r = in.length;
@@ -433,8 +435,9 @@ public final class ResizeKernel implements Kernel {
         int last = r - 1;
         int width = out[last];
         int rows = Tensor.elementCount(out) / width;
-        int[] inStrides = StridedCopy.strides(in);
         AxisTable lt = tables[last];
+        int prevSo = -1;
+        boolean prevExtra = false;
         for (int row = 0; row < rows; row++) {
             int so = 0;
             boolean extra = false;
@@ -453,10 +456,17 @@ public final class ResizeKernel implements Kernel {
                 }
             }
             int dOff = row * width;
-            if (extra) {
+            if (row > 0 && (extra ? prevExtra : !prevExtra && so == prevSo)) {
+                // upsampling repeats source rows: copy the row just written
+                Elems.copy(dst, dOff - width, dst, dOff, width, bits);
+            } else if (extra) {
                 Elems.fill(dst, dOff, width, bits, extrapolationRaw);
             } else if (lt == null) {
                 Elems.copy(src, so, dst, dOff, width, bits);
+            } else if (lt.extrapolate == null && bits == 32) {
+                for (int o = 0; o < width; o++) {
+                    dst.putInt((dOff + o) * 4, src.getInt((so + lt.index[o]) * 4));
+                }
             } else {
                 for (int o = 0; o < width; o++) {
                     if (lt.extrapolate != null && lt.extrapolate[o]) {
@@ -466,6 +476,8 @@ public final class ResizeKernel implements Kernel {
                     }
                 }
             }
+            prevSo = so;
+            prevExtra = extra;
         }
     }
 

@@ -14,6 +14,8 @@ import java.util.Arrays;
 final class StridedCopy {
 
     private static final int TILE = 32;
+    /** Inner lengths below this are copied column by column instead of in tiles. */
+    private static final int SHORT_INNER = 8;
 
     private enum Kind { EMPTY, RUNS, FILL, TILED, STRIDED }
 
@@ -167,6 +169,14 @@ final class StridedCopy {
             long o = rowOffsets(row);
             int so = (int) (o >> 32);
             int dOff = (int) o;
+            if (len < SHORT_INNER) {
+                // a short inner axis (e.g. channels-last with 3 channels): read along the source's unit-stride
+                // axis, one stream per inner position, writing with the small stride len
+                for (int j = 0; j < len; j++) {
+                    Elems.copyStrided(src, so + j * sl, 1, dst, dOff + j, dk, nk, bits);
+                }
+                continue;
+            }
             for (int i0 = 0; i0 < nk; i0 += TILE) {
                 int i1 = Math.min(nk, i0 + TILE);
                 for (int j0 = 0; j0 < len; j0 += TILE) {
