@@ -5,6 +5,7 @@ import dev.hedge.kernels.ref.tensor.ConcatKernel;
 import dev.hedge.kernels.ref.tensor.ConstantOfShapeKernel;
 import dev.hedge.kernels.ref.tensor.CumSumKernel;
 import dev.hedge.kernels.ref.tensor.DropoutKernel;
+import dev.hedge.kernels.ref.tensor.EinsumKernel;
 import dev.hedge.kernels.ref.tensor.ExpandTileKernel;
 import dev.hedge.kernels.ref.tensor.EyeLikeKernel;
 import dev.hedge.kernels.ref.tensor.GatherElementsKernel;
@@ -62,5 +63,6 @@ public final class TensorKernels {
         r.register(Op.CumSum, CumSumKernel::new);
         r.register(Op.ScatterND, ScatterKernel::new);
         r.register(Op.ScatterElements, ScatterKernel::new);
+        r.register(Op.Einsum, EinsumKernel::new);
     }
 }

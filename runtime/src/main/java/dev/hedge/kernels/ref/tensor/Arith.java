@@ -32,6 +32,13 @@ final class Arith {
         }
     }
 
+    /** Integer element {@code i}, exactly (sign- or zero-extended; UINT64 as its two's-complement bits). */
+    static long loadLong(DType t, ByteBuffer b, int i) {
+        long raw = Elems.read(b, i, t.bits());
+        int sh = 64 - t.bits();
+        return t.isSigned() ? (raw << sh) >> sh : raw;
+    }
+
     /**
      * Stores {@code v} as type {@code t}: rounded to nearest for floats, truncated toward zero and saturated
      * to the type's range for integers.
