@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
@@ -236,7 +237,7 @@ public final class EinsumKernel implements Kernel {
         Tensor out = ctx.output(0);
         int total = out.elementCount();
         int axes = sizes.length;
-        int[] idx = dev.hedge.kernels.util.ScratchArrays.ints(0, axes + n);
+        int[] idx = ScratchArrays.ints(0, axes + n);
         boolean isFloat = dtype.isFloat();
         ByteBuffer ob = out.data();
         for (int o = 0; o < total; o++) {

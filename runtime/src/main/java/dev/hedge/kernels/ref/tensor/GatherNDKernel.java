@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
@@ -24,7 +25,7 @@ public final class GatherNDKernel implements Kernel {
     @Override
     public void prepare(PrepareContext ctx) {
         int[] data = ctx.inputShape(0);
-        if (ctx.inputType(1) != dev.hedge.runtime.DType.INT64) {
+        if (ctx.inputType(1) != DType.INT64) {
             throw new UnsupportedModelException(node.describe() + ": indices must be INT64, got " + ctx.inputType(1));
         }
         int[] idx = ctx.inputShape(1);

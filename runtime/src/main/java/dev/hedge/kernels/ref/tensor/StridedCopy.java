@@ -111,12 +111,6 @@ final class StridedCopy {
         this.rows = k == Kind.EMPTY ? 0 : (int) count;
     }
 
-    /** A copy from a dense source of {@code shape} into a dense destination of the same shape. */
-    static StridedCopy contiguous(int[] shape, int bits) {
-        int[] st = strides(shape);
-        return new StridedCopy(shape, st, 0, st, 0, bits);
-    }
-
     /** Row-major element strides. */
     static int[] strides(int[] shape) {
         int[] s = new int[shape.length];
