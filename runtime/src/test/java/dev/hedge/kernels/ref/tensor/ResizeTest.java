@@ -156,6 +156,155 @@ class ResizeTest {
         }
     }
 
+    @Property(tries = 300)
+    void filteredModesMatchTheNearestNeighbourFormula(@ForAll long seed) {
+        Random rnd = new Random(seed);
+        boolean cubic = rnd.nextBoolean();
+        boolean antialias = rnd.nextBoolean();
+        boolean exclude = rnd.nextBoolean();
+        double a = rnd.nextBoolean() ? -0.75 : -0.5;
+        String ctm = CTMS[rnd.nextInt(CTMS.length - 1)];
+        int r = 1 + rnd.nextInt(3);
+        int[] in = new int[r];
+        double[] scale = new double[r];
+        int[] out = new int[r];
+        float[] scales = new float[r];
+        for (int d = 0; d < r; d++) {
+            in[d] = 1 + rnd.nextInt(9);
+            scales[d] = new float[] {0.25f, 0.4f, 0.5f, 0.7f, 1f, 1.3f, 2f}[rnd.nextInt(7)];
+            scale[d] = scales[d];
+            out[d] = (int) Math.floor(scale[d] * in[d]);
+        }
+        Tensor x = TData.random(DType.FLOAT64, in, rnd);
+        Tensor y = OneNode.of(Op.Resize).attr("mode", cubic ? "cubic" : "linear").attr("antialias", antialias ? 1L : 0L)
+                .attr("exclude_outside", exclude ? 1L : 0L).attr("cubic_coeff_a", (float) a)
+                .attr("coordinate_transformation_mode", ctm).input(x).omitted()
+                .constant(Tensor.of(scales, scales.length)).run1();
+        String what = (cubic ? "cubic" : "linear") + (antialias ? " antialias" : "") + (exclude ? " exclude" : "")
+                + " " + ctm + " " + Arrays.toString(in) + " scales " + Arrays.toString(scales);
+        assertArrayEquals(out, y.shape(), what);
+        // per axis and output coordinate: the neighbour indices (clamped) and their weights
+        int[][][] taps = new int[r][][];
+        double[][][] weights = new double[r][][];
+        for (int d = 0; d < r; d++) {
+            taps[d] = new int[out[d]][];
+            weights[d] = new double[out[d]][];
+            for (int o = 0; o < out[d]; o++) {
+                double xo = coordinate(ctm, o, in[d], out[d], scale[d], 0, 1);
+                double ratio = xo == Math.floor(xo) ? 1 : xo - Math.floor(xo);
+                double[] c = coefficients(cubic, antialias, ratio, scale[d], a);
+                long[] nb = nearest(xo, c.length);
+                if (exclude) {
+                    double sum = 0;
+                    for (int i = 0; i < c.length; i++) {
+                        if (nb[i] < 0 || nb[i] >= in[d]) {
+                            c[i] = 0;
+                        }
+                        sum += c[i];
+                    }
+                    for (int i = 0; i < c.length; i++) {
+                        c[i] /= sum;
+                    }
+                }
+                taps[d][o] = new int[c.length];
+                for (int i = 0; i < c.length; i++) {
+                    taps[d][o][i] = clamp(nb[i], in[d]);
+                }
+                weights[d][o] = c;
+            }
+        }
+        int[] inStrides = TData.strides(in);
+        for (int o = 0; o < y.elementCount(); o++) {
+            int[] c = TData.unravel(o, out);
+            // sum over the tensor product of the per-axis taps
+            int[] k = new int[r];
+            double sum = 0;
+            while (true) {
+                double w = 1;
+                int src = 0;
+                for (int d = 0; d < r; d++) {
+                    w *= weights[d][c[d]][k[d]];
+                    src += taps[d][c[d]][k[d]] * inStrides[d];
+                }
+                sum += w * x.getDouble(src);
+                int d = r - 1;
+                while (d >= 0 && ++k[d] == taps[d][c[d]].length) {
+                    k[d] = 0;
+                    d--;
+                }
+                if (d < 0) {
+                    break;
+                }
+            }
+            double got = y.getDouble(o);
+            if (!(Math.abs(sum - got) <= 1e-9 * (1 + Math.abs(sum)))) {
+                throw new AssertionError(what + ": element " + Arrays.toString(c) + " is " + got + ", expected " + sum);
+            }
+        }
+    }
+
+    /** Filter weights for the taps around a coordinate whose distance past the lower neighbour is {@code ratio}. */
+    private static double[] coefficients(boolean cubic, boolean antialias, double ratio, double scale, double a) {
+        if (!antialias) {
+            if (!cubic) {
+                return new double[] {1 - ratio, ratio};
+            }
+            return new double[] {keys(ratio + 1, a), keys(ratio, a), keys(1 - ratio, a), keys(2 - ratio, a)};
+        }
+        double s = Math.min(scale, 1);
+        int start = (int) Math.floor((cubic ? -2 : -1) / s) + 1;
+        int n = 2 - 2 * start;
+        double[] c = new double[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            double t = Math.abs((start + i - ratio) * s);
+            c[i] = cubic ? keys(t, a) : Math.max(0, 1 - t);
+            sum += c[i];
+        }
+        for (int i = 0; i < n; i++) {
+            c[i] /= sum;
+        }
+        return c;
+    }
+
+    private static double keys(double t, double a) {
+        t = Math.abs(t);
+        if (t <= 1) {
+            return (a + 2) * t * t * t - (a + 3) * t * t + 1;
+        }
+        if (t < 2) {
+            return a * t * t * t - 5 * a * t * t + 8 * a * t - 4 * a;
+        }
+        return 0;
+    }
+
+    /**
+     * The n integers nearest to x, ties going to the smaller one, in ascending order. Distances are compared
+     * exactly (p is nearer than q > p iff x is below their midpoint): |x - p| rounded in double can make
+     * unequal distances tie.
+     */
+    private static long[] nearest(double x, int n) {
+        long lo = (long) Math.floor(x) - n;
+        Long[] cand = new Long[2 * n + 2];
+        for (int i = 0; i < cand.length; i++) {
+            cand[i] = lo + i;
+        }
+        Arrays.sort(cand, (p, q) -> {
+            if (p.equals(q)) {
+                return 0;
+            }
+            long low = Math.min(p, q);
+            boolean lowerFirst = x <= (low + Math.max(p, q)) / 2.0;
+            return (p == low) == lowerFirst ? -1 : 1;
+        });
+        long[] pick = new long[n];
+        for (int i = 0; i < n; i++) {
+            pick[i] = cand[i];
+        }
+        Arrays.sort(pick);
+        return pick;
+    }
+
     /** Output coordinate to input coordinate (ONNX Resize; the "length_resized" of the formulas is scale * in). */
     private static double coordinate(String ctm, int x, int in, int out, double scale, double roiStart, double roiEnd) {
         double lengthResized = scale * in;
