@@ -15,6 +15,7 @@ import dev.hedge.schema.fb.Model;
 import dev.hedge.schema.fb.Node;
 import dev.hedge.schema.fb.QuantParams;
 import dev.hedge.schema.fb.SparseEncoding;
+import dev.hedge.schema.fb.SparseFormat;
 import dev.hedge.schema.fb.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -242,7 +243,7 @@ public final class HedgeVerifier {
 
             String[] definedBy = new String[nt];
             for (int j = 0; j < g.inputsLength(); j++) {
-                int idx = value(gw + " input " + j, g.inputs(j), nt, payload, names, false);
+                int idx = value(gw, " input ", j, g.inputs(j), nt, payload, names, false);
                 if (definedBy[idx] != null) {
                     throw new ModelFormatException(gw + " input " + j + " '" + names[idx] + "' is listed twice");
                 }
@@ -257,7 +258,7 @@ public final class HedgeVerifier {
                 g.nodes(n, k);
                 String nw = nodeWhere(gw, k, n);
                 for (int j = 0; j < n.outputsLength(); j++) {
-                    int idx = value(nw + " output " + j, n.outputs(j), nt, payload, names, true);
+                    int idx = value(nw, " output ", j, n.outputs(j), nt, payload, names, true);
                     if (idx < 0) {
                         continue;
                     }
@@ -275,7 +276,7 @@ public final class HedgeVerifier {
                         + " values");
             }
             for (int j = 0; j < g.capturesLength(); j++) {
-                int idx = value(gw + " capture " + j, g.captures(j), nt, payload, names, false);
+                int idx = value(gw, " capture ", j, g.captures(j), nt, payload, names, false);
                 if (definedBy[idx] != null) {
                     throw new ModelFormatException(gw + " capture " + j + " '" + names[idx]
                             + "' is defined in the graph itself, by " + definedBy[idx]);
@@ -289,7 +290,7 @@ public final class HedgeVerifier {
                 g.nodes(n, k);
                 String nw = nodeWhere(gw, k, n);
                 for (int j = 0; j < n.inputsLength(); j++) {
-                    int idx = value(nw + " input " + j, n.inputs(j), nt, payload, names, true);
+                    int idx = value(nw, " input ", j, n.inputs(j), nt, payload, names, true);
                     if (idx >= 0 && definedBy[idx] == null && !captured[idx]) {
                         throw new ModelFormatException(nw + " input " + j + " reads '" + names[idx]
                                 + "', which " + gw + " neither defines nor captures");
@@ -297,7 +298,7 @@ public final class HedgeVerifier {
                 }
             }
             for (int j = 0; j < g.outputsLength(); j++) {
-                int idx = value(gw + " output " + j, g.outputs(j), nt, payload, names, false);
+                int idx = value(gw, " output ", j, g.outputs(j), nt, payload, names, false);
                 if (definedBy[idx] == null && !captured[idx]) {
                     throw new ModelFormatException(gw + " output " + j + " is '" + names[idx]
                             + "', which the graph neither defines nor captures");
@@ -317,16 +318,17 @@ public final class HedgeVerifier {
         }
 
         /** Checks a reference to a value tensor; returns the index (-1 only when {@code omittable}). */
-        private static int value(String w, int idx, int nt, boolean[] payload, String[] names, boolean omittable) {
+        private static int value(String owner, String role, int j, int idx, int nt, boolean[] payload,
+                String[] names, boolean omittable) {
             if (idx == -1 && omittable) {
                 return -1;
             }
             if (idx < 0 || idx >= nt) {
-                throw new ModelFormatException(w + " refers to tensor " + idx + ", which does not exist (the graph has "
+                throw new ModelFormatException(owner + role + j + " refers to tensor " + idx + ", which does not exist (the graph has "
                         + nt + ")");
             }
             if (payload[idx]) {
-                throw new ModelFormatException(w + " refers to tensor " + idx + " '" + names[idx]
+                throw new ModelFormatException(owner + role + j + " refers to tensor " + idx + " '" + names[idx]
                         + "', which holds an attribute value, not a graph value");
             }
             return idx;
@@ -527,8 +529,8 @@ public final class HedgeVerifier {
         }
 
         private void sparse(String w, DType dt, int[] shape, SparseEncoding s, long buf, long len, int bits) {
-            if (s.format() != dev.hedge.schema.fb.SparseFormat.CSR
-                    && s.format() != dev.hedge.schema.fb.SparseFormat.BLOCK_CSR) {
+            if (s.format() != SparseFormat.CSR
+                    && s.format() != SparseFormat.BLOCK_CSR) {
                 throw new ModelFormatException(w + ": unknown sparse format code " + s.format());
             }
             DType it;
@@ -558,7 +560,7 @@ public final class HedgeVerifier {
                 throw new ModelFormatException(w + ": sparse index buffers are referenced too many times"
                         + " (verification work would exceed a multiple of the file size)");
             }
-            Sparse sp = new Sparse(s.format() == dev.hedge.schema.fb.SparseFormat.CSR ? Sparse.Format.CSR
+            Sparse sp = new Sparse(s.format() == SparseFormat.CSR ? Sparse.Format.CSR
                     : Sparse.Format.BLOCK_CSR, s.blockRows(), s.blockCols(), it, slice(rp), slice(ci),
                     (int) s.nnzBlocks());
             Encodings.checkSparse(w, dt, shape, sp, len, bits);

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -335,7 +336,7 @@ public final class HedgeWriter {
             long[] shape;
             String[] params = null;
             if (t != null) {
-                shape = java.util.Arrays.stream(t.shape()).asLongStream().toArray();
+                shape = Arrays.stream(t.shape()).asLongStream().toArray();
             } else if (e.dims != null) {
                 shape = new long[e.dims.size()];
                 for (int j = 0; j < shape.length; j++) {
@@ -344,7 +345,7 @@ public final class HedgeWriter {
                     if (d.param() != null && !d.param().isEmpty()) {
                         if (params == null) {
                             params = new String[shape.length];
-                            java.util.Arrays.fill(params, "");
+                            Arrays.fill(params, "");
                         }
                         params[j] = d.param();
                     }
@@ -398,7 +399,7 @@ public final class HedgeWriter {
         private static int quant(FlatBufferBuilder b, QuantParams q) {
             int scales = dev.hedge.schema.fb.QuantParams.createScaleVector(b, q.scales());
             long[] zps = q.zeroPoints();
-            boolean anyZp = java.util.Arrays.stream(zps).anyMatch(z -> z != 0);
+            boolean anyZp = Arrays.stream(zps).anyMatch(z -> z != 0);
             int zpVec = anyZp ? dev.hedge.schema.fb.QuantParams.createZeroPointVector(b, zps) : 0;
             dev.hedge.schema.fb.QuantParams.startQuantParams(b);
             dev.hedge.schema.fb.QuantParams.addScale(b, scales);

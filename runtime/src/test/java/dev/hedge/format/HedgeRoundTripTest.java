@@ -164,6 +164,23 @@ class HedgeRoundTripTest {
     }
 
     @Test
+    void smallFileDecodingToHugeConstantsIsRefused() {
+        // one empty block of 2^27 x 1 INT8: 128 MiB once densified, from a file of about a kilobyte
+        int rows = 1 << 27;
+        dev.hedge.ir.Sparse s = new dev.hedge.ir.Sparse(dev.hedge.ir.Sparse.Format.BLOCK_CSR, rows, 1, DType.INT32,
+                SampleModels.indices(DType.INT32, new int[] {0, 0}), SampleModels.indices(DType.INT32, new int[0]), 0);
+        Graph g = Graph.builder("g")
+                .initializer("bomb", Tensor.encoded(DType.INT8, new int[] {rows, 1}, ByteBuffer.allocate(0), null, s,
+                        null))
+                .addOutput(ValueInfo.of("bomb", DType.INT8, rows, 1))
+                .build();
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> HedgeWriter.write(new ModelDef(g, Map.of()), dir.resolve("bomb.hedge")));
+        assertTrue(e.getMessage().contains("tensor 0 'bomb': encoded constants decode to more than 1024 times the"
+                + " file size plus 64 MiB"), e.getMessage());
+    }
+
+    @Test
     void minimalModelsRoundTrip() throws IOException {
         Graph g = Graph.builder("")
                 .addInput(ValueInfo.of("x", DType.UINT4, 0))

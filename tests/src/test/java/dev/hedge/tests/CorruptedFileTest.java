@@ -1,14 +1,23 @@
 package dev.hedge.tests;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import dev.hedge.converter.onnx.OnnxImporter;
 import dev.hedge.format.HedgeReader;
 import dev.hedge.format.HedgeWriter;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.runtime.ModelFormatException;
+import dev.hedge.runtime.UnsupportedModelException;
 import dev.hedge.schema.fb.Model;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -50,11 +59,14 @@ class CorruptedFileTest {
                 ? "system property hedge.shared is not set" : onnx + " not found")
                 + " (run with -Dhedge.shared=/path/to/shared)");
 
-        ModelDef def = OnnxImporter.importFile(onnx);
+        ModelDef def = importModel(onnx);
         Path valid = dir.resolve("valid.hedge");
         HedgeWriter.write(def, valid);
-        HedgeReader.read(valid);
         byte[] bytes = Files.readAllBytes(valid);
+        // the uncorrupted file loads, and writing what it loads gives the same bytes
+        Path again = dir.resolve("again.hedge");
+        HedgeWriter.write(HedgeReader.read(valid).model(), again);
+        assertArrayEquals(bytes, Files.readAllBytes(again), model + ": read-write round trip changed the file");
         int flatEnd = flatBufferEnd(bytes);
         Random rnd = new Random(model.hashCode());
 
@@ -85,6 +97,44 @@ class CorruptedFileTest {
         System.out.printf("%s (%d bytes, FlatBuffer %d): %d truncations: %d rejected / %d still loadable; "
                 + "%d byte flips: %d rejected / %d still loadable%n", model, bytes.length, flatEnd, TRUNCATIONS,
                 truncated[0], truncated[1], HEADER_FLIPS + RANDOM_FLIPS, flipped[0], flipped[1]);
+    }
+
+    /**
+     * Imports with the real importer. Where it refuses a model only because subgraph outputs carry no type
+     * (silero-vad's nested If branches do), those outputs are declared FLOAT tensors of unknown rank and
+     * the model is imported again: the file's structure, not the types, is what this test exercises.
+     */
+    private static ModelDef importModel(Path onnx) throws IOException {
+        try {
+            return OnnxImporter.importFile(onnx);
+        } catch (UnsupportedModelException e) {
+            if (!e.getMessage().contains("is not a tensor (VALUE_NOT_SET)")) {
+                throw e;
+            }
+            System.out.println(onnx.getFileName() + ": the importer refuses untyped subgraph outputs;"
+                    + " typing them FLOAT for this test");
+            ModelProto.Builder m = ModelProto.parseFrom(Files.readAllBytes(onnx)).toBuilder();
+            typeSubgraphOutputs(m.getGraphBuilder(), false);
+            return OnnxImporter.importModel(m.build(), onnx.toAbsolutePath().getParent());
+        }
+    }
+
+    private static void typeSubgraphOutputs(GraphProto.Builder g, boolean subgraph) {
+        if (subgraph) {
+            for (ValueInfoProto.Builder v : g.getOutputBuilderList()) {
+                if (!v.hasType() || !v.getType().hasTensorType()) {
+                    v.setType(TypeProto.newBuilder().setTensorType(
+                            TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE)));
+                }
+            }
+        }
+        for (NodeProto.Builder n : g.getNodeBuilderList()) {
+            for (AttributeProto.Builder a : n.getAttributeBuilderList()) {
+                if (a.hasG()) {
+                    typeSubgraphOutputs(a.getGBuilder(), true);
+                }
+            }
+        }
     }
 
     /** Whether the file loads; a ModelFormatException means rejected, anything else fails the test. */
