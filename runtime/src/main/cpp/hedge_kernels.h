@@ -120,6 +120,12 @@ inline void hk_sq8_gemm(int isa, signed char* sp, long spoff, signed char* x2, l
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
 }
 
+inline void hk_sq8_k4_gemm(signed char* sp, long spoff, signed char* panel, long poff, long P, signed char* q,
+        long qoff, signed char* out, long ooff, long ldo) {
+    hk::sq8_k4_gemm(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(panel, poff), P,
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
+}
+
 inline void hk_sf32_gemm(int isa, signed char* sp, long spoff, signed char* x, long xoff, long ldx, long P,
         signed char* bias, long boff, int act, float lo, float hi, signed char* out, long ooff, long ldo) {
     hk::sf32_gemm(isa, hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))),

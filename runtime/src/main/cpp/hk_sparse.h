@@ -9,10 +9,14 @@
 //   zero where the pair has no stored weight. Activations are repacked per run as int16 (x - zx) pairs
 //   X2[K/2][Ppad][2], so acc = sum over stored weights of (x - zx) * w; stored-as-absent weights are raw 0,
 //   which contribute -zw * sum_k (x - zx) when the weight zero point zw is not 0 (S[p] below).
+// int8, AVX-512 VNNI ("k4" format, signed weights): an entry is BR rows of one k-group (4 consecutive k),
+//   each value an int32 holding the group's four s8 weights (zero where nothing is stored). Activations are
+//   the dense GEMM's CONV-variant panel (hk_pack.h, 64 columns per panel), so acc = sum x' w - zx' * rsum[r]
+//   - zw[r] * cadj[p] with the panel's column sums, exactly as in the dense kernel.
 // fp32: an entry is BR rows x BC consecutive k, values float.
 #pragma once
 
-#include "hk_requant.h"
+#include "hk_qgemm.h"
 
 namespace hk {
 
@@ -23,9 +27,10 @@ struct SparseHdr {
     const void* w;
     const int32_t* zw;
     bool any_zw;
+    const int32_t* rsum;  // k4 format: per-row sum of the stored weights
 
     static SparseHdr from(const signed char* p) {
-        int32_t h[11];
+        int32_t h[12];
         std::memcpy(h, p, sizeof h);
         SparseHdr s;
         s.R = h[0];
@@ -39,6 +44,7 @@ struct SparseHdr {
         s.w = p + h[8];
         s.zw = reinterpret_cast<const int32_t*>(p + h[9]);
         s.any_zw = h[10] != 0;
+        s.rsum = h[11] != 0 ? reinterpret_cast<const int32_t*>(p + h[11]) : nullptr;
         return s;
     }
 };
@@ -114,9 +120,10 @@ HK_T_AVX512 void sq8_avx512(const SparseHdr& s, const int16_t* X2, long P, long 
         const Requant& q, uint8_t* out, long ldo) {
     const int32_t* wp = static_cast<const int32_t*>(s.w);
     alignas(64) int32_t tile[BR][NT * 16];
-    for (long b = 0; b < s.nbr; b++) {
-        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-        for (long p0 = 0; p0 < P; p0 += NT * 16) {
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < P; p0 += NT * 16) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             __m512i acc[BR][NT];
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 HK_UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm512_setzero_si512();
@@ -147,9 +154,10 @@ HK_T_AVX2 void sq8_avx2(const SparseHdr& s, const int16_t* X2, long P, long Ppad
         const Requant& q, uint8_t* out, long ldo) {
     const int32_t* wp = static_cast<const int32_t*>(s.w);
     alignas(32) int32_t tile[BR][NT * 8];
-    for (long b = 0; b < s.nbr; b++) {
-        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-        for (long p0 = 0; p0 < P; p0 += NT * 8) {
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < P; p0 += NT * 8) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             __m256i acc[BR][NT];
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 HK_UNROLL for (int t = 0; t < NT; t++) acc[r][t] = _mm256_setzero_si256();
@@ -185,9 +193,10 @@ void sq8_neon(const SparseHdr& s, const int16_t* X2, long P, long Ppad, const in
         uint8_t* out, long ldo) {
     const int32_t* wp = static_cast<const int32_t*>(s.w);
     int32_t tile[BR][8];
-    for (long b = 0; b < s.nbr; b++) {
-        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-        for (long p0 = 0; p0 < P; p0 += 8) {
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < P; p0 += 8) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             int32x4_t acc[BR][4];
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 HK_UNROLL for (int t = 0; t < 4; t++) acc[r][t] = vdupq_n_s32(0);
@@ -264,6 +273,92 @@ inline void sq8_pack_x(int isa, const uint8_t* x, bool u, int32_t zx, long K, lo
     sq8_pack_x_body(x, u, zx, K, P, s_k, s_p, X2, Ppad, S);
 }
 
+#if defined(HK_X86)
+// k4 format over the dense panel (NR = 64): NT 16-column vectors of one panel at a time. Single-row
+// blocks alternate two accumulator sets so consecutive entries do not wait on each other.
+template <int BR, int NT>
+HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
+        long ldo) {
+    constexpr int SETS = BR == 1 ? 2 : 1;
+    const Fam f = Fam::of(F_VNNI | 4 << 8);
+    const long kg = round_up(s.K, 4) / 4;
+    const int32_t* cadj = ppack_trailer(f, WHO_ACT, const_cast<uint8_t*>(panel), P, s.K);
+    const int32_t* zc = cadj + ppack_panels(f, P) * f.nr;
+    const int32_t* wp = static_cast<const int32_t*>(s.w);
+    alignas(64) int32_t tile[BR][NT * 16];
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < P; p0 += NT * 16) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
+            const uint8_t* base = panel + ((p0 / 64) * kg * 64 + p0 % 64) * 4;
+            __m512i acc[SETS][BR][NT];
+            HK_UNROLL for (int u = 0; u < SETS; u++) {
+                HK_UNROLL for (int r = 0; r < BR; r++) {
+                    HK_UNROLL for (int t = 0; t < NT; t++) acc[u][r][t] = _mm512_setzero_si512();
+                }
+            }
+            long e = e0;
+            for (; e + SETS <= e1; e += SETS) {
+                HK_UNROLL for (int u = 0; u < SETS; u++) {
+                    const uint8_t* xr = base + (long) s.col[e + u] * 256;
+                    __m512i xv[NT];
+                    HK_UNROLL for (int t = 0; t < NT; t++) xv[t] = _mm512_loadu_si512(xr + t * 64);
+                    HK_UNROLL for (int r = 0; r < BR; r++) {
+                        __m512i w = _mm512_set1_epi32(wp[(e + u) * BR + r]);
+                        HK_UNROLL for (int t = 0; t < NT; t++) acc[u][r][t] = _mm512_dpbusd_epi32(acc[u][r][t], xv[t], w);
+                    }
+                }
+            }
+            for (; e < e1; e++) {
+                const uint8_t* xr = base + (long) s.col[e] * 256;
+                HK_UNROLL for (int r = 0; r < BR; r++) {
+                    __m512i w = _mm512_set1_epi32(wp[e * BR + r]);
+                    HK_UNROLL for (int t = 0; t < NT; t++) {
+                        acc[0][r][t] = _mm512_dpbusd_epi32(acc[0][r][t], _mm512_loadu_si512(xr + t * 64), w);
+                    }
+                }
+            }
+            long n = std::min<long>(NT * 16, P - p0);
+            HK_UNROLL for (int r = 0; r < BR; r++) {
+                HK_UNROLL for (int t = 0; t < NT; t++) {
+                    __m512i v = acc[0][r][t];
+                    if (SETS == 2) v = _mm512_add_epi32(v, acc[SETS - 1][r][t]);
+                    _mm512_storeu_si512(tile[r] + t * 16, v);
+                }
+                long row = b * BR + r;
+                RowArgs a;
+                a.raw = tile[r];
+                a.n = (int) n;
+                a.zr = s.zw[row];
+                a.rsum = s.rsum[row];
+                a.cadj = cadj + p0;
+                a.zc = zc + p0;
+                a.per_col = false;
+                a.mult = q.mult + row;
+                a.bias = q.bias + row;
+                a.out = out + (row * ldo + p0) * q.out_size();
+                requant_row_avx512(a, q);
+            }
+        }
+    }
+}
+#endif
+
+// k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of the family F_VNNI | 4 << 8.
+inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo) {
+#if defined(HK_X86)
+    if (s.BR == 8) {
+        if (P <= 16) return sq8_k4_avx512<8, 1>(s, panel, P, q, out, ldo);
+        return sq8_k4_avx512<8, 2>(s, panel, P, q, out, ldo);
+    }
+    if (P <= 16) return sq8_k4_avx512<1, 1>(s, panel, P, q, out, ldo);
+    if (P <= 32) return sq8_k4_avx512<1, 2>(s, panel, P, q, out, ldo);
+    return sq8_k4_avx512<1, 4>(s, panel, P, q, out, ldo);
+#else
+    (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo;
+#endif
+}
+
 // ---- fp32 ---------------------------------------------------------------------------------------------
 
 enum Act { ACT_NONE = 0, ACT_RELU = 1, ACT_CLIP = 2 };
@@ -300,9 +395,10 @@ HK_T_AVX512 void sf32_avx512(const SparseHdr& s, const float* X, long ldx, long 
         float lo, float hi, float* out, long ldo) {
     const float* wv = static_cast<const float*>(s.w);
     const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi), zero = _mm512_setzero_ps();
-    for (long b = 0; b < s.nbr; b++) {
-        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-        for (long p0 = 0; p0 < P; p0 += NT * 16) {
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < P; p0 += NT * 16) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             __mmask16 m[NT];
             HK_UNROLL for (int t = 0; t < NT; t++) {
                 long rem = P - p0 - t * 16;
@@ -343,9 +439,10 @@ HK_T_AVX2 void sf32_avx2(const SparseHdr& s, const float* X, long ldx, long P, c
     const float* wv = static_cast<const float*>(s.w);
     const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), zero = _mm256_setzero_ps();
     long full = P / (NT * 8) * (NT * 8);
-    for (long b = 0; b < s.nbr; b++) {
-        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-        for (long p0 = 0; p0 < full; p0 += NT * 8) {
+    // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
+    for (long p0 = 0; p0 < full; p0 += NT * 8) {
+        for (long b = 0; b < s.nbr; b++) {
+            const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             __m256 acc[BR][NT];
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 __m256 b0 = _mm256_set1_ps(bias ? bias[b * BR + r] : 0.f);

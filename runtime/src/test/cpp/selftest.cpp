@@ -285,14 +285,55 @@ static std::vector<signed char> build_sparse(const std::vector<float>& Wd, long 
     std::vector<signed char> buf(off_zw + align64(4 * R + 4), 0);
     bool any_zw = false;
     for (auto z : zw) any_zw |= z != 0;
-    int32_t h[11] = {(int32_t) R, (int32_t) K, BR, q8 ? (BC == 4 ? 2 : 1) : BC, (int32_t) (R / BR), (int32_t) nent,
-            (int32_t) off_rp, (int32_t) off_col, (int32_t) off_w, (int32_t) off_zw, any_zw};
+    int32_t h[12] = {(int32_t) R, (int32_t) K, BR, q8 ? (BC == 4 ? 2 : 1) : BC, (int32_t) (R / BR), (int32_t) nent,
+            (int32_t) off_rp, (int32_t) off_col, (int32_t) off_w, (int32_t) off_zw, any_zw, 0};
     std::memcpy(buf.data(), h, sizeof h);
     std::memcpy(buf.data() + off_rp, rowptr.data(), 4 * rowptr.size());
     std::memcpy(buf.data() + off_col, col.data(), 4 * nent);
     if (q8) std::memcpy(buf.data() + off_w, wq.data(), wbytes);
     else std::memcpy(buf.data() + off_w, wf.data(), wbytes);
     std::memcpy(buf.data() + off_zw, zw.data(), 4 * R);
+    return buf;
+}
+
+// The k4 layout (AVX-512): entries are (block row, k-group) words of four s8 weights.
+static std::vector<signed char> build_k4(const std::vector<float>& Wd, long R, long K, int BR, int BC,
+        const std::vector<int32_t>& zw) {
+    std::vector<int32_t> rowptr{0}, col, wv, rsum(R, 0);
+    for (long b = 0; b < R / BR; b++) {
+        for (long g = 0; g < (K + 3) / 4; g++) {
+            bool any = false;
+            for (int r = 0; r < BR; r++)
+                for (long k = 4 * g; k < std::min(K, 4 * g + 4); k++) any |= Wd[(b * BR + r) * K + k] != 0;
+            if (!any) continue;
+            col.push_back((int32_t) g);
+            for (int r = 0; r < BR; r++) {
+                uint32_t word = 0;
+                for (long k = 4 * g; k < std::min(K, 4 * g + 4); k++) {
+                    int v = (int) Wd[(b * BR + r) * K + k];
+                    word |= (uint32_t) (uint8_t) (int8_t) v << (8 * (k - 4 * g));
+                    rsum[b * BR + r] += v;
+                }
+                wv.push_back((int32_t) word);
+            }
+        }
+        rowptr.push_back((int32_t) col.size());
+    }
+    (void) BC;
+    long nent = col.size();
+    long off_rp = 64, off_col = off_rp + align64(4 * rowptr.size()), off_w = off_col + align64(4 * nent + 4);
+    long off_zw = off_w + align64(4 * wv.size() + 4), off_rs = off_zw + align64(4 * R + 4);
+    std::vector<signed char> buf(off_rs + align64(4 * R + 4), 0);
+    bool any_zw = false;
+    for (auto z : zw) any_zw |= z != 0;
+    int32_t h[12] = {(int32_t) R, (int32_t) K, BR, 1, (int32_t) (R / BR), (int32_t) nent, (int32_t) off_rp,
+            (int32_t) off_col, (int32_t) off_w, (int32_t) off_zw, any_zw, (int32_t) off_rs};
+    std::memcpy(buf.data(), h, sizeof h);
+    std::memcpy(buf.data() + off_rp, rowptr.data(), 4 * rowptr.size());
+    std::memcpy(buf.data() + off_col, col.data(), 4 * nent);
+    std::memcpy(buf.data() + off_w, wv.data(), 4 * wv.size());
+    std::memcpy(buf.data() + off_zw, zw.data(), 4 * R);
+    std::memcpy(buf.data() + off_rs, rsum.data(), 4 * R);
     return buf;
 }
 
@@ -331,6 +372,17 @@ static void test_sparse(int isa) {
                 CHECK(cs.out(out, r * P + p) == want, "sq8 isa %d %dx%d r %ld p %ld: %lld != %lld", isa, BR, BC, r, p,
                         (long long) cs.out(out, r * P + p), (long long) want);
             }
+        }
+        if (isa == ISA_AVX512) {
+            auto k4 = build_k4(Wd, R, K, BR, BC, zw);
+            int code = F_VNNI | 4 << 8;
+            Fam f = Fam::of(code);
+            std::vector<uint8_t> panel(ppack_bytes(f, WHO_ACT, P, K)), tmp(im2col_tmp_bytes(f, P));
+            hk_pack_act_im2col(code, (signed char*) panel.data(), 0, (signed char*) X.data(), 0, u, K, 1, P, 1, 1, 1, 1,
+                    1, 1, 0, 0, 1, P, zx, (signed char*) tmp.data(), 0);
+            std::vector<uint8_t> out2(R * P * osz);
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P);
+            CHECK(out2 == out, "sq8 k4 %dx%d P %ld differs from the pair kernel", BR, BC, P);
         }
         // fp32
         std::vector<float> Wf(R * K);

@@ -307,8 +307,8 @@ final class Native {
     static void sparseQGemm(int isa, SparseWeights sp, ByteBuffer x2, long x2off, long p, long ppad, ByteBuffer s,
             long soff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
         checkIsa(isa);
-        if (!sp.quantized()) {
-            throw new IllegalArgumentException("sparse weights are not 8-bit");
+        if (!sp.quantized() || sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the 8-bit pair layout");
         }
         positive("columns", p);
         if (ppad < p || ppad % 64 != 0) {
@@ -325,6 +325,26 @@ final class Native {
         region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), osz));
         NativeKernels.hk_sq8_gemm(isa, sp.buffer(), 0, x2, x2off, p, ppad, sp.anyWeightZeroPoint() ? s : null, soff,
                 q, qoff, out, ooff, ldo);
+    }
+
+    /** The family whose CONV-variant activation panel the k4 sparse kernel reads. */
+    static final int K4_PANEL_FAMILY = 3 | 4 << 8;
+
+    /** k4 sparse weights x an activation panel of {@link #K4_PANEL_FAMILY} (AVX-512 VNNI only). */
+    static void sparseK4Gemm(SparseWeights sp, ByteBuffer panel, long poff, long p, ByteBuffer q, long qoff,
+            ByteBuffer out, long ooff, long ldo) {
+        checkIsa(ISA_AVX512);
+        if (!sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the k4 layout");
+        }
+        positive("columns", p);
+        region("activation panel", panel, poff, panelBytes(K4_PANEL_FAMILY, WHO_ACT, p, sp.cols()));
+        int osz = Requant.check(q, qoff, sp.rows());
+        if (ldo < p) {
+            throw new IllegalArgumentException("output row stride " + ldo + " is below " + p + " columns");
+        }
+        region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), osz));
+        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo);
     }
 
     /** OUT[r][p] = act(bias[r] + sum W[r][k] X[k][p]) in fp32; X rows are ldx floats apart. */

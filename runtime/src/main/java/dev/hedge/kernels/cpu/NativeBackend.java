@@ -93,6 +93,10 @@ public final class NativeBackend implements Backend {
         return Native.ISA_NAMES[isa];
     }
 
+    int isaIndex() {
+        return isa;
+    }
+
     @Override
     public String name() {
         return "native";

@@ -65,6 +65,9 @@ final class NativeKernels {
     static native void hk_sq8_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x2, long x2off, long p, long ppad,
             ByteBuffer s, long soff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
 
+    static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
+            long qoff, ByteBuffer out, long ooff, long ldo);
+
     static native void hk_sf32_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x, long xoff, long ldx, long p,
             ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo);
 

@@ -20,10 +20,11 @@ final class SparseWeights {
     private final int blockCols;
     private final int blocks;
     private final boolean quantized;
+    private final boolean k4;
     private final boolean anyZw;
 
     private SparseWeights(ByteBuffer buffer, int rows, int cols, int br, int bc, int blocks, boolean quantized,
-            boolean anyZw) {
+            boolean k4, boolean anyZw) {
         this.buffer = buffer;
         this.rows = rows;
         this.cols = cols;
@@ -31,6 +32,7 @@ final class SparseWeights {
         this.blockCols = bc;
         this.blocks = blocks;
         this.quantized = quantized;
+        this.k4 = k4;
         this.anyZw = anyZw;
     }
 
@@ -45,13 +47,72 @@ final class SparseWeights {
         return shape && r > 0 && k > 0 && r % br == 0 && k % bc == 0;
     }
 
-    /** 8-bit weights; {@code zw} has one zero point per row. */
-    static SparseWeights int8(Source w, int r, int k, int br, int bc, int[] zw) {
-        return build(w, r, k, br, bc, true, zw);
+    /**
+     * 8-bit weights; {@code zw} has one zero point per row. {@code k4}: the AVX-512 layout (signed weights
+     * only, entries per 4-k group over the dense activation panel), else int16 pairs.
+     */
+    static SparseWeights int8(Source w, int r, int k, int br, int bc, int[] zw, boolean k4) {
+        return k4 ? buildK4(w, r, k, br, bc, zw) : build(w, r, k, br, bc, true, zw);
     }
 
     static SparseWeights f32(Source w, int r, int k, int br, int bc) {
         return build(w, r, k, br, bc, false, new int[r]);
+    }
+
+    private static SparseWeights buildK4(Source w, int r, int k, int br, int bc, int[] zw) {
+        if (!fits(br, bc, r, k)) {
+            throw new IllegalArgumentException("sparse blocks " + br + "x" + bc + " do not tile " + r + " x " + k);
+        }
+        if (zw.length != r) {
+            throw new IllegalArgumentException(zw.length + " zero points for " + r + " rows");
+        }
+        int nbr = r / br;
+        int groups = (k + 3) / 4;
+        int[] rowptr = new int[nbr + 1];
+        int[] rsum = new int[r];
+        IntList col = new IntList();
+        IntList vals = new IntList();
+        int stored = 0;
+        for (int b = 0; b < nbr; b++) {
+            for (int g = 0; g < groups; g++) {
+                int kEnd = Math.min(k, 4 * g + 4);
+                boolean any = false;
+                for (int i = 0; i < br && !any; i++) {
+                    for (int kk = 4 * g; kk < kEnd && !any; kk++) {
+                        any = w.value(b * br + i, kk) != 0;
+                    }
+                }
+                if (!any) {
+                    continue;
+                }
+                col.add(g);
+                for (int i = 0; i < br; i++) {
+                    int word = 0;
+                    for (int kk = 4 * g; kk < kEnd; kk++) {
+                        int v = (int) w.value(b * br + i, kk);
+                        if (v < -128 || v > 127) {
+                            throw new IllegalArgumentException("weight " + v + " is not INT8");
+                        }
+                        word |= (v & 0xff) << (8 * (kk - 4 * g));
+                        rsum[b * br + i] += v;
+                    }
+                    vals.add(word);
+                }
+            }
+            rowptr[b + 1] = col.size();
+        }
+        for (int b = 0; b < nbr; b++) {
+            for (int kb = 0; kb < k / bc; kb++) {
+                boolean any = false;
+                for (int i = 0; i < br && !any; i++) {
+                    for (int j = 0; j < bc && !any; j++) {
+                        any = w.value(b * br + i, kb * bc + j) != 0;
+                    }
+                }
+                stored += any ? 1 : 0;
+            }
+        }
+        return layout(r, k, br, bc, 1, nbr, rowptr, col, vals, zw, rsum, stored, true, true);
     }
 
     private static SparseWeights build(Source w, int r, int k, int br, int bc, boolean q8, int[] zw) {
@@ -109,12 +170,18 @@ final class SparseWeights {
             }
             rowptr[b + 1] = col.size();
         }
+        return layout(r, k, br, bc, ep, nbr, rowptr, col, vals, zw, null, col.size(), q8, false);
+    }
+
+    private static SparseWeights layout(int r, int k, int br, int bc, int ep, int nbr, int[] rowptr, IntList col,
+            IntList vals, int[] zw, int[] rsum, int stored, boolean q8, boolean k4) {
         int nent = col.size();
         long offRp = 64;
         long offCol = offRp + align64(4L * (nbr + 1));
         long offW = offCol + align64(4L * nent + 4);
         long offZw = offW + align64(4L * vals.size() + 4);
-        long total = offZw + align64(4L * r + 4);
+        long offRs = offZw + align64(4L * r + 4);
+        long total = offRs + (rsum == null ? 0 : align64(4L * r + 4));
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("sparse weights of " + r + " x " + k + " are too large");
         }
@@ -123,7 +190,8 @@ final class SparseWeights {
         for (int z : zw) {
             anyZw |= z != 0;
         }
-        int[] h = {r, k, br, ep, nbr, nent, (int) offRp, (int) offCol, (int) offW, (int) offZw, anyZw ? 1 : 0};
+        int[] h = {r, k, br, ep, nbr, nent, (int) offRp, (int) offCol, (int) offW, (int) offZw, anyZw ? 1 : 0,
+            rsum == null ? 0 : (int) offRs};
         for (int i = 0; i < h.length; i++) {
             b.putInt(4 * i, h[i]);
         }
@@ -138,8 +206,11 @@ final class SparseWeights {
         }
         for (int i = 0; i < r; i++) {
             b.putInt((int) offZw + 4 * i, zw[i]);
+            if (rsum != null) {
+                b.putInt((int) offRs + 4 * i, rsum[i]);
+            }
         }
-        return new SparseWeights(b, r, k, br, bc, nent, q8, anyZw);
+        return new SparseWeights(b, r, k, br, bc, stored, q8, k4, anyZw);
     }
 
     /** Growable int array (the weights can have millions of entries). */
@@ -194,6 +265,11 @@ final class SparseWeights {
 
     boolean quantized() {
         return quantized;
+    }
+
+    /** The AVX-512 layout over the dense activation panel (see hk_sparse.h). */
+    boolean k4() {
+        return k4;
     }
 
     boolean anyWeightZeroPoint() {
