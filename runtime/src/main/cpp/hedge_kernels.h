@@ -154,24 +154,37 @@ inline void hk_transpose(int esize, signed char* src, long soff, long rows, long
     }
 }
 
-// fp32 im2col of one NCHW image: dst[(c, i, j)][(oh, ow)], zero outside the image.
-inline void hk_im2col_f32(signed char* x, long xoff, long C, long H, long W, long KH, long KW, long sh, long sw,
-        long dh, long dw, long pt, long pl, long OH, long OW, signed char* dst, long doff) {
-    const float* xs = reinterpret_cast<const float*>(HK_PTR(x, xoff));
-    float* d = reinterpret_cast<float*>(HK_PTR(dst, doff));
+// im2col of one NCHW image of 1-byte or 4-byte elements: dst[(c, i, j)][(oh, ow)]; outside the image the
+// element is `pad` (its low esize bytes).
+template <typename T>
+inline void im2col_plain(const T* xs, long C, long H, long W, long KH, long KW, long sh, long sw, long dh, long dw,
+        long pt, long pl, long OH, long OW, T pad, T* d) {
     long P = OH * OW;
     for (long c = 0; c < C; c++) {
         for (long i = 0; i < KH; i++) {
             for (long j = 0; j < KW; j++) {
-                float* row = d + ((c * KH + i) * KW + j) * P;
+                T* row = d + ((c * KH + i) * KW + j) * P;
                 for (long oh = 0; oh < OH; oh++) {
                     long ih = oh * sh - pt + i * dh;
                     for (long ow = 0; ow < OW; ow++) {
                         long iw = ow * sw - pl + j * dw;
-                        row[oh * OW + ow] = ih < 0 || ih >= H || iw < 0 || iw >= W ? 0.f : xs[(c * H + ih) * W + iw];
+                        row[oh * OW + ow] = ih < 0 || ih >= H || iw < 0 || iw >= W ? pad : xs[(c * H + ih) * W + iw];
                     }
                 }
             }
         }
+    }
+}
+
+inline void hk_im2col(int esize, signed char* x, long xoff, long C, long H, long W, long KH, long KW, long sh,
+        long sw, long dh, long dw, long pt, long pl, long OH, long OW, int pad, signed char* dst, long doff) {
+    if (esize == 4) {
+        float p;
+        std::memcpy(&p, &pad, 4);
+        im2col_plain(reinterpret_cast<const float*>(HK_PTR(x, xoff)), C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
+                p, reinterpret_cast<float*>(HK_PTR(dst, doff)));
+    } else {
+        im2col_plain(HK_PTR(x, xoff), C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, (uint8_t) pad,
+                HK_PTR(dst, doff));
     }
 }

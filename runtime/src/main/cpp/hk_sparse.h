@@ -233,17 +233,20 @@ inline void sq8_gemm(int isa, const SparseHdr& s, const int16_t* X2, long P, lon
 #if defined(HK_X86)
         if (isa == ISA_AVX512) {
             if (s.BR == 8) return sq8_avx512<8, 1, 2>(s, X2, P, Ppad, S, q, out, ldo);
+            if (s.BR == 4) return sq8_avx512<4, 1, 2>(s, X2, P, Ppad, S, q, out, ldo);
             if (s.EB == 2) return sq8_avx512<1, 2, 4>(s, X2, P, Ppad, S, q, out, ldo);
             return sq8_avx512<1, 1, 4>(s, X2, P, Ppad, S, q, out, ldo);
         }
         if (isa == ISA_AVX2) {
             if (s.BR == 8) return sq8_avx2<8, 1, 1>(s, X2, P, Ppad, S, q, out, ldo);
+            if (s.BR == 4) return sq8_avx2<4, 1, 2>(s, X2, P, Ppad, S, q, out, ldo);
             if (s.EB == 2) return sq8_avx2<1, 2, 4>(s, X2, P, Ppad, S, q, out, ldo);
             return sq8_avx2<1, 1, 4>(s, X2, P, Ppad, S, q, out, ldo);
         }
 #elif defined(HK_ARM64)
         if (isa == ISA_NEON || isa == ISA_NEON_DOT) {
             if (s.BR == 8) return sq8_neon<8, 1>(s, X2, P, Ppad, S, q, out, ldo);
+            if (s.BR == 4) return sq8_neon<4, 1>(s, X2, P, Ppad, S, q, out, ldo);
             if (s.EB == 2) return sq8_neon<1, 2>(s, X2, P, Ppad, S, q, out, ldo);
             return sq8_neon<1, 1>(s, X2, P, Ppad, S, q, out, ldo);
         }
@@ -350,6 +353,11 @@ inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const 
     if (s.BR == 8) {
         if (P <= 16) return sq8_k4_avx512<8, 1>(s, panel, P, q, out, ldo);
         return sq8_k4_avx512<8, 2>(s, panel, P, q, out, ldo);
+    }
+    if (s.BR == 4) {
+        if (P <= 16) return sq8_k4_avx512<4, 1>(s, panel, P, q, out, ldo);
+        if (P <= 32) return sq8_k4_avx512<4, 2>(s, panel, P, q, out, ldo);
+        return sq8_k4_avx512<4, 4>(s, panel, P, q, out, ldo);
     }
     if (P <= 16) return sq8_k4_avx512<1, 1>(s, panel, P, q, out, ldo);
     if (P <= 32) return sq8_k4_avx512<1, 2>(s, panel, P, q, out, ldo);
@@ -516,17 +524,20 @@ inline void sf32_gemm(int isa, const SparseHdr& s, const float* X, long ldx, lon
 #if defined(HK_X86)
         if (isa == ISA_AVX512) {
             if (s.BR == 8) return sf32_avx512<8, 1, 2>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
+            if (s.BR == 4) return sf32_avx512<4, 1, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             if (s.EB == 4) return sf32_avx512<1, 4, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             return sf32_avx512<1, 1, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
         }
         if (isa == ISA_AVX2) {
             if (s.BR == 8) return sf32_avx2<8, 1, 1>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
+            if (s.BR == 4) return sf32_avx2<4, 1, 2>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             if (s.EB == 4) return sf32_avx2<1, 4, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             return sf32_avx2<1, 1, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
         }
 #elif defined(HK_ARM64)
         if (isa == ISA_NEON || isa == ISA_NEON_DOT) {
             if (s.BR == 8) return sf32_neon<8, 1>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
+            if (s.BR == 4) return sf32_neon<4, 1>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             if (s.EB == 4) return sf32_neon<1, 4>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
             return sf32_neon<1, 1>(s, X, ldx, P, bias, act, lo, hi, out, ldo);
         }

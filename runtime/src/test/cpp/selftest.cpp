@@ -338,9 +338,9 @@ static std::vector<signed char> build_k4(const std::vector<float>& Wd, long R, l
 }
 
 static void test_sparse(int isa) {
-    const int shapes[3][2] = {{1, 1}, {1, 4}, {8, 1}};
+    const int shapes[4][2] = {{1, 1}, {1, 4}, {8, 1}, {4, 1}};
     for (int trial = 0; trial < 90; trial++) {
-        int BR = shapes[trial % 3][0], BC = shapes[trial % 3][1];
+        int BR = shapes[trial % 4][0], BC = shapes[trial % 4][1];
         long R = BR * rnd(1, 6), K = BC * rnd(1, 20), P = rnd(1, 80);
         bool u = rnd(0, 1);
         int zx = u ? (int) rnd(0, 255) : (int) rnd(-128, 127);

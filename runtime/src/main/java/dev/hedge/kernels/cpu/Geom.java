@@ -93,11 +93,11 @@ final class Geom {
     static Geom of(Node node, int[] x, long[] kernel, long channels, boolean pool) {
         int rank = x.length - 2;
         if (rank != 1 && rank != 2) {
-            throw new IllegalArgumentException(node.describe() + ": only 1-D and 2-D windows run natively, input is "
+            throw new IllegalArgumentException("only 1-D and 2-D windows run natively, input is "
                     + Arrays.toString(x));
         }
         if (kernel.length != rank) {
-            throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(kernel)
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(kernel)
                     + " does not match input " + Arrays.toString(x));
         }
         long[] strides = ints(node, "strides", rank, 1);
@@ -106,20 +106,20 @@ final class Geom {
         if (pads == null) {
             pads = new long[2 * rank];
         } else if (pads.length != 2 * rank) {
-            throw new IllegalArgumentException(node.describe() + ": pads " + Arrays.toString(pads) + " must have "
+            throw new IllegalArgumentException("pads " + Arrays.toString(pads) + " must have "
                     + 2 * rank + " values");
         } else {
             pads = pads.clone();
         }
         for (int i = 0; i < rank; i++) {
             if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1) {
-                throw new IllegalArgumentException(node.describe() + ": kernel " + Arrays.toString(kernel) + ", strides "
+                throw new IllegalArgumentException("kernel " + Arrays.toString(kernel) + ", strides "
                         + Arrays.toString(strides) + " and dilations " + Arrays.toString(dil) + " must be positive");
             }
         }
         for (long p : pads) {
             if (p < 0) {
-                throw new IllegalArgumentException(node.describe() + ": negative pads " + Arrays.toString(pads));
+                throw new IllegalArgumentException("negative pads " + Arrays.toString(pads));
             }
         }
         String autoPad = node.stringAttr("auto_pad");
@@ -146,11 +146,11 @@ final class Geom {
                     break;
                 }
                 default:
-                    throw new IllegalArgumentException(node.describe() + ": unknown auto_pad '" + autoPad + "'");
+                    throw new IllegalArgumentException("unknown auto_pad '" + autoPad + "'");
             }
             long span = in + pads[i] + pads[rank + i] - dk;
             if (span < 0) {
-                throw new IllegalArgumentException(node.describe() + ": kernel extent " + dk + " exceeds the padded input "
+                throw new IllegalArgumentException("kernel extent " + dk + " exceeds the padded input "
                         + (in + pads[i] + pads[rank + i]) + " on spatial axis " + i);
             }
             long o = ceil ? (span + strides[i] - 1) / strides[i] + 1 : span / strides[i] + 1;
@@ -164,12 +164,12 @@ final class Geom {
                 : new Geom(channels, x[2], x[3], kernel[0], kernel[1], strides[0], strides[1], dil[0], dil[1], pads[0],
                         pads[1], pads[2], pads[3], out[0], out[1]);
         if (g.oh < 1 || g.ow < 1 || g.c < 1) {
-            throw new IllegalArgumentException(node.describe() + ": empty output " + g);
+            throw new IllegalArgumentException("empty output " + g);
         }
         try {
             g.check();
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(node.describe() + ": window geometry too large " + g);
+            throw new IllegalArgumentException("window geometry too large " + g);
         }
         return g;
     }
@@ -182,7 +182,7 @@ final class Geom {
             return d;
         }
         if (v.length != rank) {
-            throw new IllegalArgumentException(node.describe() + ": " + name + " " + Arrays.toString(v) + " must have "
+            throw new IllegalArgumentException(name + " " + Arrays.toString(v) + " must have "
                     + rank + " values");
         }
         return v;

@@ -38,7 +38,7 @@ final class MaxPool8Kernel implements Kernel {
         signed = t == DType.INT8;
         int[] xs = ctx.inputShape(0);
         if (xs.length < 3) {
-            throw new IllegalArgumentException(node.describe() + ": input " + Arrays.toString(xs) + " has no spatial axes");
+            throw new IllegalArgumentException("input " + Arrays.toString(xs) + " has no spatial axes");
         }
         batch = xs[0];
         g = Geom.of(node, xs, node.intsAttr("kernel_shape"), xs[1], true);

@@ -383,11 +383,15 @@ final class Native {
         NativeKernels.hk_transpose(esize, src, soff, rows, cols, dst, doff);
     }
 
-    static void im2colF32(ByteBuffer x, long xoff, Geom g, ByteBuffer dst, long doff) {
+    /** Plain im2col [c * kh * kw][oh * ow] of 1-byte (padding byte {@code pad}) or fp32 (padding 0) images. */
+    static void im2col(int esize, ByteBuffer x, long xoff, Geom g, int pad, ByteBuffer dst, long doff) {
+        if (esize != 1 && esize != 4) {
+            throw new IllegalArgumentException("element size " + esize);
+        }
         g.check();
-        region("image", x, xoff, g.inBytes(4));
-        region("im2col", dst, doff, Math.multiplyExact(Math.multiplyExact(g.reduction(), g.outPlane()), 4));
-        NativeKernels.hk_im2col_f32(x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
-                g.ow, dst, doff);
+        region("image", x, xoff, g.inBytes(esize));
+        region("im2col", dst, doff, Math.multiplyExact(Math.multiplyExact(g.reduction(), g.outPlane()), esize));
+        NativeKernels.hk_im2col(esize, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+                g.ow, esize == 4 ? 0 : pad, dst, doff);
     }
 }

@@ -5,6 +5,7 @@ import dev.hedge.kernels.Backend;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import java.util.List;
@@ -109,20 +110,84 @@ public final class NativeBackend implements Backend {
         }
         switch (node.op()) {
             case QLinearMatMul:
-                return qlinearMatMul(node, inputs) ? new QMatMulKernel(node, isa) : null;
+                return qlinearMatMul(node, inputs) ? new QMatMulKernel(node, isa, false) : null;
             case MatMulInteger:
-                return bytes(inputs, 0, 1) && zpCount(inputs, 3, dim(inputs, 1, -1)) ? new QMatMulKernel(node, isa) : null;
+                return bytes(inputs, 0, 1) && zpCount(inputs, 3, dim(inputs, 1, -1)) ? new QMatMulKernel(node, isa, false) : null;
             case QLinearConv:
-                return qlinearConv(node, inputs) ? new QConvKernel(node, isa) : null;
+                return qlinearConv(node, inputs) ? new QConvKernel(node, isa, false) : null;
             case ConvInteger:
                 return bytes(inputs, 0, 1) && spatial(inputs, 0) && zpCount(inputs, 2, 1)
-                        && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa) : null;
+                        && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa, false) : null;
             case MaxPool:
                 return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
                         ? new MaxPool8Kernel(node, isa) : null;
             default:
                 return null;
         }
+    }
+
+    /**
+     * Sparse-encoded constant weights: QLinearConv (ungrouped), QLinearMatMul (2-D B) and float32 Conv
+     * (ungrouped), Gemm (no transA, alpha = beta = 1, per-column C) and MatMul (2-D B). The weights are
+     * re-laid out at prepare into the sparse kernels' format; nothing dense is kept.
+     */
+    @Override
+    public Kernel createForEncoded(Node node, List<ValueType> inputs, List<Tensor> encoded) {
+        if (hasEmptyInput(inputs)) {
+            return null;
+        }
+        Op op = node.op();
+        int wIn = op == Op.QLinearConv || op == Op.QLinearMatMul ? 3 : 1;
+        for (int i = 0; i < encoded.size(); i++) {
+            if (encoded.get(i) != null && i != wIn) {
+                return null;
+            }
+        }
+        Tensor w = wIn < encoded.size() ? encoded.get(wIn) : null;
+        if (w == null || w.sparse() == null) {
+            return null;
+        }
+        switch (op) {
+            case QLinearConv:
+                return node.intAttr("group") == 1 && qlinearConv(node, inputs) ? new QConvKernel(node, isa, true) : null;
+            case QLinearMatMul:
+                return w.rank() == 2 && qlinearMatMul(node, inputs) ? new QMatMulKernel(node, isa, true) : null;
+            case Conv:
+                return w.dtype() == DType.FLOAT32 && type(inputs, 0) == DType.FLOAT32 && spatial(inputs, 0)
+                        && node.intAttr("group") == 1 && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            case Gemm: {
+                long n = node.intAttr("transB") != 0 ? w.dim(0) : w.dim(1);
+                boolean c = inputs.size() < 3 || inputs.get(2) == null
+                        || (type(inputs, 2) == DType.FLOAT32 && perChannel(inputs, 2, n) && rankAtMost(inputs, 2, 2));
+                return w.dtype() == DType.FLOAT32 && w.rank() == 2 && type(inputs, 0) == DType.FLOAT32
+                        && rankIs(inputs, 0, 2) && node.intAttr("transA") == 0 && node.floatAttr("alpha") == 1f
+                        && node.floatAttr("beta") == 1f && c && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            }
+            case MatMul:
+                return w.dtype() == DType.FLOAT32 && w.rank() == 2 && type(inputs, 0) == DType.FLOAT32
+                        && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static boolean fusedKnown(Node node) {
+        try {
+            FusedActivation.of(node);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static boolean rankIs(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length == rank;
+    }
+
+    private static boolean rankAtMost(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
     }
 
     private static boolean qlinearMatMul(Node node, List<ValueType> in) {

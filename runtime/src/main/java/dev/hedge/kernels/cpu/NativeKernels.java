@@ -74,6 +74,6 @@ final class NativeKernels {
     static native void hk_transpose(int esize, ByteBuffer src, long soff, long rows, long cols, ByteBuffer dst,
             long doff);
 
-    static native void hk_im2col_f32(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh,
-            long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer dst, long doff);
+    static native void hk_im2col(int esize, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, int pad, ByteBuffer dst, long doff);
 }

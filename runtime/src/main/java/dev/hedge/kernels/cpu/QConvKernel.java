@@ -28,6 +28,8 @@ final class QConvKernel implements Kernel {
     private final int isa;
     private final boolean integer;
     private final int wIn;
+    /** Created for sparse-encoded constant weights (NativeBackend.createForEncoded). */
+    private final boolean sparse;
 
     // prepared
     private boolean xUnsigned;
@@ -49,12 +51,14 @@ final class QConvKernel implements Kernel {
     private ByteBuffer packedW; // null: packed per run
     private long panelBytes;
     private long tmpBytes;
+    private SparseInt8 sparseW;
 
-    QConvKernel(Node node, int isa) {
+    QConvKernel(Node node, int isa, boolean sparse) {
         this.node = node;
         this.isa = isa;
         this.integer = node.op() == Op.ConvInteger;
         this.wIn = integer ? 1 : 3;
+        this.sparse = sparse;
     }
 
     @Override
@@ -69,7 +73,7 @@ final class QConvKernel implements Kernel {
         int[] xs = ctx.inputShape(0);
         int[] ws = ctx.inputShape(wIn);
         if (xs.length < 3 || ws.length != xs.length) {
-            throw new IllegalArgumentException(node.describe() + ": input " + Arrays.toString(xs) + " and weights "
+            throw new IllegalArgumentException("input " + Arrays.toString(xs) + " and weights "
                     + Arrays.toString(ws) + " do not form a convolution");
         }
         group = (int) node.intAttr("group");
@@ -77,7 +81,7 @@ final class QConvKernel implements Kernel {
         channels = xs[1];
         cout = ws[0];
         if (group < 1 || channels % group != 0 || cout % group != 0 || ws[1] != channels / group) {
-            throw new IllegalArgumentException(node.describe() + ": group " + group + " does not split input "
+            throw new IllegalArgumentException("group " + group + " does not split input "
                     + Arrays.toString(xs) + " for weights " + Arrays.toString(ws));
         }
         long[] kernel = new long[xs.length - 2];
@@ -86,10 +90,10 @@ final class QConvKernel implements Kernel {
         }
         long[] ks = node.intsAttr("kernel_shape");
         if (ks != null && !Arrays.equals(ks, kernel)) {
-            throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(ks)
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
                     + " differs from the weights' " + Arrays.toString(kernel));
         }
-        depthwise = group == channels && ws[1] == 1;
+        depthwise = !sparse && group == channels && ws[1] == 1;
         g = Geom.of(node, xs, kernel, depthwise ? channels : channels / group, false);
 
         DType outType;
@@ -143,10 +147,19 @@ final class QConvKernel implements Kernel {
         wZpStride = 1;
 
         Tensor w = ctx.inputValue(wIn);
+        long k = g.reduction();
+        if (sparse) {
+            if (w == null || w.sparse() == null || group != 1 || depthwise) {
+                throw new UnsupportedModelException(node.describe() + ": sparse weights need a constant, ungrouped conv");
+            }
+            sparseW = SparseInt8.of(isa, w, wUnsigned, cout, (int) k, false, wZeroPoints, g.outPlane());
+            ctx.requestScratch(sparseW.scratchBytes(g));
+            ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
+            return;
+        }
         if (w != null && w.isEncoded()) {
             throw new UnsupportedModelException(node.describe() + ": weights are stored encoded");
         }
-        long k = g.reduction();
         if (depthwise) {
             wGroupBytes = 2L * cout * g.kh * g.kw;
             packedW = w == null ? null : depthwiseWeights(Staging.direct(w, 0), Native.allocate(wGroupBytes), 0);
@@ -195,6 +208,12 @@ final class QConvKernel implements Kernel {
         ByteBuffer scratch = ctx.scratch();
         long inImage = (long) channels * g.inPlane();
         long outImage = (long) cout * g.outPlane() * outSize;
+        if (sparseW != null) {
+            for (int b = 0; b < batch; b++) {
+                sparseW.run(x, b * inImage, xUnsigned, zx, g, scratch, 0, requant[0], out, b * outImage, g.outPlane());
+            }
+            return;
+        }
         if (depthwise) {
             ByteBuffer w = packedW;
             long woff = 0;

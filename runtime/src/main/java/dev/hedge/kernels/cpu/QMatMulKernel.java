@@ -30,6 +30,8 @@ final class QMatMulKernel implements Kernel {
     private final int in;  // index of b
     private final int aZp;
     private final int bZp;
+    /** Created for a sparse-encoded constant B (NativeBackend.createForEncoded). */
+    private final boolean sparse;
 
     // prepared
     private int code;
@@ -53,9 +55,16 @@ final class QMatMulKernel implements Kernel {
     private ByteBuffer packedB; // null: packed per run
     private long packedBBytes;
     private long packedABytes;
+    // sparse B: OUT^T[N][rows] = W[N][K] x A^T[K][rows], transposed in and out through scratch when rows > 1
+    private SparseInt8 sparseB;
+    private Geom plane;
+    private int aZeroPoint;
+    private long aTBytes;
+    private long outTBytes;
 
-    QMatMulKernel(Node node, int isa) {
+    QMatMulKernel(Node node, int isa, boolean sparse) {
         this.node = node;
+        this.sparse = sparse;
         this.isa = isa;
         this.integer = node.op() == Op.MatMulInteger;
         this.in = integer ? 1 : 3;
@@ -75,7 +84,7 @@ final class QMatMulKernel implements Kernel {
         int[] as = ctx.inputShape(0);
         int[] bs = ctx.inputShape(in);
         if (as.length == 0 || bs.length == 0) {
-            throw new IllegalArgumentException(node.describe() + ": matmul of a scalar");
+            throw new IllegalArgumentException("matmul of a scalar");
         }
         int[] a2 = as.length == 1 ? new int[] {1, as[0]} : as;
         int[] b2 = bs.length == 1 ? new int[] {bs[0], 1} : bs;
@@ -83,7 +92,7 @@ final class QMatMulKernel implements Kernel {
         k = a2[a2.length - 1];
         n = b2[b2.length - 1];
         if (b2[b2.length - 2] != k) {
-            throw new IllegalArgumentException(node.describe() + ": cannot multiply " + Arrays.toString(as) + " by "
+            throw new IllegalArgumentException("cannot multiply " + Arrays.toString(as) + " by "
                     + Arrays.toString(bs));
         }
         int[] batchA = Arrays.copyOf(a2, a2.length - 2);
@@ -152,6 +161,20 @@ final class QMatMulKernel implements Kernel {
         colZpStride = zb.length == 1 ? 0 : 1;
 
         Tensor b = ctx.inputValue(in);
+        if (sparse) {
+            if (b == null || b.sparse() == null || bs.length != 2 || za.length != 1) {
+                throw new UnsupportedModelException(node.describe() + ": sparse B must be a 2-D constant");
+            }
+            long mt = batchRows();
+            aZeroPoint = za[0];
+            sparseB = SparseInt8.of(isa, b, bUnsigned, (int) n, (int) k, true, QuantInputs.expand(zb, (int) n), mt);
+            plane = new Geom(k, 1, mt, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, mt);
+            aTBytes = mt > 1 ? align64(Math.multiplyExact(k, mt)) : 0;
+            outTBytes = mt > 1 ? align64(Math.multiplyExact(n * outSize, mt)) : 0;
+            ctx.requestScratch(aTBytes + outTBytes + sparseB.scratchBytes(plane));
+            ctx.setOutput(0, outType, outShape);
+            return;
+        }
         if (b != null && b.isEncoded()) {
             throw new UnsupportedModelException(node.describe() + ": B is stored encoded");
         }
@@ -202,10 +225,24 @@ final class QMatMulKernel implements Kernel {
         }
         ByteBuffer o = out.data();
         if (k == 0) {
-            throw new IllegalArgumentException(node.describe() + ": empty reduction");
+            throw new IllegalArgumentException("empty reduction");
         }
         ByteBuffer a = Staging.direct(ctx.input(0), 0);
         ByteBuffer scratch = ctx.scratch();
+        if (sparseB != null) {
+            long mt = plane.ow;
+            ByteBuffer xs = a;
+            if (mt > 1) {
+                Native.transpose(1, a, 0, mt, k, scratch, 0);
+                xs = scratch;
+            }
+            sparseB.run(xs, 0, aUnsigned, aZeroPoint, plane, scratch, aTBytes + outTBytes, requant,
+                    mt > 1 ? scratch : o, mt > 1 ? aTBytes : 0, mt);
+            if (mt > 1) {
+                Native.transpose(outSize, scratch, aTBytes, n, mt, o, 0);
+            }
+            return;
+        }
         ByteBuffer bPacked = packedB;
         ByteBuffer bSrc = packedB == null ? Staging.direct(ctx.input(in), 1) : null;
         long rows = batchRows();
@@ -227,6 +264,10 @@ final class QMatMulKernel implements Kernel {
             Native.packActRows(code, scratch, 0, a, aBatch[i] * m * k, aUnsigned, rows, k, k, rowZp, 0, rowZpStride);
             Native.qgemm(code, true, scratch, 0, rows, bPacked, bOff, n, k, requant, 0, o, i * m * n * outSize, n);
         }
+    }
+
+    private static long align64(long v) {
+        return (v + 63) & ~63L;
     }
 
     private static int[] broadcast(int[] a, int[] b) {

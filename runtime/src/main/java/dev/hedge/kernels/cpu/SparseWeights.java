@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * Sparse weights W[R][K] (R = output channels) in the layout of the native sparse kernels (hk_sparse.h),
- * built at prepare time from the dense values: blocks of 1x1 (CSR), 1x4 or 8x1 whose values are all zero
+ * built at prepare time from the dense values: blocks of 1x1 (CSR), 1x4, 4x1 or 8x1 whose values are all zero
  * are dropped. Built here from validated dimensions, so every index it holds is in range.
  *
  * <p>8-bit weights keep their raw stored values; a block not stored means raw 0 there, which with a
@@ -43,7 +43,7 @@ final class SparseWeights {
 
     /** Whether blocks of br x bc are supported and tile an R x K matrix. */
     static boolean fits(int br, int bc, int r, int k) {
-        boolean shape = (br == 1 && bc == 1) || (br == 1 && bc == 4) || (br == 8 && bc == 1);
+        boolean shape = (br == 1 && bc == 1) || (br == 1 && bc == 4) || (br == 4 && bc == 1) || (br == 8 && bc == 1);
         return shape && r > 0 && k > 0 && r % br == 0 && k % bc == 0;
     }
 

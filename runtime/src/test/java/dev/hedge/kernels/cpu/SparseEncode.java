@@ -44,7 +44,7 @@ public final class SparseEncode {
             }
             rowPtr.add(colIdx.size());
         }
-        ByteBuffer p = ByteBuffer.allocateDirect(Math.max(1, payload.position())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer p = ByteBuffer.allocateDirect(payload.position()).order(ByteOrder.LITTLE_ENDIAN);
         p.put(0, payload, 0, payload.position());
         Sparse s = new Sparse(br == 1 && bc == 1 ? Sparse.Format.CSR : Sparse.Format.BLOCK_CSR, br, bc, DType.INT32,
                 ints(rowPtr), ints(colIdx), colIdx.size());
@@ -52,7 +52,7 @@ public final class SparseEncode {
     }
 
     private static ByteBuffer ints(List<Integer> v) {
-        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(4, 4 * v.size())).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * v.size()).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < v.size(); i++) {
             b.putInt(4 * i, v.get(i));
         }
