@@ -289,18 +289,23 @@ class SparsePropertiesTest {
         y = NativeRun.run(isa, node, map("x", x), consts);
         for (int i = 0; i < want.length; i++) {
             double v = want[i];
-            double e = 1e-5 * Math.max(1e-3, mag[i]);
-            switch (act) {
-                case "Relu": v = Math.max(0, v); break;
-                case "Clip": v = Math.min(Math.max(v, alpha), beta); break;
-                case "Sigmoid": v = 1 / (1 + Math.exp(-v)); break;
-                default: break;
-            }
+            v = activated(act, v, alpha, beta);
+            // relative to the output and to the sum of |terms| (cancellation), floored for tiny sums
+            double e = 1e-5 * Math.max(Math.abs(v), Math.max(1e-3, mag[i]));
             double got = y.getFloat(i);
             int idx = i;
             double wv = v;
             assertTrue(Math.abs(got - v) <= e, () -> "isa " + isa + " layer " + layer + " blocks " + br + "x" + bc + " "
                     + act + " element " + idx + ": got " + got + ", want " + wv);
+        }
+    }
+
+    private static double activated(String act, double v, float alpha, float beta) {
+        switch (act) {
+            case "Relu": return Math.max(0, v);
+            case "Clip": return Math.min(Math.max(v, alpha), beta);
+            case "Sigmoid": return 1 / (1 + Math.exp(-v));
+            default: return v;
         }
     }
 
