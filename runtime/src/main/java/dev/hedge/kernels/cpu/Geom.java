@@ -81,9 +81,13 @@ final class Geom {
         if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt > Integer.MAX_VALUE || pl > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("bad window geometry " + this);
         }
-        Math.multiplyExact(Math.multiplyExact(reduction(), outPlane()), 4L);
-        Math.multiplyExact(Math.multiplyExact(c, inPlane()), 4L);
-        Math.multiplyExact(outPlane(), 4L * c);
+        try {
+            Math.multiplyExact(Math.multiplyExact(reduction(), outPlane()), 4L);
+            Math.multiplyExact(Math.multiplyExact(c, inPlane()), 4L);
+            Math.multiplyExact(outPlane(), 4L * c);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("window geometry too large " + this);
+        }
     }
 
     /**
@@ -166,11 +170,7 @@ final class Geom {
         if (g.oh < 1 || g.ow < 1 || g.c < 1) {
             throw new IllegalArgumentException("empty output " + g);
         }
-        try {
-            g.check();
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("window geometry too large " + g);
-        }
+        g.check();
         return g;
     }
 
