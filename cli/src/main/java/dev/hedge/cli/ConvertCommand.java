@@ -58,13 +58,18 @@ final class ConvertCommand implements Callable<Integer> {
         Converter.Result result;
         long written;
         long t0 = System.nanoTime();
-        try (ProgressBar bar = showBar ? progressBar() : null) {
+        BarLine line = showBar ? new BarLine() : null;
+        try (ProgressBar bar = line != null ? progressBar(line) : null) {
             progress(bar, 0, "importing and optimising");
             result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
             ModelFiles.checkShapeNames(shapes, result.model().graph().inputs());
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
             progress(bar, 2, "done");
+        } finally {
+            if (line != null) {
+                line.close();
+            }
         }
         long nanos = System.nanoTime() - t0;
 
@@ -86,9 +91,9 @@ final class ConvertCommand implements Callable<Integer> {
         return in.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".hedge");
     }
 
-    private static ProgressBar progressBar() {
+    private static ProgressBar progressBar(BarLine line) {
         return new ProgressBarBuilder().setTaskName("convert").setInitialMax(2).setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new ConsoleProgressBarConsumer(System.err)).setUpdateIntervalMillis(250)
+                .setConsumer(line).setUpdateIntervalMillis(250)
                 .continuousUpdate().build();
     }
 
@@ -97,6 +102,23 @@ final class ConvertCommand implements Callable<Integer> {
         if (bar != null) {
             bar.stepTo(stage);
             bar.setExtraMessage(what);
+        }
+    }
+
+    /** The bar's stderr line; progressbar 0.10 does not end it when closed before its first refresh. */
+    private static final class BarLine extends ConsoleProgressBarConsumer {
+        private boolean closed;
+
+        BarLine() {
+            super(System.err);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                super.close();
+            }
         }
     }
 }
