@@ -56,7 +56,8 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.Opened opened = ModelFiles.open(modelPath, shapes, true);
-        ObjectNode info = describe(opened.model(), shapes, opened.conversion() != null);
+        ObjectNode info = describe(opened.model(), modelPath.toString(), Files.size(modelPath),
+                opened.conversion() != null ? "onnx (converted in memory)" : "hedge", shapes);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(JSON.writeValueAsString(info));
@@ -67,11 +68,11 @@ final class InspectCommand implements Callable<Integer> {
         return Errors.OK;
     }
 
-    ObjectNode describe(Model model, Map<String, int[]> shapes, boolean converted) throws Exception {
+    static ObjectNode describe(Model model, String file, long fileBytes, String format, Map<String, int[]> shapes) {
         ObjectNode o = JSON.createObjectNode();
-        o.put("file", modelPath.toString());
-        o.put("format", converted ? "onnx (converted in memory)" : "hedge");
-        o.put("fileBytes", Files.size(modelPath));
+        o.put("file", file);
+        o.put("format", format);
+        o.put("fileBytes", fileBytes);
         o.set("inputs", values(model.inputs()));
         o.set("outputs", values(model.outputs()));
 
@@ -183,7 +184,7 @@ final class InspectCommand implements Callable<Integer> {
         return JSON.getNodeFactory().textNode(s);
     }
 
-    private static void printText(ObjectNode o, PrintWriter out) throws JsonProcessingException {
+    static void printText(ObjectNode o, PrintWriter out) throws JsonProcessingException {
         out.printf(Locale.ROOT, "%s: %s, %s%n", o.get("file").asText(), o.get("format").asText(),
                 ModelFiles.bytes(o.get("fileBytes").asLong()));
         printValues("inputs", o.get("inputs"), out);
