@@ -62,7 +62,6 @@ final class ConvertCommand implements Callable<Integer> {
         try (ProgressBar bar = line != null ? progressBar(line) : null) {
             progress(bar, 0, "importing and optimising");
             result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
-            ModelFiles.checkShapeNames(shapes, result.model().graph().inputs());
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
             progress(bar, 2, "done");

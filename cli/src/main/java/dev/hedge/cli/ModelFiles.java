@@ -40,7 +40,7 @@ final class ModelFiles {
     record Opened(Model model, Converter.Result conversion, long nanos) {
     }
 
-    /** Loads a .hedge file, or converts an .onnx file in memory. */
+    /** Loads a .hedge file, or converts an .onnx file in memory (the converter checks the shapes' names). */
     static Opened open(Path path, Map<String, int[]> shapes, boolean optimize) throws IOException {
         requireFile(path, "a model file");
         long t0 = System.nanoTime();
@@ -50,13 +50,13 @@ final class ModelFiles {
             o = new Opened(Model.of(r.model()), r, System.nanoTime() - t0);
         } else {
             o = new Opened(Model.load(path), null, System.nanoTime() - t0);
+            checkShapeNames(shapes, o.model().inputs());
         }
-        checkShapeNames(shapes, o.model().inputs());
         return o;
     }
 
     /** Every name given to --input-shape must be an input: a typo must not be silently ignored. */
-    static void checkShapeNames(Map<String, int[]> shapes, List<ValueInfo> inputs) {
+    private static void checkShapeNames(Map<String, int[]> shapes, List<ValueInfo> inputs) {
         for (String name : shapes.keySet()) {
             if (inputs.stream().noneMatch(v -> v.name().equals(name))) {
                 throw new InvalidInputException("--input-shape names '" + name + "', which is not an input; the "

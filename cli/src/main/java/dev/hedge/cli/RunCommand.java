@@ -79,6 +79,13 @@ final class RunCommand implements Callable<Integer> {
             named.put(model.inputs().get(0).name(), unnamed);
         }
 
+        List<String> declared = model.inputs().stream().map(ValueInfo::name).toList();
+        for (String name : named.keySet()) {
+            if (!declared.contains(name)) {
+                throw new InvalidInputException("unknown input '" + name + "'; the model's inputs are " + declared);
+            }
+        }
+
         Map<String, Tensor> results;
         long t0 = System.nanoTime();
         try (Session session = model.newSession()) {

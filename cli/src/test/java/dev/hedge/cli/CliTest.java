@@ -223,7 +223,7 @@ class CliTest {
 
         Cli text = Cli.run("inspect", hedge);
         assertExit(0, text);
-        assertTrue(text.out().contains("pixels") && text.out().contains("FLOAT32") && text.out().contains("[N, 1, 8, 8]"),
+        assertTrue(text.out().contains("pixels") && text.out().contains("FLOAT32") && text.out().contains("[N,1,8,8]"),
                 text.transcript());
         assertTrue(text.out().contains("planned arena for pixels[1,1,8,8]"), text.transcript());
 
@@ -304,7 +304,7 @@ class CliTest {
 
         Cli wrongName = Cli.run("run", ONNX, "--input", "images=" + TEST_X, "--output-dir", tmp.resolve("o2"));
         assertExit(2, wrongName);
-        assertOneLineError(wrongName, "images");
+        assertOneLineError(wrongName, "unknown input 'images'; the model's inputs are [pixels]");
 
         Cli twice = Cli.run("run", ONNX, "--input", "pixels=" + TEST_X, "--input", "pixels=" + TEST_X,
                 "--output-dir", tmp.resolve("o3"));
@@ -333,8 +333,15 @@ class CliTest {
     void unknownInputShapeNameIsRefused() {
         Cli r = Cli.run("convert", ONNX, "-o", tmp.resolve("m.hedge"), "--input-shape", "image=1,1,8,8");
         assertExit(2, r);
-        assertOneLineError(r, "'image', which is not an input");
+        assertOneLineError(r, "'image'");
+        assertTrue(r.err().contains("pixels"), r.transcript());
         assertFalse(Files.exists(tmp.resolve("m.hedge")));
+
+        Path hedge = tmp.resolve("ok.hedge");
+        assertExit(0, Cli.run("convert", ONNX, "-o", hedge));
+        Cli i = Cli.run("inspect", hedge, "--input-shape", "image=1,1,8,8");
+        assertExit(2, i);
+        assertOneLineError(i, "--input-shape names 'image', which is not an input; the model's inputs are [pixels]");
     }
 
     @Test
