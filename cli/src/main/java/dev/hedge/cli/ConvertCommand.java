@@ -77,8 +77,8 @@ final class ConvertCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
                     p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
         }
-        out.printf(Locale.ROOT, "%s: %d nodes, %s (ONNX: %s, %.2fx) in %s%n", target, result.nodesAfter(),
-                ModelFiles.bytes(written), ModelFiles.bytes(onnxBytes), (double) written / onnxBytes,
+        out.printf(Locale.ROOT, "wrote %s: %d nodes, %s; %.2fx the ONNX file's %,d bytes; %s%n", target,
+                result.nodesAfter(), ModelFiles.bytes(written), (double) written / onnxBytes, onnxBytes,
                 ModelFiles.millis(nanos));
         out.flush();
         return Errors.OK;
