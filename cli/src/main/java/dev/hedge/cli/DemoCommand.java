@@ -57,8 +57,8 @@ final class DemoCommand implements Callable<Integer> {
         try {
             Result r = run(dir);
             out.println("hedge demo: digits-cnn, a small CNN for 8x8 handwritten digits (examples/digits-cnn)");
-            out.printf(Locale.ROOT, "  convert   model.onnx %s -> digits-cnn.hedge %s (%.2fx), %d -> %d nodes, %s%n",
-                    ModelFiles.bytes(r.onnxBytes()), ModelFiles.bytes(r.hedgeBytes()),
+            out.printf(Locale.ROOT, "  convert   model.onnx %,d bytes -> digits-cnn.hedge %,d bytes (%.2fx), %d -> %d nodes, %s%n",
+                    r.onnxBytes(), r.hedgeBytes(),
                     (double) r.hedgeBytes() / r.onnxBytes(), r.nodesBefore(), r.nodesAfter(),
                     ModelFiles.millis(r.convertNanos()));
             out.printf(Locale.ROOT, "  load      %s; first run (plans batch 1) %s%n", ModelFiles.millis(r.loadNanos()),
