@@ -330,6 +330,23 @@ class CliTest {
     }
 
     @Test
+    void outputsNumpyCannotHoldAreWidened() throws IOException {
+        Path m = OnnxModels.singleNode(tmp.resolve("cast.onnx"), "Cast", "c", "y", 4,
+                OnnxModels.intAttr("to", DType.BFLOAT16.onnxCode()));
+        Path x = tmp.resolve("x.npy");
+        // exactly representable in bfloat16, so the expected values do not depend on rounding
+        float[] values = {1f, -2.5f, 0.15625f, 256f};
+        Npy.write(Tensor.of(values, 4), x);
+        Cli r = Cli.run("run", m, "--input", "x=" + x, "--output-dir", tmp.resolve("o"));
+        assertExit(0, r);
+        assertTrue(r.err().contains("note: output 'y' is BFLOAT16, which .npy cannot hold; written as FLOAT32"),
+                r.transcript());
+        Tensor y = Npy.read(tmp.resolve("o/y.npy"));
+        assertEquals(DType.FLOAT32, y.dtype());
+        assertArrayEquals(values, y.toFloatArray());
+    }
+
+    @Test
     void unknownInputShapeNameIsRefused() {
         Cli r = Cli.run("convert", ONNX, "-o", tmp.resolve("m.hedge"), "--input-shape", "image=1,1,8,8");
         assertExit(2, r);

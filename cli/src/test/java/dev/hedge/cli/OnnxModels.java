@@ -1,5 +1,6 @@
 package dev.hedge.cli;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
@@ -30,16 +31,29 @@ final class OnnxModels {
     }
 
     /** One node of {@code opType} from input "x" [n] to {@code outputName} [n], opset 13. */
-    static Path singleNode(Path file, String opType, String nodeName, String outputName, int n) throws IOException {
+    static Path singleNode(Path file, String opType, String nodeName, String outputName, int n,
+            AttributeProto... attrs) throws IOException {
+        ValueInfoProto out = floatValue(outputName, n);
+        for (AttributeProto a : attrs) {
+            if (a.getName().equals("to")) {
+                out = out.toBuilder().setType(out.getType().toBuilder().setTensorType(
+                        out.getType().getTensorType().toBuilder().setElemType((int) a.getI()))).build();
+            }
+        }
         GraphProto g = GraphProto.newBuilder().setName("g")
                 .addInput(floatValue("x", n))
-                .addOutput(floatValue(outputName, n))
-                .addNode(NodeProto.newBuilder().setName(nodeName).setOpType(opType).addInput("x").addOutput(outputName))
+                .addOutput(out)
+                .addNode(NodeProto.newBuilder().setName(nodeName).setOpType(opType).addInput("x").addOutput(outputName)
+                        .addAllAttribute(java.util.List.of(attrs)))
                 .build();
         ModelProto m = ModelProto.newBuilder().setIrVersion(8).setProducerName("cli-test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build();
         Files.write(file, m.toByteArray());
         return file;
+    }
+
+    static AttributeProto intAttr(String name, long value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
     /** A float32 tensor as a serialized ONNX TensorProto (.pb), raw little-endian data. */
