@@ -53,18 +53,18 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, Tensor> named = new LinkedHashMap<>();
         Tensor unnamed = null;
-        for (String spec : inputs) {
-            int eq = spec.indexOf('=');
+        for (String arg : inputs) {
+            int eq = arg.indexOf('=');
             if (eq < 0) {
                 if (unnamed != null || inputs.size() > 1) {
-                    throw new CommandLine.ParameterException(this.spec.commandLine(),
-                            "--input " + spec + ": give NAME=FILE when there is more than one input");
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--input " + arg + ": give NAME=FILE when there is more than one input");
                 }
-                unnamed = ModelFiles.readTensor(Path.of(spec));
+                unnamed = ModelFiles.readTensor(Path.of(arg));
             } else {
-                String name = spec.substring(0, eq);
-                if (named.put(name, ModelFiles.readTensor(Path.of(spec.substring(eq + 1)))) != null) {
-                    throw new CommandLine.ParameterException(this.spec.commandLine(),
+                String name = arg.substring(0, eq);
+                if (named.put(name, ModelFiles.readTensor(Path.of(arg.substring(eq + 1)))) != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
                             "input '" + name + "' is given twice");
                 }
             }
