@@ -15,6 +15,7 @@ import dev.hedge.ir.Dim;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.converter.passes.TypeRules;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.ops.AttrDef;
 import dev.hedge.ops.Op;
@@ -327,7 +328,7 @@ public final class OnnxImporter {
                 nodeNames.add(r.name());
             }
             scope.builder.addNode(n);
-            DType[] types = OutputTypes.of(n, scope::type);
+            DType[] types = TypeRules.of(n, scope::type);
             for (int i = 0; i < n.outputs().size(); i++) {
                 if (!n.output(i).isEmpty() && types[i] != null) {
                     scope.types.putIfAbsent(n.output(i), types[i]);

@@ -1,4 +1,4 @@
-package dev.hedge.converter.onnx;
+package dev.hedge.converter.passes;
 
 import dev.hedge.ir.Node;
 import dev.hedge.runtime.DType;
@@ -7,15 +7,16 @@ import java.util.function.Function;
 
 /**
  * Element types of a node's outputs as far as they follow from its input types and attributes, without
- * shapes. The importer uses them only to type the constants it creates (Clip-6 bounds, Pad-2 value);
- * an unknown type (null) makes it fall back to a CastLike node.
+ * shapes or kernels. The importer uses them to type the constants it creates (Clip-6 bounds, Pad-2 value),
+ * passes to check a value is floating point; null means unknown.
  */
-final class OutputTypes {
+public final class TypeRules {
 
-    private OutputTypes() {
+    private TypeRules() {
     }
 
-    static DType[] of(Node n, Function<String, DType> typeOf) {
+    /** Output types of {@code n} given its inputs' types ({@code typeOf} may return null). */
+    public static DType[] of(Node n, Function<String, DType> typeOf) {
         DType[] out = new DType[n.outputs().size()];
         DType in0 = n.hasInput(0) ? typeOf.apply(n.input(0)) : null;
         switch (n.op()) {
