@@ -522,6 +522,10 @@ final class ScalarBackend implements Backend {
             if (infer >= 0) {
                 o[infer] = (int) (Tensor.elementCount(in) / known);
             }
+            if (Tensor.elementCount(o) != Tensor.elementCount(in)) {
+                throw new IllegalArgumentException("cannot reshape " + Arrays.toString(in) + " to "
+                        + Arrays.toString(o));
+            }
             ctx.setOutput(0, ctx.inputType(0), o);
         }
 
