@@ -226,7 +226,7 @@ public final class OnnxImporter {
             node(np, scope);
         }
         for (ValueInfoProto v : gp.getOutputList()) {
-            ValueInfo vi = valueInfo(v, main ? "graph output" : "subgraph '" + gp.getName() + "' output", !main);
+            ValueInfo vi = valueInfo(v, main ? "graph output" : "subgraph '" + gp.getName() + "' output", true);
             if (vi != null) {
                 b.addOutput(vi);
             }
