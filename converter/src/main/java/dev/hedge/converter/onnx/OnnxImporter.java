@@ -493,7 +493,8 @@ public final class OnnxImporter {
      * (null); a missing type is allowed where ONNX allows it ({@code typeOptional}).
      */
     private ValueInfo valueInfo(ValueInfoProto v, String what, boolean typeOptional) {
-        if (!v.hasType() && typeOptional) {
+        boolean untyped = !v.hasType() || v.getType().getValueCase() == TypeProto.ValueCase.VALUE_NOT_SET;
+        if (untyped && typeOptional) {
             return new ValueInfo(v.getName(), null, null);
         }
         if (!v.hasType() || !v.getType().hasTensorType()) {

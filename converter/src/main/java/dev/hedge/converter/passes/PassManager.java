@@ -11,8 +11,9 @@ import java.util.Map;
 /**
  * Runs the default pipeline: optional input-shape specialization, shape inference (so folding knows
  * static shapes), then the clean-up passes in rounds until a round changes nothing (at most
- * {@link #MAX_ROUNDS}), then shape inference again on the final graph. Reports one line per pass with the
- * node counts (subgraphs included) before its first run and after its last, and its changes summed.
+ * {@link #MAX_ROUNDS}), then shape inference again on the final graph. Reports one line per pass: the
+ * node count (subgraphs included) before its first run, that count changed by what its own runs removed
+ * or added, and its changes summed over the rounds.
  */
 public final class PassManager {
 
@@ -82,21 +83,27 @@ public final class PassManager {
         return t.end(p.run(t.start(g)));
     }
 
-    /** Node counts around a pass's runs and its summed changes. */
+    /**
+     * A pass's node counts, its own doing only: before its first run, and that minus the nodes its runs
+     * removed (other passes' work between its runs is not its); its summed changes.
+     */
     private static final class Tally {
         int before = -1;
         int after;
+        private int runBefore;
         final Changes changes = new Changes();
 
         Graph start(Graph g) {
+            runBefore = g.deepNodeCount();
             if (before < 0) {
-                before = g.deepNodeCount();
+                before = runBefore;
+                after = runBefore;
             }
             return g;
         }
 
         Graph end(GraphPass.Result r) {
-            after = r.graph().deepNodeCount();
+            after += r.graph().deepNodeCount() - runBefore;
             changes.addAll(r.changes());
             return r.graph();
         }

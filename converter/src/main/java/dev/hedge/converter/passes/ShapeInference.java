@@ -20,8 +20,8 @@ import java.util.Set;
  * Records the element type and shape of every value of the main graph in {@link Graph#valueInfos()}, as
  * the runtime planner computes them. Dynamic input dimensions are planned with a probe size; the shape of
  * any value that depends on a dynamic input (through data or through its shape) is then recorded with its
- * rank only (all dimensions dynamic), so only facts true for every input size are recorded. Declared graph
- * outputs whose type or rank is missing are completed. Subgraph values are not recorded. When the graph
+ * rank only (all dimensions dynamic), so only facts true for every input size are recorded. Declared value
+ * infos and graph outputs are completed, never contradicted (a named dynamic dimension keeps its name). Subgraph values are not recorded. When the graph
  * cannot be planned (an input of unknown rank, a missing kernel), nothing changes.
  */
 public final class ShapeInference implements GraphPass {
@@ -95,7 +95,8 @@ public final class ShapeInference implements GraphPass {
             }
             changes.add(dims == null ? "types only" : dynamic.contains(v) ? "ranks" : "static shapes");
             if (!g.initializers().containsKey(v) && !Graphs.isInput(g, v)) {
-                b.valueInfo(new ValueInfo(v, t, dims));
+                ValueInfo declared = g.valueInfos().get(v);
+                b.valueInfo(declared == null ? new ValueInfo(v, t, dims) : complete(declared, t, dims));
             }
             int out = g.outputNames().indexOf(v);
             if (out >= 0) {
@@ -144,7 +145,7 @@ public final class ShapeInference implements GraphPass {
         return dyn;
     }
 
-    /** The declared output with a missing type or rank filled in; declared facts are kept. */
+    /** A declared value info with what it lacks (type, rank, fixed sizes) filled in; declared facts are kept. */
     private static ValueInfo complete(ValueInfo declared, DType t, List<Dim> dims) {
         DType type = declared.dtype() != null ? declared.dtype() : t;
         List<Dim> d = declared.dims();

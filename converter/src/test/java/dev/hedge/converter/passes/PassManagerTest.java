@@ -72,13 +72,17 @@ class PassManagerTest {
         }
         assertEquals(List.of("identity-elimination", "constant-folding", "batchnorm-folding", "activation-fusion",
                 "dead-node-elimination", "shape-inference"), List.copyOf(reports.keySet()));
-        assertEquals(13, reports.get("identity-elimination").nodesBefore());
+        int[][] counts = {{13, 10}, {10, 9}, {9, 7}, {7, 5}, {5, 4}, {4, 4}};
+        int i = 0;
+        for (PassReport r : reports.values()) {
+            assertEquals(counts[i][0], r.nodesBefore(), r.toString());
+            assertEquals(counts[i++][1], r.nodesAfter(), r.toString());
+        }
         assertEquals("removed 2 Identity, 1 Dropout", reports.get("identity-elimination").note());
         assertEquals("folded 1 Transpose", reports.get("constant-folding").note());
         assertEquals("folded 2 BatchNormalization into Conv", reports.get("batchnorm-folding").note());
         assertEquals("fused 1 Relu into Conv, 1 Clip into Conv", reports.get("activation-fusion").note());
         assertEquals("removed 1 nodes, 15 initializers", reports.get("dead-node-elimination").note());
-        assertEquals(4, reports.get("shape-inference").nodesAfter());
 
         // a second optimization finds nothing left to do
         PassManager.Outcome again = PassManager.optimize(f, Map.of(), k.options(f));
