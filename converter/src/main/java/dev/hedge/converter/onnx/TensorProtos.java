@@ -67,7 +67,8 @@ public final class TensorProtos {
         }
         long bytes = dt.byteSize(n);
         if (bytes > Integer.MAX_VALUE) {
-            throw new UnsupportedModelException(what + " needs " + bytes + " bytes; Hedge tensors are limited to 2 GiB");
+            throw new UnsupportedModelException(what + " needs " + bytes
+                    + " bytes; Hedge tensors are limited to 2 GiB");
         }
         if (p.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             return external(p, dt, shape, bytes, baseDir);
@@ -230,7 +231,8 @@ public final class TensorProtos {
         Path base = baseDir.toAbsolutePath().normalize();
         Path file = base.resolve(location).normalize();
         if (!file.startsWith(base)) {
-            throw new ModelFormatException(what + " external data '" + location + "' points outside the model's folder");
+            throw new ModelFormatException(what + " external data '" + location
+                    + "' points outside the model's folder");
         }
         if (length >= 0 && length != bytes) {
             throw new ModelFormatException(what + " external data length " + length + " differs from its shape's "

@@ -144,8 +144,8 @@ public final class BatchNormFolding implements GraphPass {
         for (int c = 0; c < outChannels; c++) {
             bv[c] = bv[c] * s[c] + shift[c];
         }
-        return rewrite(g, p, bn, Graphs.tensor(w.dtype(), ws, wv), Graphs.tensor(w.dtype(), new int[] {outChannels}, bv),
-                p.attrs());
+        return rewrite(g, p, bn, Graphs.tensor(w.dtype(), ws, wv),
+                Graphs.tensor(w.dtype(), new int[] {outChannels}, bv), p.attrs());
     }
 
     /**

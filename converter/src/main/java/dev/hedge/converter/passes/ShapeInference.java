@@ -21,8 +21,9 @@ import java.util.Set;
  * the runtime planner computes them. Dynamic input dimensions are planned with a probe size; the shape of
  * any value that depends on a dynamic input (through data or through its shape) is then recorded with its
  * rank only (all dimensions dynamic), so only facts true for every input size are recorded. Declared value
- * infos and graph outputs are completed, never contradicted (a named dynamic dimension keeps its name). Subgraph values are not recorded. When the graph
- * cannot be planned (an input of unknown rank, a missing kernel), nothing changes.
+ * infos and graph outputs are completed, never contradicted (a named dynamic dimension keeps its name).
+ * Subgraph values are not recorded. When the graph cannot be planned (an input of unknown rank, a missing
+ * kernel), nothing changes.
  */
 public final class ShapeInference implements GraphPass {
 

@@ -33,7 +33,7 @@ public final class Onnx {
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).setGraph(g).build();
     }
 
-    /** A tensor value info; a dim of -1 is dynamic (unnamed), use {@link #valueInfo(String, int, Object...)} for names. */
+    /** A tensor value info; a dim is a size, -1 (dynamic, unnamed) or a String (dynamic, named). */
     public static ValueInfoProto valueInfo(String name, int elemType, Object... dims) {
         TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
         for (Object d : dims) {

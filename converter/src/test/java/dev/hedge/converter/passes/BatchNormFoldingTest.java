@@ -30,8 +30,8 @@ class BatchNormFoldingTest {
     }
 
     private static Node bn(String name, String in, String p, String out) {
-        return node(name, Op.BatchNormalization, in + "," + p + "scale," + p + "bias," + p + "mean," + p + "var->" + out,
-                "epsilon", 1e-3f);
+        String params = p + "scale," + p + "bias," + p + "mean," + p + "var";
+        return node(name, Op.BatchNormalization, in + "," + params + "->" + out, "epsilon", 1e-3f);
     }
 
     private Graph foldedOnce(Graph g, Map<String, Integer> expected) {

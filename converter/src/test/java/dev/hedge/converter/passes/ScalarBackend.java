@@ -353,7 +353,8 @@ final class ScalarBackend implements Backend {
                     s *= node.floatAttr("alpha");
                     if (node.hasInput(2)) {
                         Tensor c = ctx.input(2);
-                        s += node.floatAttr("beta") * c.getFloat(broadcastIndex(i * n + j, new int[] {m, n}, c.shape()));
+                        int at = broadcastIndex(i * n + j, new int[] {m, n}, c.shape());
+                        s += node.floatAttr("beta") * c.getFloat(at);
                     }
                     y.setFloat(i * n + j, act.apply((float) s));
                 }
