@@ -58,6 +58,7 @@ public final class OnnxImporter {
     private final List<String> problems = new ArrayList<>();
     private final Set<String> nodeNames = new HashSet<>();
     private final Set<String> valueNames;
+    private final Set<String> localFunctions = new HashSet<>();
 
     /** What a graph sees: its own initializers and known element types, then those of enclosing graphs. */
     private static final class Scope {
@@ -133,6 +134,9 @@ public final class OnnxImporter {
         Set<String> names = new HashSet<>();
         collectNames(m.getGraph(), names);
         OnnxImporter imp = new OnnxImporter(baseDir, opset == null ? -1 : opset, names);
+        for (var f : m.getFunctionsList()) {
+            imp.localFunctions.add(f.getDomain() + "::" + f.getName());
+        }
         Graph g = imp.graph(m.getGraph(), null, true);
         if (!imp.problems.isEmpty()) {
             throw new UnsupportedModelException("the model uses " + imp.problems.size()
@@ -264,6 +268,11 @@ public final class OnnxImporter {
         OnnxOpVersions.Version version = defaultDomain && opset > 0 ? OnnxOpVersions.at(np.getOpType(), opset) : null;
         String where = "node '" + name + "' (op " + (version != null ? version.toString() : np.getOpType())
                 + ", domain '" + domain + "', opset " + (defaultDomain ? opset : "of '" + domain + "'") + ")";
+        if (localFunctions.contains(domain + "::" + np.getOpType())) {
+            problems.add(where + ": " + np.getOpType() + " is a function defined in the model, which Hedge does not"
+                    + " inline; export without local functions");
+            return;
+        }
         if (!defaultDomain) {
             problems.add(where + ": domain '" + domain + "' is not supported");
             return;

@@ -278,6 +278,23 @@ class OnnxImporterTest {
     }
 
     @Test
+    void modelLocalFunctionsAreNamedAsSuch() {
+        GraphProto g = graphBuilder("g").addInput(valueInfo("x", FLOAT, 2))
+                .addNode(node("f", "MyGelu", in("x"), out("y")).toBuilder().setDomain("custom").build())
+                .addOutput(valueInfo("y", FLOAT, 2)).build();
+        ModelProto m = model(17, g).toBuilder()
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("custom").setVersion(1))
+                .addFunctions(ai.onnx.proto.OnnxMl.FunctionProto.newBuilder().setName("MyGelu").setDomain("custom")
+                        .addInput("a").addOutput("b")
+                        .addNode(node("", "Gelu", in("a"), out("b"))))
+                .build();
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> OnnxImporter.importModel(m, null));
+        assertTrue(e.getMessage().contains("node 'f' (op MyGelu, domain 'custom'") && e.getMessage()
+                .contains("MyGelu is a function defined in the model"), e.getMessage());
+    }
+
+    @Test
     void attributesOfLaterVersionsAreRefused() {
         GraphProto g = graphBuilder("g").addInput(valueInfo("x", FLOAT, 2, 3))
                 .addNode(node("s", "Shape", in("x"), out("s1"), attr("start", 1L)))
