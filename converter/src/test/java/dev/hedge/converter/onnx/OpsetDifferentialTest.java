@@ -193,6 +193,14 @@ class OpsetDifferentialTest {
         for (String n : expected.keySet()) {
             Tensor e = expected.get(n);
             Tensor a = actual.get(n);
+            if (n.equals("mask")) {
+                // ONNX Runtime zero-fills Dropout-7..11's inference mask; the ONNX reference keeps everything (ones)
+                assertEquals(e.dtype(), a.dtype(), "mask dtype");
+                for (int i = 0; i < a.elementCount(); i++) {
+                    assertEquals(1.0, a.getDouble(i), "mask[" + i + "]");
+                }
+                continue;
+            }
             assertEquals(e.dtype(), a.dtype(), n + " dtype");
             assertArrayEquals(e.shape(), a.shape(), n + " shape");
             for (int i = 0; i < e.elementCount(); i++) {
