@@ -139,8 +139,9 @@ public final class OnnxImporter {
         }
         Graph g = imp.graph(m.getGraph(), null, true);
         if (!imp.problems.isEmpty()) {
-            throw new UnsupportedModelException("the model uses " + imp.problems.size()
-                    + " node(s) or value(s) Hedge cannot run:\n  " + String.join("\n  ", imp.problems)
+            // the first problem goes on the first line: tools that show one line still say what is wrong
+            throw new UnsupportedModelException("Hedge cannot run this model (" + imp.problems.size()
+                    + " problem(s)): " + String.join("\n  ", imp.problems)
                     + "\nsupported ops (default domain): " + String.join(", ", Op.names()));
         }
         Map<String, String> meta = new LinkedHashMap<>();
