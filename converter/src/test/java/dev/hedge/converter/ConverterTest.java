@@ -72,6 +72,22 @@ class ConverterTest {
     }
 
     @Test
+    void theConvertedModelSurvivesTheHedgeFormat(@TempDir Path dir) throws Exception {
+        Converter.Result r = Converter.convert(writeModel(dir), new Converter.Options(true, Map.of()));
+        Path file = dir.resolve("tiny.hedge");
+        dev.hedge.format.HedgeWriter.write(r.model(), file);
+        try (dev.hedge.runtime.Model loaded = dev.hedge.runtime.Model.load(file)) {
+            ModelDef back = loaded.definition();
+            assertEquals(r.model().graph().nodes(), back.graph().nodes());
+            assertEquals(r.model().graph().inputs(), back.graph().inputs());
+            assertEquals(r.model().metadata().get(ModelDef.META_OPTIONS), back.metadata().get(ModelDef.META_OPTIONS));
+            assertEquals(r.model().metadata().get(ModelDef.META_SOURCE_DIGEST),
+                    back.metadata().get(ModelDef.META_SOURCE_DIGEST));
+            assertEquals(r.model().graph().initializers().keySet(), back.graph().initializers().keySet());
+        }
+    }
+
+    @Test
     void withoutOptimizeTheGraphIsAsImported(@TempDir Path dir) throws Exception {
         Path onnx = writeModel(dir);
         Converter.Result r = Converter.convert(onnx, new Converter.Options(false, Map.of()));
