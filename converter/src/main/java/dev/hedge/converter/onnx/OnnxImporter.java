@@ -253,8 +253,7 @@ public final class OnnxImporter {
         }
     }
 
-    private String uniqueNodeName(NodeProto np) {
-        String base = np.getName().isEmpty() ? np.getOpType() + "_" + nodeNames.size() : np.getName();
+    private String uniqueNodeName(String base) {
         String name = base;
         for (int k = 1; !nodeNames.add(name); k++) {
             name = base + "_" + k;
@@ -263,12 +262,13 @@ public final class OnnxImporter {
     }
 
     private void node(NodeProto np, Scope scope) throws IOException {
-        String name = uniqueNodeName(np);
+        String name = uniqueNodeName(np.getName().isEmpty() ? np.getOpType() + "_" + nodeNames.size() : np.getName());
         String domain = np.getDomain();
         boolean defaultDomain = domain.isEmpty() || domain.equals("ai.onnx");
         OnnxOpVersions.Version version = defaultDomain && opset > 0 ? OnnxOpVersions.at(np.getOpType(), opset) : null;
         String where = "node '" + name + "' (op " + (version != null ? version.toString() : np.getOpType())
-                + ", domain '" + domain + "', opset " + (defaultDomain ? opset : "of '" + domain + "'") + ")";
+                + ", domain '" + domain + "', opset " + (!defaultDomain ? "of '" + domain + "'" : opset > 0 ? opset
+                : "(none)") + ")";
         if (localFunctions.contains(domain + "::" + np.getOpType())) {
             problems.add(where + ": " + np.getOpType() + " is a function defined in the model, which Hedge does not"
                     + " inline; export without local functions");
@@ -332,11 +332,12 @@ public final class OnnxImporter {
             throw new ModelFormatException(where + ": " + e.getMessage(), e);
         }
         for (OpsetNormalizer.RawNode r : rewritten) {
+            if (!r.name().equals(name)) {
+                r = new OpsetNormalizer.RawNode(uniqueNodeName(r.name()), r.opType(), r.inputs(), r.outputs(),
+                        r.attrs());
+            }
             String w = r.name().equals(name) ? where : "node '" + r.name() + "' (added for " + where + ")";
             Node n = check(r, w);
-            if (!r.name().equals(name)) {
-                nodeNames.add(r.name());
-            }
             scope.builder.addNode(n);
             DType[] types = TypeRules.of(n, scope::type);
             for (int i = 0; i < n.outputs().size(); i++) {
