@@ -282,7 +282,7 @@ public final class Sgemm {
                     bBuf.get(src, dst, 0, nc);
                 }
             }
-        } else {
+        } else if (kc > 0) {
             for (int p = 0; p < kc; p++) {
                 w.bRow(p);
             }
