@@ -17,13 +17,13 @@ import java.util.Arrays;
  * <p>Per image and group, {@code Y_g = W_g * col_g}: W_g is the group's {@code M/group x (C/group * kernel)}
  * weights (row-major as stored, copied to a float array once at prepare time when constant) and col_g the
  * im2col patch matrix, built one column block at a time so its buffer stays bounded. A 1x1 kernel with unit
- * strides and no padding multiplies the input directly; a depthwise conv (one input channel per group) runs a
- * direct per-channel kernel instead of a GEMM with a one-channel K. Bias and activation are applied by the
- * GEMM as it stores each block.
+ * strides and no padding multiplies the input directly; a depthwise conv (one input channel per group) runs
+ * the direct {@link Depthwise} kernel instead of GEMMs with a one-channel K. Bias and activation are applied
+ * by the GEMM as it stores each block.
  *
  * <p>Scratch (per thread, {@link ScratchArrays}): slot 0 the current image, slot 1 the column block or the
- * depthwise output plane, slot 2 the output image for non-float32 types, slot 3 weights and bias that are
- * not constants.
+ * depthwise output planes of one channel, slot 2 the output image for non-float32 types, slot 3 weights and
+ * bias that are not constants.
  */
 final class ConvKernel implements Kernel {
 
@@ -37,6 +37,7 @@ final class ConvKernel implements Kernel {
     private DType dtype;
     private ConvGeometry g;
     private Mode mode;
+    private Depthwise depthwise;
     private int batch;
     private int channels;
     private int maps;
@@ -111,6 +112,7 @@ final class ConvKernel implements Kernel {
         kg = cg * g.kernelSize();
         if (cg == 1 && groups > 1) {
             mode = Mode.DEPTHWISE;
+            depthwise = new Depthwise(g);
         } else if (g.isPointwise()) {
             mode = Mode.POINTWISE;
         } else {
@@ -163,13 +165,12 @@ final class ConvKernel implements Kernel {
             int yBase = f32 ? n * imageOut : 0;
             switch (mode) {
                 case DEPTHWISE: {
-                    float[] acc = ScratchArrays.floats(1, outSize);
-                    int ksize = g.kernelSize();
-                    for (int m = 0; m < maps; m++) {
-                        Arrays.fill(acc, 0, outSize, bv != null ? bv[bOff + m] : 0f);
-                        Im2Col.depthwise(g, xa, (m / mg) * inSize, wv, m * ksize, acc, 0);
-                        act.apply(acc, 0, outSize);
-                        FloatData.write(acc, 0, y, n * imageOut + m * outSize, outSize);
+                    // One input channel per group, so groups == channels and mg outputs per channel.
+                    float[] res = ScratchArrays.floats(1, mg * outSize);
+                    for (int c = 0; c < channels; c++) {
+                        depthwise.run(xa, c * inSize, wv, c * mg * g.kernelSize(), mg, bv, bOff + c * mg, res);
+                        act.apply(res, 0, mg * outSize);
+                        FloatData.write(res, 0, y, n * imageOut + c * mg * outSize, mg * outSize);
                     }
                     break;
                 }

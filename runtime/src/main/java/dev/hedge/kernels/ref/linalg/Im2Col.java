@@ -134,57 +134,6 @@ final class Im2Col {
         }
     }
 
-    /**
-     * Depthwise convolution of one channel: adds to {@code acc} (an output plane from {@code accOff}) the
-     * convolution of the input plane at {@code xOff} with the {@code g.kernelSize()} weights at {@code wOff}.
-     */
-    static void depthwise(ConvGeometry g, float[] x, int xOff, float[] w, int wOff, float[] acc, int accOff) {
-        int[] in = g.in;
-        int[] out = g.out;
-        int[] k = g.kernel;
-        int[] s = g.stride;
-        int[] dl = g.dilation;
-        int[] pb = g.padBegin;
-        int sw = s[2];
-        int tap = wOff;
-        for (int kd = 0; kd < k[0]; kd++) {
-            for (int kh = 0; kh < k[1]; kh++) {
-                for (int kw = 0; kw < k[2]; kw++, tap++) {
-                    float wv = w[tap];
-                    int iw0 = -pb[2] + kw * dl[2];
-                    int lo = firstInside(iw0, sw, out[2]);
-                    int hi = endInside(iw0, sw, out[2], in[2]);
-                    if (hi <= lo) {
-                        continue;
-                    }
-                    for (int od = 0; od < out[0]; od++) {
-                        int id = od * s[0] - pb[0] + kd * dl[0];
-                        if (id < 0 || id >= in[0]) {
-                            continue;
-                        }
-                        for (int oh = 0; oh < out[1]; oh++) {
-                            int ih = oh * s[1] - pb[1] + kh * dl[1];
-                            if (ih < 0 || ih >= in[1]) {
-                                continue;
-                            }
-                            int a = accOff + (od * out[1] + oh) * out[2];
-                            int b = xOff + (id * in[1] + ih) * in[2] + iw0;
-                            if (sw == 1) {
-                                for (int t = lo; t < hi; t++) {
-                                    acc[a + t] += wv * x[b + t];
-                                }
-                            } else {
-                                for (int t = lo; t < hi; t++) {
-                                    acc[a + t] += wv * x[b + t * sw];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /** First t in [0, len] with {@code start + t * step >= 0}. */
     static int firstInside(int start, int step, int len) {
         if (start >= 0) {

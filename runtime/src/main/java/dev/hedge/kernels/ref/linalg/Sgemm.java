@@ -32,21 +32,29 @@ import java.util.Arrays;
  * + a_q2 b_2[j]}, fused multiply-adds): nine vector FMAs per three vector loads, with the C rows in L1 and
  * the packed B block ({@value #KC} x {@value #NC}) in L2. A is read as scalars (one per
  * {@code nc} multiply-adds), so it is never packed. Without hardware FMA, {@link Math#fma} is a slow
- * software routine, so a multiply-add kernel of depth two is used instead.
+ * software routine, so a multiply-add kernel of depth two is used instead. Vectorisation pays only on long
+ * rows, so a product narrower than {@value #WIDE} columns but taller than wide is computed transposed
+ * ({@code C^T = op(B)^T op(A)^T}, stored back transposed).
  */
 public final class Sgemm {
 
-    /** Columns per block: the length of the vectorised inner loops. */
+    /** Most columns per block: the length of the vectorised inner loops. */
     static final int NC = 512;
+    /**
+     * Blocks at least this wide use the vectorised micro-kernel, narrower ones a separate one (see
+     * {@link #microKernel}). C2 vectorises only the unrolled main loop, so shorter rows gain little anyway.
+     */
+    static final int WIDE = 256;
     /** Depth per block; a multiple of both kernel depths (2 and 3). */
     static final int KC = 240;
     /** Rows of C per micro-kernel call. */
     private static final int MR = 3;
-    /** Narrower results run transposed ({@code C^T = B^T A^T}) so the vector loops stay long. */
-    private static final int MIN_WIDTH = 32;
+
 
     /** Whether the JVM compiles {@link Math#fma} to a hardware instruction. */
     static final boolean HARDWARE_FMA = detectFma();
+    /** Depth steps per micro-kernel call: three with FMA, two without. */
+    static final int DEPTH = HARDWARE_FMA ? 3 : 2;
 
     private static final ThreadLocal<Work> WORK = ThreadLocal.withInitial(Work::new);
 
@@ -130,7 +138,7 @@ public final class Sgemm {
         if (m == 0 || n == 0) {
             return;
         }
-        if (n < MIN_WIDTH && m > n) {
+        if (n < WIDE && m > n) {
             // C^T = op(B)^T op(A)^T: the long side of C becomes the vector loop.
             multiply(HARDWARE_FMA, !transB, !transA, n, m, k, alpha, bArr, bBuf, bOff, ldb, aArr, aBuf, aOff, lda,
                     null, beta, cArr, cBuf, cOff, ldc, true, bias, biasOff, act);
@@ -159,11 +167,12 @@ public final class Sgemm {
         checkDims(1, n, k);
         checkOperand("B", bArr, bBuf, transB ? n : k, transB ? k : n, ldb);
         int kPad = roundUp(k, 6);
-        int blocks = (n + NC - 1) / NC;
+        int width = blockWidth(n);
+        int blocks = n == 0 ? 0 : (n + width - 1) / width;
         float[][] rows = new float[blocks * kPad][];
         for (int jb = 0; jb < blocks; jb++) {
-            int jc = jb * NC;
-            int nc = Math.min(NC, n - jc);
+            int jc = jb * width;
+            int nc = Math.min(width, n - jc);
             for (int p = 0; p < kPad; p++) {
                 float[] r = new float[nc];
                 if (p < k) {
@@ -190,8 +199,10 @@ public final class Sgemm {
         Work w = WORK.get();
         int kr = fma ? 3 : 2;
         float[] a = w.a;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
+        int width = blockWidth(n);
+        for (int jc = 0; jc < n; jc += width) {
+            int nc = Math.min(width, n - jc);
+            boolean wide = nc >= WIDE;
             int pc = 0;
             do {
                 int kc = Math.min(KC, k - pc);
@@ -199,7 +210,7 @@ public final class Sgemm {
                 int b0;
                 if (packed != null) {
                     bp = packed.rows;
-                    b0 = (jc / NC) * packed.kPad + pc;
+                    b0 = (jc / width) * packed.kPad + pc;
                 } else {
                     packB(w, tb, bArr, bBuf, bOff, ldb, pc, kc, roundUp(kc, kr), jc, nc);
                     bp = w.b;
@@ -233,7 +244,12 @@ public final class Sgemm {
                             }
                         }
                         int bi = b0 + p;
-                        microKernel(fma, r, nc, a, bp[bi], bp[bi + 1], fma ? bp[bi + 2] : null, c0, c1, c2);
+                        float[] x2 = fma ? bp[bi + 2] : null;
+                        if (wide) {
+                            microKernel(fma, r, nc, a, bp[bi], bp[bi + 1], x2, c0, c1, c2);
+                        } else {
+                            narrowKernel(kr, r, nc, a, bp[bi], bp[bi + 1], x2, c0, c1, c2);
+                        }
                     }
                     for (int q = 0; q < r; q++) {
                         float[] cr = q == 0 ? c0 : q == 1 ? c1 : c2;
@@ -282,22 +298,27 @@ public final class Sgemm {
                     bBuf.get(src, dst, 0, nc);
                 }
             }
-        } else if (kc > 0) {
+        } else {
+            // Transposed: 16 columns at a time, so each packed row is written in runs and each source row read
+            // in runs, rather than one element per row and per column.
             for (int p = 0; p < kc; p++) {
                 w.bRow(p);
             }
             float[][] b = w.b;
-            float[] col = w.tmp;
-            for (int j = 0; j < nc; j++) {
-                int src = bOff + (jc + j) * ldb + pc;
-                if (bArr != null) {
-                    for (int p = 0; p < kc; p++) {
-                        b[p][j] = bArr[src + p];
-                    }
-                } else {
-                    bBuf.get(src, col, 0, kc);
-                    for (int p = 0; p < kc; p++) {
-                        b[p][j] = col[p];
+            for (int j0 = 0; j0 < nc; j0 += 16) {
+                int jn = Math.min(16, nc - j0);
+                int src0 = bOff + (jc + j0) * ldb + pc;
+                for (int p = 0; p < kc; p++) {
+                    float[] row = b[p];
+                    int src = src0 + p;
+                    if (bArr != null) {
+                        for (int jj = 0; jj < jn; jj++) {
+                            row[j0 + jj] = bArr[src + jj * ldb];
+                        }
+                    } else {
+                        for (int jj = 0; jj < jn; jj++) {
+                            row[j0 + jj] = bBuf.get(src + jj * ldb);
+                        }
                     }
                 }
             }
@@ -351,7 +372,10 @@ public final class Sgemm {
      * <p>All six loops live in one method on purpose: its bytecode is then larger than C2's inlining limit
      * for hot calls (FreqInlineSize, 325 bytes), so it is compiled on its own, where its loops vectorise;
      * inlined into {@code multiply} they were not (measured 16 instead of 58 GFLOP/s). Each loop body is kept
-     * this small for the same reason: larger ones exceed C2's unrolling budget and stay scalar.
+     * this small for the same reason: larger ones exceed C2's unrolling budget and stay scalar. It is only
+     * called with rows of at least {@value #WIDE} columns: C2 limits unrolling to the loop's profiled trip
+     * count, and a method first compiled while seeing short rows never vectorises (measured 15-20 instead of
+     * 60-90 GFLOP/s on 512-wide rows after a warm-up on narrow ones).
      */
     private static void microKernel(boolean fma, int r, int n, float[] a, float[] x0, float[] x1, float[] x2,
             float[] c0, float[] c1, float[] c2) {
@@ -402,6 +426,62 @@ public final class Sgemm {
                 }
             }
         }
+    }
+
+    /**
+     * {@link #microKernel}'s update for rows narrower than {@value #WIDE} columns: one depth step at a time
+     * with separate multiply and add. A method of its own so that short rows never shape the wide kernel's
+     * profile; too short to gain from vectorisation, so kept simple.
+     */
+    private static void narrowKernel(int depth, int r, int n, float[] a, float[] x0, float[] x1, float[] x2,
+            float[] c0, float[] c1, float[] c2) {
+        for (int s = 0; s < depth; s++) {
+            float[] x = s == 0 ? x0 : s == 1 ? x1 : x2;
+            float a0 = a[s];
+            if (r == 3) {
+                float a1 = a[3 + s];
+                float a2 = a[6 + s];
+                for (int j = 0; j < n; j++) {
+                    float v = x[j];
+                    c0[j] += a0 * v;
+                    c1[j] += a1 * v;
+                    c2[j] += a2 * v;
+                }
+            } else if (r == 2) {
+                float a1 = a[3 + s];
+                for (int j = 0; j < n; j++) {
+                    float v = x[j];
+                    c0[j] += a0 * v;
+                    c1[j] += a1 * v;
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    c0[j] += a0 * x[j];
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code c[0..n) += a[0] x0[0..n) + ... + a[DEPTH-1] x_{DEPTH-1}[0..n)}: one row of the micro-kernel, for
+     * direct kernels (depthwise convolution) that want its vectorised loop. Arrays are indexed from 0;
+     * {@code x2} is unused when {@link #DEPTH} is 2.
+     */
+    static void rowUpdate(int n, float[] a, float[] x0, float[] x1, float[] x2, float[] c) {
+        if (n >= WIDE) {
+            microKernel(HARDWARE_FMA, 1, n, a, x0, x1, x2, c, null, null);
+        } else {
+            narrowKernel(DEPTH, 1, n, a, x0, x1, x2, c, null, null);
+        }
+    }
+
+    /**
+     * Column block width for {@code n} columns: blocks of at most {@value #NC} and as even as possible, so that
+     * every block of an {@code n >= WIDE} problem is at least {@value #WIDE} wide.
+     */
+    static int blockWidth(int n) {
+        int blocks = Math.max(1, (n + NC - 1) / NC);
+        return Math.max(1, (n + blocks - 1) / blocks);
     }
 
     private static int roundUp(int v, int m) {

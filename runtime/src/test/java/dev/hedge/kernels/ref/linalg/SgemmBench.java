@@ -10,8 +10,9 @@ import java.util.Random;
  * <pre>
  * java -cp runtime/target/classes:runtime/target/test-classes dev.hedge.kernels.ref.linalg.SgemmBench [MxNxK,...]
  * </pre>
- * For each shape it times row-major operands as arrays and as direct buffers, B plain and transposed, with
- * the kernels this JVM uses, then the multiply-add kernels used when the CPU has no FMA.
+ * For each shape it times row-major operands as arrays and as direct buffers, B plain and transposed. To time
+ * the multiply-add kernels used on CPUs without FMA, run it with {@code -XX:-UseFMA} (mixing both in one JVM
+ * would time a method compiled for both).
  */
 public final class SgemmBench {
 
@@ -29,17 +30,13 @@ public final class SgemmBench {
             for (boolean buffers : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
                     System.out.printf("M=%-5d N=%-5d K=%-5d %-6s transB=%-5s %6.2f GFLOP/s%n", m, n, k,
-                            buffers ? "buffer" : "array", tb, measure(m, n, k, buffers, tb, Sgemm.HARDWARE_FMA));
+                            buffers ? "buffer" : "array", tb, measure(m, n, k, buffers, tb));
                 }
-            }
-            if (Sgemm.HARDWARE_FMA) {
-                System.out.printf("M=%-5d N=%-5d K=%-5d array  no-FMA kernels %6.2f GFLOP/s%n", m, n, k,
-                        measure(m, n, k, false, false, false));
             }
         }
     }
 
-    static double measure(int m, int n, int k, boolean buffers, boolean tb, boolean fma) {
+    static double measure(int m, int n, int k, boolean buffers, boolean tb) {
         Random r = new Random(42);
         float[] a = new float[m * k];
         float[] b = new float[k * n];
@@ -62,11 +59,9 @@ public final class SgemmBench {
             long t0 = System.nanoTime();
             for (int i = 0; i < reps; i++) {
                 if (buffers) {
-                    Sgemm.multiply(fma, false, tb, m, n, k, 1f, null, ab, 0, k, null, bb, 0, ldb, null, 0f, null, cb,
-                            0, n, false, null, 0, null);
+                    Sgemm.sgemm(false, tb, m, n, k, 1f, ab, 0, k, bb, 0, ldb, 0f, cb, 0, n);
                 } else {
-                    Sgemm.multiply(fma, false, tb, m, n, k, 1f, a, null, 0, k, b, null, 0, ldb, null, 0f, c, null, 0,
-                            n, false, null, 0, null);
+                    Sgemm.sgemm(false, tb, m, n, k, 1f, a, 0, k, b, 0, ldb, 0f, c, 0, n);
                 }
             }
             best = Math.max(best, flops * reps / (System.nanoTime() - t0));

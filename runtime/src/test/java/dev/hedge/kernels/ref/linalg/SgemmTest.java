@@ -181,6 +181,15 @@ class SgemmTest {
         c.check("fma kernels", runKernels(c, true));
     }
 
+    @Property(tries = 40)
+    void wideProblems(@ForAll Random r) {
+        // Rows of at least Sgemm.WIDE columns take the vectorised micro-kernel.
+        Case c = new Case(r, 1 + r.nextInt(10), Sgemm.WIDE + r.nextInt(800), 1 + r.nextInt(50));
+        c.check("public", runPublic(c, r));
+        c.check("multiply-add kernels", runKernels(c, false));
+        c.check("fma kernels", runKernels(c, true));
+    }
+
     @Property(tries = 60)
     void packedRightHandSide(@ForAll Random r) {
         Case c = new Case(r, r.nextInt(20), 1 + r.nextInt(600), 1 + r.nextInt(300));
