@@ -13,8 +13,9 @@ import java.util.Arrays;
 
 /**
  * Gemm: {@code Y = act(alpha * op(A) * op(B) + beta * C)}, C optional and unidirectionally broadcast to
- * {@code [M, N]}. A constant B is packed once. A C that is constant per row (scalar, {@code [M, 1]}, ...)
+ * {@code [M, N]}. A C that is constant per row (scalar, {@code [M, 1]}, ...)
  * becomes the GEMM's row bias; one with N columns is first written into Y, which the GEMM then adds to.
+ * A constant B is packed once when that pays ({@link Sgemm#packingPays}).
  *
  * <p>Scratch for non-float32 types (per thread): slots 0, 1, 2 hold A, B and Y as floats; slot 3 holds C
  * when it is not a constant.
@@ -101,7 +102,7 @@ final class GemmKernel implements Kernel {
             }
         }
         ctx.setOutput(0, dtype, m, n);
-        Tensor bv = ctx.isConstant(1) ? ctx.inputValue(1) : null;
+        Tensor bv = ctx.isConstant(1) && Sgemm.packingPays(m, n) ? ctx.inputValue(1) : null;
         if (bv != null) {
             packedB = Sgemm.pack(transB, k, n, FloatData.toArray(bv), null, 0, ldb);
         }

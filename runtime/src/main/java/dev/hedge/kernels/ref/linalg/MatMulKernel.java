@@ -16,7 +16,8 @@ import java.util.Arrays;
  * MatMul with numpy semantics: N-d operands are stacks of matrices whose batch dimensions broadcast; a 1-D
  * first operand is a row vector and a 1-D second operand a column vector, and that dimension is dropped
  * from the result. When B has no batch of its own and A's batches are contiguous, all of A is one tall
- * matrix and the product is a single GEMM. A constant B is packed once per batch matrix.
+ * matrix and the product is a single GEMM. A constant B is packed once per batch matrix when that pays
+ * ({@link Sgemm#packingPays}).
  *
  * <p>Scratch for non-float32 types (per thread): slots 0, 1, 2 hold A, B and Y as floats.
  */
@@ -115,7 +116,7 @@ final class MatMulKernel implements Kernel {
             }
         }
         Tensor bv = ctx.isConstant(1) ? ctx.inputValue(1) : null;
-        if (bv != null && k > 0 && n > 0) {
+        if (bv != null && k > 0 && n > 0 && Sgemm.packingPays(foldedRows >= 0 ? foldedRows : m, n)) {
             float[] bf = FloatData.toArray(bv);
             packed = new Sgemm.PackedB[bBatches];
             for (int i = 0; i < bBatches; i++) {

@@ -229,6 +229,7 @@ class RunAllocatesNothingTest {
                 check("MatMul batched" + s, Op.MatMul, attrs(), 1, cst, f(t, 2, 3, 4, 5), f(t, 3, 5, 6));
                 check("MatMul folded" + s, Op.MatMul, attrs(), 1, cst, f(t, 2, 3, 4, 5), f(t, 5, 6));
                 check("MatMul vector" + s, Op.MatMul, attrs(), 1, cst, f(t, 4, 5), f(t, 5));
+                check("MatMul wide" + s, Op.MatMul, attrs(), 1, cst, f(t, 2, 3, 5), f(t, 5, 300));
             }
             check("MaxPool+Indices " + t, Op.MaxPool, attrs().ints("kernel_shape", 3, 3).i("ceil_mode", 1)
                     .ints("strides", 2, 2), 2, Set.of(), f(t, 1, 3, 8, 8));
