@@ -15,7 +15,8 @@ import java.util.Arrays;
  * Gemm: {@code Y = act(alpha * op(A) * op(B) + beta * C)}, C optional and unidirectionally broadcast to
  * {@code [M, N]}. A C that is constant per row (scalar, {@code [M, 1]}, ...)
  * becomes the GEMM's row bias; one with N columns is first written into Y, which the GEMM then adds to.
- * A constant B is packed once when that pays ({@link Sgemm#packingPays}).
+ * A constant B is packed once when that pays ({@link Sgemm#packingPays}). With beta 0, C is not read (as
+ * BLAS: NaNs in C do not reach Y).
  *
  * <p>Scratch for non-float32 types (per thread): slots 0, 1, 2 hold A, B and Y as floats; slot 3 holds C
  * when it is not a constant.

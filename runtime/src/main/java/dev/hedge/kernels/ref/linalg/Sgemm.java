@@ -50,7 +50,6 @@ public final class Sgemm {
     /** Rows of C per micro-kernel call. */
     private static final int MR = 3;
 
-
     /** Whether the JVM compiles {@link Math#fma} to a hardware instruction. */
     static final boolean HARDWARE_FMA = detectFma();
     /** Depth steps per micro-kernel call: three with FMA, two without. */
@@ -132,9 +131,9 @@ public final class Sgemm {
             float beta, float[] cArr, FloatBuffer cBuf, int cOff, int ldc,
             float[] bias, int biasOff, FusedActivation act) {
         checkDims(m, n, k);
-        checkOperand("A", aArr, aBuf, transA ? k : m, transA ? m : k, lda);
-        checkOperand("B", bArr, bBuf, transB ? n : k, transB ? k : n, ldb);
-        checkOperand("C", cArr, cBuf, m, n, ldc);
+        checkOperand("A", aArr, aBuf, transA ? m : k, lda);
+        checkOperand("B", bArr, bBuf, transB ? k : n, ldb);
+        checkOperand("C", cArr, cBuf, n, ldc);
         if (m == 0 || n == 0) {
             return;
         }
@@ -153,8 +152,8 @@ public final class Sgemm {
             PackedB b, float beta, float[] cArr, FloatBuffer cBuf, int cOff, int ldc,
             float[] bias, int biasOff, FusedActivation act) {
         checkDims(m, b.n, b.k);
-        checkOperand("A", aArr, aBuf, transA ? b.k : m, transA ? m : b.k, lda);
-        checkOperand("C", cArr, cBuf, m, b.n, ldc);
+        checkOperand("A", aArr, aBuf, transA ? m : b.k, lda);
+        checkOperand("C", cArr, cBuf, b.n, ldc);
         if (m == 0 || b.n == 0) {
             return;
         }
@@ -174,7 +173,7 @@ public final class Sgemm {
     /** Packs {@code op(B)} ({@code k x n}) from an array or a buffer (the other null). */
     public static PackedB pack(boolean transB, int k, int n, float[] bArr, FloatBuffer bBuf, int bOff, int ldb) {
         checkDims(1, n, k);
-        checkOperand("B", bArr, bBuf, transB ? n : k, transB ? k : n, ldb);
+        checkOperand("B", bArr, bBuf, transB ? k : n, ldb);
         int kPad = roundUp(k, 6);
         int width = blockWidth(n);
         int blocks = n == 0 ? 0 : (n + width - 1) / width;
@@ -503,7 +502,7 @@ public final class Sgemm {
         }
     }
 
-    private static void checkOperand(String name, float[] arr, FloatBuffer buf, int rows, int cols, int ld) {
+    private static void checkOperand(String name, float[] arr, FloatBuffer buf, int cols, int ld) {
         if ((arr == null) == (buf == null)) {
             throw new IllegalArgumentException("GEMM operand " + name + ": pass exactly one of array and buffer");
         }
