@@ -22,6 +22,9 @@ public final class SgemmBench {
     public static void main(String[] args) {
         String spec = args.length > 0 ? args[0] : "64x64x64,256x256x256,512x512x512";
         System.out.println("hardware FMA: " + Sgemm.HARDWARE_FMA);
+        // Warm-up so that the timings below see C2-compiled kernels, narrow and wide.
+        measure(64, 64, 64, false, false);
+        measure(300, 300, 300, true, true);
         for (String s : spec.split(",")) {
             String[] p = s.split("x");
             int m = Integer.parseInt(p[0]);
