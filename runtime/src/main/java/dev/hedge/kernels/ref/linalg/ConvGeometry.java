@@ -80,7 +80,7 @@ final class ConvGeometry {
                 }
                 int padded = g.in[d] + g.padBegin[d] + g.padEnd[d];
                 if (padded < span) {
-                    throw new IllegalArgumentException(node.describe() + ": kernel extent " + span
+                    throw new IllegalArgumentException("kernel extent " + span
                             + " exceeds padded input size " + padded + " in spatial dimension " + g.opDim(d));
                 }
                 g.out[d] = (padded - span) / g.stride[d] + 1;
@@ -108,7 +108,7 @@ final class ConvGeometry {
             }
             int padded = g.in[d] + g.padBegin[d] + g.padEnd[d];
             if (padded < span) {
-                throw new IllegalArgumentException(node.describe() + ": kernel extent " + span
+                throw new IllegalArgumentException("kernel extent " + span
                         + " exceeds padded input size " + padded + " in spatial dimension " + g.opDim(d));
             }
             int s = g.stride[d];
@@ -137,14 +137,14 @@ final class ConvGeometry {
         int[] outShape = null;
         if (outShapeAttr != null) {
             if (outShapeAttr.length != r && outShapeAttr.length != r + 2) {
-                throw new IllegalArgumentException(node.describe() + ": output_shape " + Arrays.toString(outShapeAttr)
+                throw new IllegalArgumentException("output_shape " + Arrays.toString(outShapeAttr)
                         + " has " + outShapeAttr.length + " values for " + r + " spatial dimensions");
             }
             outShape = new int[r];
             for (int i = 0; i < r; i++) {
                 long v = outShapeAttr[outShapeAttr.length - r + i];
                 if (v < 1 || v > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException(node.describe() + ": output_shape "
+                    throw new IllegalArgumentException("output_shape "
                             + Arrays.toString(outShapeAttr) + " has a non-positive or too large dimension");
                 }
                 outShape[i] = (int) v;
@@ -172,7 +172,7 @@ final class ConvGeometry {
                 }
                 g.out[d] = full - g.padBegin[d] - g.padEnd[d];
                 if (g.out[d] < 1) {
-                    throw new IllegalArgumentException(node.describe() + ": pads " + g.padBegin[d] + "+" + g.padEnd[d]
+                    throw new IllegalArgumentException("pads " + g.padBegin[d] + "+" + g.padEnd[d]
                             + " leave no output in spatial dimension " + i);
                 }
             }
@@ -206,7 +206,7 @@ final class ConvGeometry {
             case "NOTSET": case "SAME_UPPER": case "SAME_LOWER": case "VALID":
                 return a;
             default:
-                throw new IllegalArgumentException(node.describe() + ": auto_pad '" + a
+                throw new IllegalArgumentException("auto_pad '" + a
                         + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
         }
     }
@@ -214,7 +214,7 @@ final class ConvGeometry {
     private static ConvGeometry common(Node node, int[] inSpatial, int[] kernelSpatial) {
         int r = inSpatial.length;
         if (r < 1) {
-            throw new IllegalArgumentException(node.describe() + ": input needs at least one spatial dimension");
+            throw new IllegalArgumentException("input needs at least one spatial dimension");
         }
         if (r > DIMS) {
             throw new UnsupportedModelException(node.describe() + ": " + r
@@ -229,7 +229,7 @@ final class ConvGeometry {
             g.in[d] = inSpatial[i];
             g.kernel[d] = kernelSpatial[i];
             if (kernelSpatial[i] < 1) {
-                throw new IllegalArgumentException(node.describe() + ": kernel shape " + Arrays.toString(kernelSpatial)
+                throw new IllegalArgumentException("kernel shape " + Arrays.toString(kernelSpatial)
                         + " has a dimension below 1");
             }
             g.stride[d] = strides[i];
@@ -249,12 +249,12 @@ final class ConvGeometry {
             return r;
         }
         if (v.length != n) {
-            throw new IllegalArgumentException(node.describe() + ": " + name + " " + Arrays.toString(v) + " has "
+            throw new IllegalArgumentException("" + name + " " + Arrays.toString(v) + " has "
                     + v.length + " values, expected " + n);
         }
         for (int i = 0; i < n; i++) {
             if (v[i] < min || v[i] > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(node.describe() + ": " + name + " " + Arrays.toString(v)
+                throw new IllegalArgumentException("" + name + " " + Arrays.toString(v)
                         + " has a value below " + min + " or too large");
             }
             r[i] = (int) v[i];
@@ -269,32 +269,30 @@ final class ConvGeometry {
             return weightSpatial.clone();
         }
         if (ks.length != weightSpatial.length) {
-            throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(ks)
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
                     + " does not match weight spatial shape " + Arrays.toString(weightSpatial));
         }
         for (int i = 0; i < ks.length; i++) {
             if (ks[i] != weightSpatial[i]) {
-                throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(ks)
+                throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
                         + " does not match weight spatial shape " + Arrays.toString(weightSpatial));
             }
         }
         return weightSpatial.clone();
     }
 
-    /** Pooling: kernel_shape is required and has one value per spatial dimension. */
+    /** Pooling: kernel_shape (required) has one value per spatial dimension. */
     static int[] poolKernel(Node node, int spatialRank) {
+        // Required by the op table: Node throws when it is absent.
         long[] ks = node.intsAttr("kernel_shape");
-        if (ks == null) {
-            throw new IllegalArgumentException(node.describe() + " lacks kernel_shape");
-        }
         if (ks.length != spatialRank) {
-            throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(ks) + " has "
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks) + " has "
                     + ks.length + " values for an input with " + spatialRank + " spatial dimensions");
         }
         int[] k = new int[ks.length];
         for (int i = 0; i < ks.length; i++) {
             if (ks[i] < 1 || ks[i] > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(node.describe() + ": kernel_shape " + Arrays.toString(ks)
+                throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
                         + " has a value below 1");
             }
             k[i] = (int) ks[i];

@@ -60,22 +60,22 @@ final class ConvKernel implements Kernel {
         dtype = ctx.inputType(0);
         FloatData.require(node, "input X", dtype);
         if (ctx.inputType(1) != dtype) {
-            throw new IllegalArgumentException(node.describe() + ": weights are " + ctx.inputType(1) + ", input is "
+            throw new IllegalArgumentException("weights are " + ctx.inputType(1) + ", input is "
                     + dtype);
         }
         hasBias = ctx.hasInput(2);
         if (hasBias && ctx.inputType(2) != dtype) {
-            throw new IllegalArgumentException(node.describe() + ": bias is " + ctx.inputType(2) + ", input is "
+            throw new IllegalArgumentException("bias is " + ctx.inputType(2) + ", input is "
                     + dtype);
         }
         int[] xs = ctx.inputShape(0);
         int[] ws = ctx.inputShape(1);
         if (xs.length < 3) {
-            throw new IllegalArgumentException(node.describe() + ": input shape " + Arrays.toString(xs)
+            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
                     + " needs rank 3 to 5 (N, C, spatial...)");
         }
         if (ws.length != xs.length) {
-            throw new IllegalArgumentException(node.describe() + ": weight shape " + Arrays.toString(ws)
+            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
                     + " has not the rank of input shape " + Arrays.toString(xs));
         }
         long grp = node.intAttr("group");
@@ -83,14 +83,14 @@ final class ConvKernel implements Kernel {
         channels = xs[1];
         maps = ws[0];
         if (grp < 1 || channels % grp != 0 || maps % grp != 0) {
-            throw new IllegalArgumentException(node.describe() + ": group " + grp + " does not divide input channels "
+            throw new IllegalArgumentException("group " + grp + " does not divide input channels "
                     + channels + " and output channels " + maps);
         }
         groups = (int) grp;
         cg = channels / groups;
         mg = maps / groups;
         if (ws[1] != cg) {
-            throw new IllegalArgumentException(node.describe() + ": weight shape " + Arrays.toString(ws)
+            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
                     + " needs " + cg + " input channels per group (input has " + channels + ", group " + groups + ")");
         }
         int r = xs.length - 2;
@@ -99,7 +99,7 @@ final class ConvKernel implements Kernel {
         if (hasBias) {
             int[] bs = ctx.inputShape(2);
             if (bs.length != 1 || bs[0] != maps) {
-                throw new IllegalArgumentException(node.describe() + ": bias shape " + Arrays.toString(bs)
+                throw new IllegalArgumentException("bias shape " + Arrays.toString(bs)
                         + " is not [" + maps + "]");
             }
         }

@@ -59,14 +59,14 @@ final class GemmKernel implements Kernel {
         FloatData.require(node, "input A", dtype);
         for (int i = 1; i < 3; i++) {
             if (ctx.hasInput(i) && ctx.inputType(i) != dtype) {
-                throw new IllegalArgumentException(node.describe() + ": input " + i + " is " + ctx.inputType(i)
+                throw new IllegalArgumentException("input " + i + " is " + ctx.inputType(i)
                         + ", input A is " + dtype);
             }
         }
         int[] a = ctx.inputShape(0);
         int[] b = ctx.inputShape(1);
         if (a.length != 2 || b.length != 2) {
-            throw new IllegalArgumentException(node.describe() + ": A " + Arrays.toString(a) + " and B "
+            throw new IllegalArgumentException("A " + Arrays.toString(a) + " and B "
                     + Arrays.toString(b) + " must both be 2-D");
         }
         m = transA ? a[1] : a[0];
@@ -74,7 +74,7 @@ final class GemmKernel implements Kernel {
         int kb = transB ? b[1] : b[0];
         n = transB ? b[0] : b[1];
         if (k != kb) {
-            throw new IllegalArgumentException(node.describe() + ": inner dimensions differ: op(A) is " + m + "x" + k
+            throw new IllegalArgumentException("inner dimensions differ: op(A) is " + m + "x" + k
                     + ", op(B) is " + kb + "x" + n + " (A " + Arrays.toString(a) + " transA=" + (transA ? 1 : 0)
                     + ", B " + Arrays.toString(b) + " transB=" + (transB ? 1 : 0) + ")");
         }
@@ -84,13 +84,13 @@ final class GemmKernel implements Kernel {
         if (ctx.hasInput(2)) {
             int[] c = ctx.inputShape(2);
             if (c.length > 2) {
-                throw new IllegalArgumentException(node.describe() + ": C " + Arrays.toString(c)
+                throw new IllegalArgumentException("C " + Arrays.toString(c)
                         + " has more than 2 dimensions");
             }
             int cm = c.length == 2 ? c[0] : 1;
             int cn = c.length >= 1 ? c[c.length - 1] : 1;
             if ((cm != 1 && cm != m) || (cn != 1 && cn != n)) {
-                throw new IllegalArgumentException(node.describe() + ": C " + Arrays.toString(c)
+                throw new IllegalArgumentException("C " + Arrays.toString(c)
                         + " cannot be broadcast to [" + m + ", " + n + "]");
             }
             cPerRow = cn == 1;

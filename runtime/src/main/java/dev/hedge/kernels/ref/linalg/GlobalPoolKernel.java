@@ -35,13 +35,13 @@ final class GlobalPoolKernel implements Kernel {
         FloatData.require(node, "input X", t);
         int[] xs = ctx.inputShape(0);
         if (xs.length < 2) {
-            throw new IllegalArgumentException(node.describe() + ": input shape " + Arrays.toString(xs)
+            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
                     + " needs rank >= 2 (N, C, spatial...)");
         }
         planes = Math.multiplyExact(xs[0], xs[1]);
         planeSize = Shapes.product(xs, 2, xs.length);
         if (max && planeSize == 0 && planes > 0) {
-            throw new IllegalArgumentException(node.describe() + ": the max of an empty plane is undefined (input "
+            throw new IllegalArgumentException("the max of an empty plane is undefined (input "
                     + Arrays.toString(xs) + ")");
         }
         int[] out = xs.clone();

@@ -50,12 +50,12 @@ final class MatMulKernel implements Kernel {
         dtype = ctx.inputType(0);
         FloatData.require(node, "input A", dtype);
         if (ctx.inputType(1) != dtype) {
-            throw new IllegalArgumentException(node.describe() + ": B is " + ctx.inputType(1) + ", A is " + dtype);
+            throw new IllegalArgumentException("B is " + ctx.inputType(1) + ", A is " + dtype);
         }
         int[] a = ctx.inputShape(0);
         int[] b = ctx.inputShape(1);
         if (a.length == 0 || b.length == 0) {
-            throw new IllegalArgumentException(node.describe() + ": operands must have rank >= 1, got A "
+            throw new IllegalArgumentException("operands must have rank >= 1, got A "
                     + Arrays.toString(a) + " and B " + Arrays.toString(b));
         }
         boolean aVec = a.length == 1;
@@ -65,7 +65,7 @@ final class MatMulKernel implements Kernel {
         int kb = bVec ? b[0] : b[b.length - 2];
         n = bVec ? 1 : b[b.length - 1];
         if (k != kb) {
-            throw new IllegalArgumentException(node.describe() + ": inner dimensions differ: A "
+            throw new IllegalArgumentException("inner dimensions differ: A "
                     + Arrays.toString(a) + " has " + k + " columns, B " + Arrays.toString(b) + " has " + kb + " rows");
         }
         int[] aBatch = aVec ? new int[0] : Arrays.copyOf(a, a.length - 2);

@@ -56,7 +56,7 @@ final class PoolKernel implements Kernel {
         }
         int[] xs = ctx.inputShape(0);
         if (xs.length < 3) {
-            throw new IllegalArgumentException(node.describe() + ": input shape " + Arrays.toString(xs)
+            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
                     + " needs rank 3 to 5 (N, C, spatial...)");
         }
         int r = xs.length - 2;
@@ -67,7 +67,7 @@ final class PoolKernel implements Kernel {
         if (max) {
             long so = node.intAttr("storage_order");
             if (so != 0 && so != 1) {
-                throw new IllegalArgumentException(node.describe() + ": storage_order " + so + " is not 0 or 1");
+                throw new IllegalArgumentException("storage_order " + so + " is not 0 or 1");
             }
             columnMajor = so == 1;
             indices = ctx.hasOutput(1);
