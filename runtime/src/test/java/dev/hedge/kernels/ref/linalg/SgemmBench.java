@@ -8,7 +8,8 @@ import java.util.Random;
 /**
  * Single-thread GFLOP/s of {@link Sgemm}; a timing harness run by hand, not a unit test:
  * <pre>
- * java -cp runtime/target/classes:runtime/target/test-classes dev.hedge.kernels.ref.linalg.SgemmBench [MxNxK,...]
+ * java -cp runtime/target/classes:runtime/target/test-classes:schema/target/classes \
+ *     dev.hedge.kernels.ref.linalg.SgemmBench [MxNxK,...]
  * </pre>
  * For each shape it times row-major operands as arrays and as direct buffers, B plain and transposed. To time
  * the multiply-add kernels used on CPUs without FMA, run it with {@code -XX:-UseFMA} (mixing both in one JVM
