@@ -101,8 +101,9 @@ public final class ChannelPruning {
     }
 
     /**
-     * The pruned graph, per-layer statistics (topological order of the original), and for each pruned producer
-     * the original indices of the output channels it kept (ascending), e.g. for reconstruction.
+     * The pruned graph, per-layer statistics (topological order of the original), and for each layer whose
+     * output channels shrank (pruned producers and the depthwise convs paired with them) the original indices
+     * of the output channels it kept, ascending (for reconstruction).
      */
     public record Result(Graph graph, List<LayerStats> layers, Map<String, int[]> keptChannels) {
 
@@ -936,6 +937,12 @@ public final class ChannelPruning {
                 int[] keep = group(e.getValue()).keep;
                 if (keep != null) {
                     m.put(e.getKey().name(), keep.clone());
+                }
+            }
+            for (Node dw : depthwise.keySet()) {
+                int[] keep = kept(maps.get(dw.input(0)));
+                if (keep != null) {
+                    m.put(dw.name(), keep);
                 }
             }
             return m;
