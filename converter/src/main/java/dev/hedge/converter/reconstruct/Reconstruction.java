@@ -56,9 +56,13 @@ public final class Reconstruction {
      *     channel index of each remaining output channel ({@code ChannelPruning.Result.keptChannels()})
      * @param transform applied after the solve (null: none)
      * @param rowsPerChunk rows of X materialised at once
+     * @param obsMask re-choose which weights each output keeps (same count per output) by the Optimal Brain
+     *     Surgeon saliency {@code w² / [(XᵀX + λI)⁻¹]_jj} of the teacher's weights on the compressed model's
+     *     inputs, instead of keeping the compressed layer's zeros; for element-wise unstructured pruning only
+     *     (it does not keep N:M or block patterns), and only where teacher and student layers have one shape
      */
     public record Options(double damping, Set<String> layers, Map<String, int[]> outputChannels,
-            WeightTransform transform, RuntimeOptions runtime, int rowsPerChunk) {
+            WeightTransform transform, RuntimeOptions runtime, int rowsPerChunk, boolean obsMask) {
 
         public Options {
             layers = Set.copyOf(layers);
@@ -72,27 +76,31 @@ public final class Reconstruction {
         }
 
         public static Options defaults() {
-            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.defaults(), 4096);
+            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.defaults(), 4096, false);
         }
 
         public Options withDamping(double d) {
-            return new Options(d, layers, outputChannels, transform, runtime, rowsPerChunk);
+            return new Options(d, layers, outputChannels, transform, runtime, rowsPerChunk, obsMask);
         }
 
         public Options withLayers(Set<String> l) {
-            return new Options(damping, l, outputChannels, transform, runtime, rowsPerChunk);
+            return new Options(damping, l, outputChannels, transform, runtime, rowsPerChunk, obsMask);
         }
 
         public Options withOutputChannels(Map<String, int[]> m) {
-            return new Options(damping, layers, m, transform, runtime, rowsPerChunk);
+            return new Options(damping, layers, m, transform, runtime, rowsPerChunk, obsMask);
         }
 
         public Options withTransform(WeightTransform t) {
-            return new Options(damping, layers, outputChannels, t, runtime, rowsPerChunk);
+            return new Options(damping, layers, outputChannels, t, runtime, rowsPerChunk, obsMask);
+        }
+
+        public Options withObsMask(boolean b) {
+            return new Options(damping, layers, outputChannels, transform, runtime, rowsPerChunk, b);
         }
 
         public Options withRuntime(RuntimeOptions r) {
-            return new Options(damping, layers, outputChannels, transform, r, rowsPerChunk);
+            return new Options(damping, layers, outputChannels, transform, r, rowsPerChunk, obsMask);
         }
     }
 
@@ -437,6 +445,10 @@ public final class Reconstruction {
                 }
             }
             int retries = 0;
+            boolean obs = o.obsMask() && map == null && tw.length == sw.length;
+            if (obs) {
+                Arrays.fill(newW, 0);
+            }
             for (int gi = 0; gi < sl.groups; gi++) {
                 double[] h = gram[gi];
                 double trace = 0;
@@ -444,9 +456,10 @@ public final class Reconstruction {
                     trace += h[a * w + a];
                 }
                 double lambda = Math.max(o.damping() * trace / w, 1e-12);
+                double[] inverseDiagonal = obs ? inverseDiagonal(h, w, lambda) : null;
                 for (int j = 0; j < mg; j++) {
                     int out = gi * mg + j;
-                    int[] idx = kept(out);
+                    int[] idx = obs ? obsKept(out, inverseDiagonal) : kept(out);
                     int m = idx.length;
                     double lam = lambda;
                     for (int attempt = 0; ; attempt++) {
@@ -459,7 +472,7 @@ public final class Reconstruction {
                                 a[p * m + q] = h[x <= y ? x * w + y : y * w + x];
                             }
                             a[p * m + p] += lam;
-                            rhs[p] = cross[gi][idx[p] * mg + j] + lam * start(out, idx[p]);
+                            rhs[p] = cross[gi][idx[p] * mg + j] + lam * (obs ? anchor(out, idx[p]) : start(out, idx[p]));
                         }
                         if (Blas.solveSpd(a, rhs, m, 1)) {
                             for (int p = 0; p < m; p++) {
@@ -480,8 +493,9 @@ public final class Reconstruction {
                     }
                 }
             }
+            note = obs ? "refit, OBS mask" : o.obsMask() ? "refit (no OBS mask: layer shapes differ)" : "refit";
             if (retries > 0) {
-                note = "refit (ridge raised " + retries + " times)";
+                note += " (ridge raised " + retries + " times)";
             }
             errBefore = totalY == 0 ? 0 : before / totalY;
             errAfter = totalY == 0 ? 0 : totalError(newW, newB) / totalY;
@@ -495,6 +509,65 @@ public final class Reconstruction {
                 }
             }
             return e;
+        }
+
+        /** Diagonal of {@code (H + λI)⁻¹} (upper-triangle H of size w), by a Cholesky solve against I. */
+        private double[] inverseDiagonal(double[] h, int w, double lambda) {
+            for (double lam = lambda; ; lam *= 10) {
+                double[] a = new double[w * w];
+                for (int p = 0; p < w; p++) {
+                    for (int q = p; q < w; q++) {
+                        a[p * w + q] = h[p * w + q];
+                    }
+                    a[p * w + p] += lam;
+                }
+                double[] eye = new double[w * w];
+                for (int p = 0; p < w; p++) {
+                    eye[p * w + p] = 1;
+                }
+                if (Blas.solveSpd(a, eye, w, w)) {
+                    double[] d = new double[w];
+                    for (int p = 0; p < w; p++) {
+                        d[p] = eye[p * w + p];
+                    }
+                    return d;
+                }
+                if (lam > lambda * 1e6) {
+                    throw new IllegalStateException(sl.node.describe() + ": XᵀX stays singular with ridge " + lam);
+                }
+            }
+        }
+
+        /** As many columns as the compressed output keeps, chosen by OBS saliency of the teacher's weights. */
+        private int[] obsKept(int out, double[] inverseDiagonal) {
+            int k = sl.k;
+            int count = 0;
+            Integer[] order = new Integer[k];
+            for (int c = 0; c < k; c++) {
+                order[c] = c;
+                count += sw[out * k + c] != 0 ? 1 : 0;
+            }
+            Arrays.sort(order, (a, b) -> Double.compare(saliency(out, b, inverseDiagonal),
+                    saliency(out, a, inverseDiagonal)));
+            int[] idx = new int[count + (sl.hasBias ? 1 : 0)];
+            for (int i = 0; i < count; i++) {
+                idx[i] = order[i];
+            }
+            Arrays.sort(idx, 0, count);
+            if (sl.hasBias) {
+                idx[count] = k;
+            }
+            return idx;
+        }
+
+        private double saliency(int out, int col, double[] inverseDiagonal) {
+            double v = tw[out * sl.k + col];
+            return v * v / inverseDiagonal[col];
+        }
+
+        /** Ridge anchor with an OBS mask: the teacher's weight (and the compressed layer's bias). */
+        private double anchor(int out, int col) {
+            return col < sl.k ? tw[out * sl.k + col] : sb[out];
         }
 
         private double start(int out, int col) {

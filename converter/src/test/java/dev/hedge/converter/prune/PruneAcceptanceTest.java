@@ -153,6 +153,8 @@ class PruneAcceptanceTest {
         Reconstruction.Options ro = Reconstruction.Options.defaults().withRuntime(TestRuntime.OPTIONS);
         Map<String, MagnitudePruning.Options> variants = new java.util.LinkedHashMap<>();
         variants.put("per layer, every layer", MagnitudePruning.Options.sparsity(0.7).withSkipFirstLast(false));
+        variants.put("per layer, every layer, OBS mask", MagnitudePruning.Options.sparsity(0.7)
+                .withSkipFirstLast(false));
         variants.put("global, every layer", MagnitudePruning.Options.sparsity(0.7).withGlobal(true)
                 .withSkipFirstLast(false));
         variants.put("per layer, 1x4 blocks, every layer", MagnitudePruning.Options.sparsity(0.7).withBlock(1, 4)
@@ -164,7 +166,8 @@ class PruneAcceptanceTest {
         for (Map.Entry<String, MagnitudePruning.Options> v : variants.entrySet()) {
             MagnitudePruning.Result p = MagnitudePruning.prune(teacher, v.getValue());
             double plain = accuracy(p.graph(), test, labels);
-            Reconstruction.Result r = Reconstruction.reconstruct(teacher, p.graph(), calib, ro);
+            Reconstruction.Result r = Reconstruction.reconstruct(teacher, p.graph(), calib,
+                    ro.withObsMask(v.getKey().endsWith("OBS mask")));
             double refit = accuracy(r.graph(), test, labels);
             SparseEncoder.Result fp32 = SparseEncoder.encodeGraph(r.graph(), SparseEncoder.DEFAULT_BLOCKS);
             long fp32File = write(fp32.graph(), "fp32-sparse.hedge");

@@ -353,4 +353,49 @@ class ReconstructionTest {
         }
         assertTrue(outputError(teacher, r.graph(), calib) < outputError(teacher, p.graph(), calib));
     }
+
+    @Test
+    void obsMaskDropsWeightsWhoseInputsNeverFireAndKeepsTheCountPerOutput() {
+        Graph.Builder b = PruneGraphs.graph("x", -1, 6);
+        // column 0: the largest weights, but its input is always 0; the others have magnitudes in [0.6, 1)
+        Tensor w = PruneGraphs.uniform(1, 0.6f, 1f, 8, 6);
+        Random sign = new Random(4);
+        for (int i = 0; i < 48; i++) {
+            w.setDouble(i, i % 6 == 0 ? 2.5 : sign.nextBoolean() ? w.getDouble(i) : -w.getDouble(i));
+        }
+        b.initializer("w", w);
+        b.initializer("bias", PruneGraphs.random(2, 8));
+        b.addNode(node("fc", Op.Gemm, "x,w,bias->y", "transB", 1));
+        b.addOutput(new ValueInfo("y", DType.FLOAT32, null));
+        Graph teacher = b.build();
+        Graph student = MagnitudePruning.prune(teacher,
+                MagnitudePruning.Options.sparsity(0.5).withSkipFirstLast(false)).graph();
+        List<Map<String, Tensor>> calib = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Tensor x = PruneGraphs.random(50 + i, 30, 6);
+            for (int r = 0; r < 30; r++) {
+                x.setDouble(r * 6, 0);
+            }
+            calib.add(Map.of("x", x));
+        }
+        Reconstruction.Options o = Reconstruction.Options.defaults().withRuntime(TestRuntime.OPTIONS);
+        Reconstruction.Result magnitude = Reconstruction.reconstruct(teacher, student, calib, o);
+        Reconstruction.Result obs = Reconstruction.reconstruct(teacher, student, calib, o.withObsMask(true));
+        Tensor before = student.initializers().get("w");
+        Tensor after = obs.graph().initializers().get("w");
+        for (int out = 0; out < 8; out++) {
+            assertTrue(before.getDouble(out * 6) != 0, "magnitude pruning keeps the large weight");
+            assertEquals(0, after.getDouble(out * 6), 0, "OBS drops the weight of the input that is always 0");
+            int kept = 0;
+            int keptAfter = 0;
+            for (int c = 0; c < 6; c++) {
+                kept += before.getDouble(out * 6 + c) != 0 ? 1 : 0;
+                keptAfter += after.getDouble(out * 6 + c) != 0 ? 1 : 0;
+            }
+            assertEquals(kept, keptAfter);
+        }
+        assertEquals("refit, OBS mask", obs.layers().get(0).note());
+        assertTrue(obs.layers().get(0).relErrorAfter() < magnitude.layers().get(0).relErrorAfter(),
+                obs.layers() + " vs " + magnitude.layers());
+    }
 }
