@@ -33,6 +33,27 @@ public final class Blas {
         return info == 0;
     }
 
+    /**
+     * Cholesky factor {@code U} with {@code A = Uᵀ U} ({@code LAPACKE_dpotrf}, upper): {@code a} ({@code n x n},
+     * upper triangle read) is overwritten with U in its upper triangle, the strict lower triangle zeroed.
+     * Returns false when {@code A} is not positive definite.
+     */
+    public static boolean cholesky(double[] a, int n) {
+        if (n == 0) {
+            return true;
+        }
+        int info = openblas.LAPACKE_dpotrf(LAPACK_ROW_MAJOR, (byte) 'U', n, a, n);
+        if (info < 0) {
+            throw new IllegalStateException("LAPACKE_dpotrf: argument " + (-info) + " is invalid");
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                a[i * n + j] = 0;
+            }
+        }
+        return info == 0;
+    }
+
     /** {@code C (k x k, upper triangle) += Xᵀ X} for {@code X} of {@code rows x k}. */
     public static void addGram(double[] x, int rows, int k, double[] c) {
         if (rows > 0 && k > 0) {

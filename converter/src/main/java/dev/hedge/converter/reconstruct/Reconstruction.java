@@ -50,6 +50,19 @@ public final class Reconstruction {
     }
 
     /**
+     * Rounds the weights of one output channel to a grid (e.g. int8 with a per-channel scale), for GPTQ-style
+     * quantization with error feedback.
+     */
+    @FunctionalInterface
+    public interface RowQuantizer {
+        /**
+         * The rounding function of output {@code out} of {@code layer}, given that output's refit weights
+         * (out-major, Gemm weights scaled by alpha): maps a weight to its dequantized grid value; must map 0 to 0.
+         */
+        java.util.function.DoubleUnaryOperator grid(Node layer, int out, double[] weights);
+    }
+
+    /**
      * @param damping ridge strength relative to the mean diagonal of XᵀX
      * @param layers node names to refit; empty: every layer that changed or whose inputs changed
      * @param outputChannels for layers whose output channels were pruned (structured pruning), the teacher's
@@ -60,9 +73,12 @@ public final class Reconstruction {
      *     Surgeon saliency {@code w² / [(XᵀX + λI)⁻¹]_jj} of the teacher's weights on the compressed model's
      *     inputs, instead of keeping the compressed layer's zeros; for element-wise unstructured pruning only
      *     (it does not keep N:M or block patterns), and only where teacher and student layers have one shape
+     * @param gptq after the refit, quantize weight by weight along the input axis, spreading each rounding
+     *     error over the not-yet-quantized weights of the same output with the inverse Hessian of the (centred)
+     *     inputs (GPTQ); pruned weights stay 0; the bias is then re-solved. Applied before {@code transform}.
      */
     public record Options(double damping, Set<String> layers, Map<String, int[]> outputChannels,
-            WeightTransform transform, RuntimeOptions runtime, int rowsPerChunk, boolean obsMask) {
+            WeightTransform transform, RuntimeOptions runtime, int rowsPerChunk, boolean obsMask, RowQuantizer gptq) {
 
         public Options {
             layers = Set.copyOf(layers);
@@ -76,31 +92,35 @@ public final class Reconstruction {
         }
 
         public static Options defaults() {
-            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.defaults(), 4096, false);
+            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.defaults(), 4096, false, null);
         }
 
         public Options withDamping(double d) {
-            return new Options(d, layers, outputChannels, transform, runtime, rowsPerChunk, obsMask);
+            return new Options(d, layers, outputChannels, transform, runtime, rowsPerChunk, obsMask, gptq);
         }
 
         public Options withLayers(Set<String> l) {
-            return new Options(damping, l, outputChannels, transform, runtime, rowsPerChunk, obsMask);
+            return new Options(damping, l, outputChannels, transform, runtime, rowsPerChunk, obsMask, gptq);
         }
 
         public Options withOutputChannels(Map<String, int[]> m) {
-            return new Options(damping, layers, m, transform, runtime, rowsPerChunk, obsMask);
+            return new Options(damping, layers, m, transform, runtime, rowsPerChunk, obsMask, gptq);
         }
 
         public Options withTransform(WeightTransform t) {
-            return new Options(damping, layers, outputChannels, t, runtime, rowsPerChunk, obsMask);
+            return new Options(damping, layers, outputChannels, t, runtime, rowsPerChunk, obsMask, gptq);
+        }
+
+        public Options withGptq(RowQuantizer q) {
+            return new Options(damping, layers, outputChannels, transform, runtime, rowsPerChunk, obsMask, q);
         }
 
         public Options withObsMask(boolean b) {
-            return new Options(damping, layers, outputChannels, transform, runtime, rowsPerChunk, b);
+            return new Options(damping, layers, outputChannels, transform, runtime, rowsPerChunk, b, gptq);
         }
 
         public Options withRuntime(RuntimeOptions r) {
-            return new Options(damping, layers, outputChannels, transform, r, rowsPerChunk, obsMask);
+            return new Options(damping, layers, outputChannels, transform, r, rowsPerChunk, obsMask, gptq);
         }
     }
 
@@ -293,6 +313,10 @@ public final class Reconstruction {
                 return;
             }
             acc.solve(o);
+            if (o.gptq() != null) {
+                acc.afterTransform(acc.gptq(o.gptq(), o.damping()));
+                acc.note = "refit, GPTQ-quantized, bias re-solved";
+            }
             Tensor weight = acc.sl.weightTensor(student, acc.newW);
             if (o.transform() != null) {
                 weight = o.transform().apply(s, weight);
@@ -509,6 +533,68 @@ public final class Reconstruction {
                 }
             }
             return e;
+        }
+
+        /**
+         * GPTQ on the refit weights: per group, {@code U = chol((Hc + λI)⁻¹)} (upper) of the centred input Gram
+         * matrix; per output, weights are rounded in input order and each error {@code (w_j - q_j) / U_jj} is
+         * taken off the later weights along row j of U. Returns the quantized out-major weights.
+         */
+        double[] gptq(RowQuantizer q, double damping) {
+            int w = sl.width();
+            int k = sl.k;
+            int mg = sl.outPerGroup;
+            double[] result = newW.clone();
+            for (int gi = 0; gi < sl.groups; gi++) {
+                double[] h = gram[gi];
+                double[] hc = new double[k * k];
+                double count = sl.hasBias ? h[k * w + k] : 0;
+                double trace = 0;
+                for (int a = 0; a < k; a++) {
+                    for (int b = a; b < k; b++) {
+                        hc[a * k + b] = h[a * w + b] - (count > 0 ? h[a * w + k] * h[b * w + k] / count : 0);
+                    }
+                    trace += hc[a * k + a];
+                }
+                double lambda = Math.max(damping * trace / Math.max(k, 1), 1e-12);
+                double[] u = null;
+                for (double lam = lambda; u == null; lam *= 10) {
+                    double[] a = hc.clone();
+                    for (int p = 0; p < k; p++) {
+                        a[p * k + p] += lam;
+                    }
+                    double[] inv = new double[k * k];
+                    for (int p = 0; p < k; p++) {
+                        inv[p * k + p] = 1;
+                    }
+                    if (Blas.solveSpd(a, inv, k, k) && Blas.cholesky(inv, k)) {
+                        u = inv;
+                    } else if (lam > lambda * 1e6) {
+                        throw new IllegalStateException(sl.node.describe() + ": inverse Hessian is not positive "
+                                + "definite even with ridge " + lam);
+                    }
+                }
+                for (int j = 0; j < mg; j++) {
+                    int out = gi * mg + j;
+                    double[] row = java.util.Arrays.copyOfRange(result, out * k, out * k + k);
+                    java.util.function.DoubleUnaryOperator round = q.grid(sl.node, out, row.clone());
+                    for (int c = 0; c < k; c++) {
+                        if (row[c] == 0 && newW[out * k + c] == 0) {
+                            continue;
+                        }
+                        double qv = round.applyAsDouble(row[c]);
+                        double err = (row[c] - qv) / u[c * k + c];
+                        row[c] = qv;
+                        for (int d = c + 1; d < k; d++) {
+                            if (newW[out * k + d] != 0) {
+                                row[d] -= err * u[c * k + d];
+                            }
+                        }
+                    }
+                    System.arraycopy(row, 0, result, out * k, k);
+                }
+            }
+            return result;
         }
 
         /** Diagonal of {@code (H + λI)⁻¹} (upper-triangle H of size w), by a Cholesky solve against I. */

@@ -398,4 +398,74 @@ class ReconstructionTest {
         assertTrue(obs.layers().get(0).relErrorAfter() < magnitude.layers().get(0).relErrorAfter(),
                 obs.layers() + " vs " + magnitude.layers());
     }
+
+    @Test
+    void gptqErrorFeedbackBeatsRoundingEachWeightAlone() {
+        Graph.Builder b = PruneGraphs.graph("x", -1, 16);
+        b.initializer("w", PruneGraphs.random(1, 8, 16));
+        b.initializer("bias", PruneGraphs.random(2, 8));
+        b.addNode(node("fc", Op.Gemm, "x,w,bias->y", "transB", 1));
+        b.addOutput(new ValueInfo("y", DType.FLOAT32, null));
+        Graph g = b.build();
+        // correlated inputs: x = z M, so rounding errors can be compensated by neighbouring weights
+        Tensor mix = PruneGraphs.random(3, 16, 16);
+        List<Map<String, Tensor>> calib = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Tensor z = PruneGraphs.random(60 + i, 40, 16);
+            float[] x = new float[40 * 16];
+            for (int r = 0; r < 40; r++) {
+                for (int c = 0; c < 16; c++) {
+                    double s = 0;
+                    for (int j = 0; j < 16; j++) {
+                        s += z.getDouble(r * 16 + j) * (j == c ? 2 : 0.5 * mix.getDouble(j * 16 + c));
+                    }
+                    x[r * 16 + c] = (float) s;
+                }
+            }
+            calib.add(Map.of("x", Tensor.of(x, 40, 16)));
+        }
+        // 3-bit symmetric grid per output channel
+        Reconstruction.RowQuantizer grid = (node, out, w) -> {
+            double max = 0;
+            for (double v : w) {
+                max = Math.max(max, Math.abs(v));
+            }
+            double scale = max / 3;
+            return v -> scale == 0 ? 0 : Math.max(-4, Math.min(3, Math.rint(v / scale))) * scale;
+        };
+        Reconstruction.WeightTransform rounding = (node, w) -> {
+            Tensor t = w.copy();
+            for (int o = 0; o < 8; o++) {
+                double[] row = new double[16];
+                for (int c = 0; c < 16; c++) {
+                    row[c] = w.getDouble(o * 16 + c);
+                }
+                java.util.function.DoubleUnaryOperator r = grid.grid(node, o, row);
+                for (int c = 0; c < 16; c++) {
+                    t.setDouble(o * 16 + c, r.applyAsDouble(row[c]));
+                }
+            }
+            return t;
+        };
+        Reconstruction.Options o = Reconstruction.Options.defaults().withRuntime(TestRuntime.OPTIONS)
+                .withLayers(java.util.Set.of("fc"));
+        Reconstruction.LayerError plain = Reconstruction.reconstruct(g, g, calib, o.withTransform(rounding))
+                .layers().get(0);
+        Reconstruction.Result r = Reconstruction.reconstruct(g, g, calib, o.withGptq(grid));
+        Reconstruction.LayerError gptq = r.layers().get(0);
+        assertEquals("refit, GPTQ-quantized, bias re-solved", gptq.note());
+        assertTrue(gptq.relErrorAfter() < 0.8 * plain.relErrorAfter(), gptq + " vs " + plain);
+        // every weight is on its row's grid
+        Tensor w = r.graph().initializers().get("w");
+        for (int out = 0; out < 8; out++) {
+            double max = 0;
+            for (int c = 0; c < 16; c++) {
+                max = Math.max(max, Math.abs(w.getDouble(out * 16 + c)));
+            }
+            for (int c = 0; c < 16; c++) {
+                double steps = w.getDouble(out * 16 + c) / (max / 3);
+                assertTrue(Math.abs(steps - Math.rint(steps)) < 1e-4 || max == 0, "row " + out + " col " + c);
+            }
+        }
+    }
 }
