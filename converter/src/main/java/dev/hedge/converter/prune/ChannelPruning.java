@@ -634,62 +634,42 @@ public final class ChannelPruning {
         }
 
         private void squeeze(Node n, ChanMap in0, String why) {
-            int[] s = shapes.get(n.input(0));
-            int[] out = shapes.get(n.output(0));
-            if (in0 == null || !otherReadsUnmapped(n, 0)) {
-                blockReads(n, why);
-                return;
-            }
-            // the channel axis keeps its size, so it is the k-th non-unit... find it by counting kept axes
-            int axis;
-            if (n.op() == Op.Squeeze) {
-                int removedBefore = 0;
-                for (int d = 0; d < in0.axis(); d++) {
-                    removedBefore += s[d] == 1 && out.length < s.length ? 1 : 0;
-                }
-                axis = in0.axis() - Math.min(removedBefore, s.length - out.length);
-            } else {
-                axis = in0.axis() + out.length - s.length;
-            }
-            if (!squeezeAxisOk(n, s, out, in0.axis(), axis)) {
+            int axis = in0 == null || !otherReadsUnmapped(n, 0) ? -1 : squeezedAxis(n, in0.axis());
+            if (axis < 0) {
                 blockReads(n, why + " (cannot place the channel axis)");
                 return;
             }
             maps.put(n.output(0), in0.withAxis(axis));
         }
 
-        /** The axes input must be constant and, mapped back, leave the channel axis where we put it. */
-        private boolean squeezeAxisOk(Node n, int[] in, int[] out, int from, int to) {
+        /** Where axis {@code from} lands after this Squeeze / Unsqueeze (constant axes), or -1. */
+        private int squeezedAxis(Node n, int from) {
             Tensor axesT = constant(n.input(1));
             if (axesT == null) {
-                return false;
+                return -1;
             }
-            long[] axes = axesT.toLongArray();
-            int r = n.op() == Op.Squeeze ? in.length : out.length;
+            int r = rank(n.op() == Op.Squeeze ? n.input(0) : n.output(0));
             boolean[] listed = new boolean[r];
-            for (long a : axes) {
+            for (long a : axesT.toLongArray()) {
                 listed[(int) (a < 0 ? a + r : a)] = true;
             }
             if (n.op() == Op.Squeeze) {
                 if (listed[from]) {
-                    return false;
+                    return -1;
                 }
                 int k = 0;
                 for (int d = 0; d < from; d++) {
                     k += listed[d] ? 0 : 1;
                 }
-                return k == to;
+                return k;
             }
-            int k = 0;
-            for (int d = 0; d < out.length; d++) {
-                if (!listed[d]) {
-                    if (k == from) {
-                        return d == to;
-                    }
-                    k++;
+            // Unsqueeze: the input axes fill the unlisted output positions in order
+            for (int d = 0, k = 0; d < r; d++) {
+                if (!listed[d] && k++ == from) {
+                    return d;
                 }
             }
-            return false;
+            return -1;
         }
 
         private void transpose(Node n, ChanMap in0, String why) {

@@ -262,4 +262,26 @@ class ChannelPruningTest {
         assertEquals(List.of("fc0", "fc1", "fc2"), List.copyOf(MacCounter.count(g, Map.of(), TestRuntime.OPTIONS)
                 .keySet()));
     }
+
+    @Test
+    void squeezeAndTransposeMoveTheChannelAxis() {
+        Graph.Builder b = PruneGraphs.graph("x", 2, 3, 4, 4);
+        b.initializer("w", weights(1, new int[] {6, 3, 3, 3}, 0, 1, 4));
+        b.initializer("axes", Tensor.of(new long[] {2, 3}, 2));
+        b.initializer("uaxes", Tensor.of(new long[] {0}, 1));
+        b.initializer("fc", PruneGraphs.random(2, 6, 5));
+        b.addNode(node("c", Op.Conv, "x,w->c", "pads", new long[] {1, 1, 1, 1}));
+        b.addNode(node("gap", Op.GlobalAveragePool, "c->p"));
+        b.addNode(node("sq", Op.Squeeze, "p,axes->s"));
+        b.addNode(node("un", Op.Unsqueeze, "s,uaxes->u"));
+        b.addNode(node("tr", Op.Transpose, "u->t", "perm", new long[] {1, 0, 2}));
+        b.addNode(node("mm", Op.MatMul, "t,fc->y"));
+        b.addOutput(new ValueInfo("y", DType.FLOAT32, null));
+        Graph g = b.build();
+        ChannelPruning.Result r = prune(g, 0.34);
+        assertArrayEquals(new int[] {0, 2, 3, 5}, r.keptChannels().get("c"));
+        Graph masked = withInitializer(g, "fc", zeroAlong(g.initializers().get("fc"), 0, 1, 4));
+        assertSameOutputs(masked, r.graph(), Map.of("x", PruneGraphs.random(3, 2, 3, 4, 4)));
+        assertArrayEquals(new int[] {4, 5}, r.graph().initializers().get("fc").shape());
+    }
 }
