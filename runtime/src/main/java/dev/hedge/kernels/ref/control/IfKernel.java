@@ -1,0 +1,96 @@
+package dev.hedge.kernels.ref.control;
+
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.PrepareContext;
+import dev.hedge.kernels.PrepareContext.ValueType;
+import dev.hedge.kernels.RunContext;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * ONNX If. When the condition is known while planning only the branch taken is planned and the outputs
+ * take its shapes; otherwise both branches are planned and an output is static only when both give it the
+ * same static shape, else it is allocated at run time. The branch's results are copied into the outputs.
+ */
+public final class IfKernel implements Kernel {
+
+    private final Node node;
+    private final Graph thenBranch;
+    private final Graph elseBranch;
+    private boolean[] used;
+    private boolean[] dynamic;
+
+    public IfKernel(Node node) {
+        this.node = node;
+        this.thenBranch = node.graphAttr("then_branch");
+        this.elseBranch = node.graphAttr("else_branch");
+    }
+
+    @Override
+    public void prepare(PrepareContext ctx) {
+        DType ct = ctx.inputType(0);
+        if (ct != DType.BOOL) {
+            throw new IllegalArgumentException("cond must be BOOL, got " + ct);
+        }
+        int n = node.outputs().size();
+        for (Graph g : List.of(thenBranch, elseBranch)) {
+            if (g.outputs().size() != n) {
+                throw new IllegalArgumentException("branch " + Subgraphs.name(g) + " has " + g.outputs().size()
+                        + " outputs, the node " + n);
+            }
+        }
+        Tensor cond = ctx.inputValue(0);
+        List<ValueType> a;
+        List<ValueType> b;
+        if (cond != null) {
+            a = ctx.inferSubgraph(condition(cond) ? thenBranch : elseBranch, List.of());
+            b = a;
+        } else {
+            a = ctx.inferSubgraph(thenBranch, List.of());
+            b = ctx.inferSubgraph(elseBranch, List.of());
+        }
+        used = new boolean[n];
+        dynamic = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            used[i] = ctx.hasOutput(i);
+            ValueType x = a.get(i);
+            ValueType y = b.get(i);
+            if (x.dtype() != y.dtype()) {
+                throw new IllegalArgumentException("output " + i + " is " + x.dtype() + " in then_branch and "
+                        + y.dtype() + " in else_branch");
+            }
+            if (x.shape() != null && y.shape() != null && Arrays.equals(x.shape(), y.shape())) {
+                ctx.setOutput(i, x.dtype(), x.shape());
+            } else {
+                dynamic[i] = true;
+                ctx.setOutputDynamic(i, x.dtype());
+            }
+        }
+    }
+
+    private boolean condition(Tensor cond) {
+        if (cond.elementCount() != 1) {
+            throw new IllegalArgumentException(node.describe() + ": cond must hold one element, got "
+                    + Arrays.toString(cond.shape()));
+        }
+        return cond.getLong(0) != 0;
+    }
+
+    @Override
+    public void run(RunContext ctx) {
+        Graph branch = condition(ctx.input(0)) ? thenBranch : elseBranch;
+        List<Tensor> outs = ctx.runSubgraph(branch, List.of());
+        for (int i = 0; i < used.length; i++) {
+            if (!used[i]) {
+                continue;
+            }
+            Tensor src = outs.get(i);
+            Tensor dst = dynamic[i] ? ctx.allocateOutput(i, src.dtype(), src.shape()) : ctx.output(i);
+            Subgraphs.copy(src, dst, node.describe() + " output " + i + " from " + Subgraphs.name(branch));
+        }
+    }
+}
