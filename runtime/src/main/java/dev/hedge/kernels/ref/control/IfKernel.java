@@ -59,15 +59,17 @@ public final class IfKernel implements Kernel {
             used[i] = ctx.hasOutput(i);
             ValueType x = a.get(i);
             ValueType y = b.get(i);
-            if (x.dtype() != y.dtype()) {
+            // a null dtype comes from a step the branch prepares at run time
+            if (x.dtype() != null && y.dtype() != null && x.dtype() != y.dtype()) {
                 throw new IllegalArgumentException("output " + i + " is " + x.dtype() + " in then_branch and "
                         + y.dtype() + " in else_branch");
             }
-            if (x.shape() != null && y.shape() != null && Arrays.equals(x.shape(), y.shape())) {
-                ctx.setOutput(i, x.dtype(), x.shape());
+            DType dt = x.dtype() != null ? x.dtype() : y.dtype();
+            if (dt != null && x.shape() != null && y.shape() != null && Arrays.equals(x.shape(), y.shape())) {
+                ctx.setOutput(i, dt, x.shape());
             } else {
                 dynamic[i] = true;
-                ctx.setOutputDynamic(i, x.dtype());
+                ctx.setOutputDynamic(i, dt);
             }
         }
     }

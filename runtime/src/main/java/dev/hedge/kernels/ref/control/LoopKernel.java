@@ -105,7 +105,8 @@ public final class LoopKernel implements Kernel {
             in.add(new ValueType(ctx.inputType(2 + j), ctx.inputShape(2 + j)));
         }
         List<ValueType> out = ctx.inferSubgraph(body, in);
-        if (out.get(0).dtype() != DType.BOOL) {
+        // a null dtype comes from a step the body prepares at run time; checked when it runs
+        if (out.get(0).dtype() != null && out.get(0).dtype() != DType.BOOL) {
             throw new IllegalArgumentException("body " + Subgraphs.name(body) + " gives cond as "
                     + out.get(0).dtype() + ", expected BOOL");
         }
@@ -113,11 +114,11 @@ public final class LoopKernel implements Kernel {
         for (int j = 0; j < carried; j++) {
             ValueType i = in.get(2 + j);
             ValueType o = out.get(1 + j);
-            if (o.dtype() != i.dtype()) {
+            if (o.dtype() != null && o.dtype() != i.dtype()) {
                 throw new IllegalArgumentException("loop-carried value " + j + " enters the body as " + i.dtype()
                         + " and leaves it as " + o.dtype());
             }
-            if (o.shape() != null && Arrays.equals(o.shape(), i.shape())) {
+            if (o.dtype() != null && o.shape() != null && Arrays.equals(o.shape(), i.shape())) {
                 ctx.setOutput(j, i.dtype(), i.shape());
             } else {
                 carriedDynamic[j] = true;
@@ -244,10 +245,19 @@ public final class LoopKernel implements Kernel {
             }
             List<Tensor> outs = ctx.runSubgraph(body, st.inputs);
             if (hasCond) {
-                cond = outs.get(0).getLong(0) != 0;
+                Tensor c = outs.get(0);
+                if (c.dtype() != DType.BOOL || c.elementCount() != 1) {
+                    throw new IllegalArgumentException(node.describe() + ": the body's cond output is " + c
+                            + ", expected one BOOL");
+                }
+                cond = c.getLong(0) != 0;
             }
             for (int j = 0; j < carried; j++) {
                 Tensor src = outs.get(1 + j);
+                if (src.dtype() != st.current[j].dtype()) {
+                    throw new IllegalArgumentException(node.describe() + ": loop-carried value " + j + " leaves the"
+                            + " body as " + src.dtype() + ", it entered as " + st.current[j].dtype());
+                }
                 Tensor dst = st.carrySlot(set, j, src);
                 src.copyTo(dst);
                 st.current[j] = dst;
@@ -288,6 +298,10 @@ public final class LoopKernel implements Kernel {
             }
             int[] elem = iterations > 0 ? st.scanShape[k] : scanShapes[k];
             DType dt = iterations > 0 ? st.scanType[k] : scanTypes[k];
+            if (dt == null) {
+                throw new IllegalStateException(node.describe() + ": scan output " + k + " has no iteration and"
+                        + " its type is only known once the body runs");
+            }
             int[] shape;
             if (elem == null) {
                 shape = new int[] {0};

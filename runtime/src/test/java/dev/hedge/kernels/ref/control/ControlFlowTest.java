@@ -126,6 +126,26 @@ class ControlFlowTest {
     }
 
     @Test
+    void aBranchMayReturnAnEnclosingValueAsItIs() {
+        Graph then = Graph.builder("then").addOutput(dyn("a", DType.FLOAT32)).build();
+        Graph otherwise = Graph.builder("else").initializer("k", Tensor.of(new float[] {9, 9}, 2))
+                .addOutput(dyn("k", DType.FLOAT32)).build();
+        Graph g = Graph.builder("main")
+                .addInput(ValueInfo.of("c", DType.BOOL))
+                .addInput(ValueInfo.of("a", DType.FLOAT32, 2))
+                .addNode(ifNode("if", "c", List.of("y"), then, otherwise))
+                .addNode(node("double", Op.Add, List.of("y", "y"), List.of("z")))
+                .addOutput(dyn("z", DType.FLOAT32))
+                .build();
+        try (Model m = model(g); Session s = m.newSession()) {
+            Tensor a = Tensor.of(new float[] {1, 2}, 2);
+            assertArrayEquals(new float[] {2, 4}, s.run(Map.of("c", bool(true), "a", a)).get("z").toFloatArray());
+            assertArrayEquals(new float[] {18, 18}, s.run(Map.of("c", bool(false), "a", a)).get("z").toFloatArray());
+            assertArrayEquals(new int[] {2}, m.plan(List.of(new int[0], new int[] {2})).outputShape(0));
+        }
+    }
+
+    @Test
     void ifBranchesWithDifferentTypesAreRefused() {
         Graph then = Graph.builder("then").initializer("x", Tensor.of(new float[] {1}, 1))
                 .addOutput(dyn("x", DType.FLOAT32)).build();
