@@ -13,6 +13,7 @@ public final class ScratchArrays {
     private static final ThreadLocal<float[][]> FLOATS = ThreadLocal.withInitial(() -> new float[SLOTS][0]);
     private static final ThreadLocal<int[][]> INTS = ThreadLocal.withInitial(() -> new int[SLOTS][0]);
     private static final ThreadLocal<double[][]> DOUBLES = ThreadLocal.withInitial(() -> new double[SLOTS][0]);
+    private static final ThreadLocal<long[][]> LONGS = ThreadLocal.withInitial(() -> new long[SLOTS][0]);
 
     private ScratchArrays() {
     }
@@ -38,6 +39,14 @@ public final class ScratchArrays {
         double[][] a = DOUBLES.get();
         if (a[slot].length < n) {
             a[slot] = new double[n];
+        }
+        return a[slot];
+    }
+
+    public static long[] longs(int slot, int n) {
+        long[][] a = LONGS.get();
+        if (a[slot].length < n) {
+            a[slot] = new long[n];
         }
         return a[slot];
     }
