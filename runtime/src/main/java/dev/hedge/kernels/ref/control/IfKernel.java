@@ -8,6 +8,7 @@ import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,6 +16,10 @@ import java.util.List;
  * ONNX If. When the condition is known while planning only the branch taken is planned and the outputs
  * take its shapes; otherwise both branches are planned and an output is static only when both give it the
  * same static shape, else it is allocated at run time. The branch's results are copied into the outputs.
+ *
+ * <p>Models such as Silero VAD plan a branch for another sample rate that is not valid for the shapes of
+ * this plan (ONNX Runtime never looks at it); when the condition is unknown such a branch is not an error
+ * until it is taken.
  */
 public final class IfKernel implements Kernel {
 
@@ -50,8 +55,27 @@ public final class IfKernel implements Kernel {
             a = ctx.inferSubgraph(condition(cond) ? thenBranch : elseBranch, List.of());
             b = a;
         } else {
-            a = ctx.inferSubgraph(thenBranch, List.of());
-            b = ctx.inferSubgraph(elseBranch, List.of());
+            // A branch that cannot be planned for these shapes may still be valid for the inputs the model
+            // gets: its outputs become dynamic and the error surfaces if and when that branch runs.
+            RuntimeException thenError = null;
+            RuntimeException elseError = null;
+            a = null;
+            b = null;
+            try {
+                a = ctx.inferSubgraph(thenBranch, List.of());
+            } catch (RuntimeException e) {
+                thenError = e;
+            }
+            try {
+                b = ctx.inferSubgraph(elseBranch, List.of());
+            } catch (RuntimeException e) {
+                elseError = e;
+            }
+            if (thenError != null && elseError != null) {
+                throw thenError;
+            }
+            a = a != null ? a : unknownShapes(b);
+            b = b != null ? b : unknownShapes(a);
         }
         used = new boolean[n];
         dynamic = new boolean[n];
@@ -72,6 +96,14 @@ public final class IfKernel implements Kernel {
                 ctx.setOutputDynamic(i, dt);
             }
         }
+    }
+
+    private static List<ValueType> unknownShapes(List<ValueType> types) {
+        List<ValueType> l = new ArrayList<>();
+        for (ValueType t : types) {
+            l.add(new ValueType(t.dtype(), null));
+        }
+        return l;
     }
 
     private boolean condition(Tensor cond) {

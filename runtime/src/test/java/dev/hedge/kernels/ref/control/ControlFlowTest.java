@@ -146,6 +146,44 @@ class ControlFlowTest {
     }
 
     @Test
+    void aBranchInvalidForThesePlannedShapesFailsOnlyWhenTaken() {
+        Graph good = Graph.builder("then")
+                .addNode(node("g", Op.Add, List.of("a", "a"), List.of("g_out")))
+                .addOutput(dyn("g_out", DType.FLOAT32))
+                .build();
+        Graph bad = Graph.builder("else")
+                .initializer("three", Tensor.of(new float[] {1, 2, 3}, 3))
+                .addNode(node("b", Op.Add, List.of("a", "three"), List.of("b_out")))
+                .addOutput(dyn("b_out", DType.FLOAT32))
+                .build();
+        Graph g = Graph.builder("main")
+                .addInput(ValueInfo.of("c", DType.BOOL))
+                .addInput(ValueInfo.of("a", DType.FLOAT32, 2))
+                .addNode(ifNode("if", "c", List.of("y"), good, bad))
+                .addOutput(dyn("y", DType.FLOAT32))
+                .build();
+        try (Model m = model(g); Session s = m.newSession()) {
+            Tensor a = Tensor.of(new float[] {1, 5}, 2);
+            assertArrayEquals(new float[] {2, 10}, s.run(Map.of("c", bool(true), "a", a)).get("y").toFloatArray());
+            var e = assertThrows(HedgeException.class, () -> s.run(Map.of("c", bool(false), "a", a)));
+            assertTrue(e.getMessage().contains("Add node 'b'") && e.getMessage().contains("cannot combine"),
+                    e.getMessage());
+            assertArrayEquals(new float[] {2, 10}, s.run(Map.of("c", bool(true), "a", a)).get("y").toFloatArray());
+        }
+        Graph bothBad = Graph.builder("main")
+                .addInput(ValueInfo.of("c", DType.BOOL))
+                .addInput(ValueInfo.of("a", DType.FLOAT32, 2))
+                .addNode(ifNode("if", "c", List.of("y"), bad, bad))
+                .addOutput(dyn("y", DType.FLOAT32))
+                .build();
+        try (Model m = model(bothBad); Session s = m.newSession()) {
+            var e = assertThrows(HedgeException.class,
+                    () -> s.run(Map.of("c", bool(true), "a", Tensor.of(new float[] {1, 5}, 2))));
+            assertTrue(e.getMessage().contains("Add node 'b'"), e.getMessage());
+        }
+    }
+
+    @Test
     void ifBranchesWithDifferentTypesAreRefused() {
         Graph then = Graph.builder("then").initializer("x", Tensor.of(new float[] {1}, 1))
                 .addOutput(dyn("x", DType.FLOAT32)).build();
