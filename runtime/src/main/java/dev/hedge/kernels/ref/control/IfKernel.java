@@ -8,7 +8,6 @@ import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -55,8 +54,9 @@ public final class IfKernel implements Kernel {
             a = ctx.inferSubgraph(condition(cond) ? thenBranch : elseBranch, List.of());
             b = a;
         } else {
-            // A branch that cannot be planned for these shapes may still be valid for the inputs the model
-            // gets: its outputs become dynamic and the error surfaces if and when that branch runs.
+            // A branch that cannot be planned for these shapes may never be taken with them: the error
+            // surfaces if and when it runs (planning it then fails the same way), so the outputs can take
+            // the other branch's types.
             RuntimeException thenError = null;
             RuntimeException elseError = null;
             a = null;
@@ -74,8 +74,8 @@ public final class IfKernel implements Kernel {
             if (thenError != null && elseError != null) {
                 throw thenError;
             }
-            a = a != null ? a : unknownShapes(b);
-            b = b != null ? b : unknownShapes(a);
+            a = a != null ? a : b;
+            b = b != null ? b : a;
         }
         used = new boolean[n];
         dynamic = new boolean[n];
@@ -98,14 +98,6 @@ public final class IfKernel implements Kernel {
         }
     }
 
-    private static List<ValueType> unknownShapes(List<ValueType> types) {
-        List<ValueType> l = new ArrayList<>();
-        for (ValueType t : types) {
-            l.add(new ValueType(t.dtype(), null));
-        }
-        return l;
-    }
-
     private boolean condition(Tensor cond) {
         if (cond.elementCount() != 1) {
             throw new IllegalArgumentException(node.describe() + ": cond must hold one element, got "
@@ -124,7 +116,10 @@ public final class IfKernel implements Kernel {
             }
             Tensor src = outs.get(i);
             Tensor dst = dynamic[i] ? ctx.allocateOutput(i, src.dtype(), src.shape()) : ctx.output(i);
-            Subgraphs.copy(src, dst, node.describe() + " output " + i + " from " + Subgraphs.name(branch));
+            if (!Subgraphs.copy(src, dst)) {
+                throw new IllegalStateException(node.describe() + " output " + i + " from " + Subgraphs.name(branch)
+                        + " is " + src + " but was planned as " + dst);
+            }
         }
     }
 }

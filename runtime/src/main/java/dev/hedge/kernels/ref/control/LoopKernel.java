@@ -290,7 +290,10 @@ public final class LoopKernel implements Kernel {
             }
             Tensor v = st.current[j];
             Tensor dst = carriedDynamic[j] ? ctx.allocateOutput(j, v.dtype(), v.shape()) : ctx.output(j);
-            Subgraphs.copy(v, dst, node.describe() + " loop-carried output " + j);
+            if (!Subgraphs.copy(v, dst)) {
+                throw new IllegalStateException(node.describe() + " loop-carried output " + j + " is " + v
+                        + " but was planned as " + dst);
+            }
         }
         for (int k = 0; k < scans && carried + k < outs; k++) {
             if (node.output(carried + k).isEmpty()) {

@@ -35,14 +35,18 @@ final class Subgraphs {
         return true;
     }
 
-    /** Copies {@code src} into {@code dst}, which must have its dtype and shape. */
-    static void copy(Tensor src, Tensor dst, String what) {
+    /**
+     * Copies {@code src} into {@code dst} when it has dst's dtype and shape (else returns false and copies
+     * nothing, so callers build their error message only when needed).
+     */
+    static boolean copy(Tensor src, Tensor dst) {
         if (src.dtype() != dst.dtype() || !sameShape(src, dst)) {
-            throw new IllegalStateException(what + " is " + src + " but was planned as " + dst);
+            return false;
         }
         if (src.data() != dst.data()) {
             src.copyTo(dst);
         }
+        return true;
     }
 
     /** The shape a body input is declared with, when it is rank 1 ({@code [1]}); else the scalar shape. */

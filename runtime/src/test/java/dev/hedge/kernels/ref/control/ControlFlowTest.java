@@ -169,6 +169,8 @@ class ControlFlowTest {
             assertTrue(e.getMessage().contains("Add node 'b'") && e.getMessage().contains("cannot combine"),
                     e.getMessage());
             assertArrayEquals(new float[] {2, 10}, s.run(Map.of("c", bool(true), "a", a)).get("y").toFloatArray());
+            assertArrayEquals(new int[] {2}, m.plan(List.of(new int[0], new int[] {2})).outputShape(0),
+                    "only the branch that can run decides the output shape");
         }
         Graph bothBad = Graph.builder("main")
                 .addInput(ValueInfo.of("c", DType.BOOL))
@@ -427,12 +429,23 @@ class ControlFlowTest {
 
     @Test
     void iterationsAllocateNothing() {
+        // acc = i < 5 ? acc * 0.5 : acc, through an If, scanning acc
+        Graph halve = Graph.builder("halve")
+                .addNode(node("mul", Op.Mul, List.of("acc_in", "half"), List.of("halved")))
+                .addOutput(dyn("halved", DType.FLOAT32))
+                .build();
+        Graph keep = Graph.builder("keep")
+                .addNode(node("same", Op.Identity, List.of("acc_in"), List.of("kept")))
+                .addOutput(dyn("kept", DType.FLOAT32))
+                .build();
         Graph body = Graph.builder("body")
                 .addInput(ValueInfo.of("i", DType.INT64))
                 .addInput(ValueInfo.of("c", DType.BOOL))
                 .addInput(ValueInfo.of("acc_in", DType.FLOAT32, 4))
                 .initializer("half", Tensor.of(new float[] {0.5f}, 1))
-                .addNode(node("mul", Op.Mul, List.of("acc_in", "half"), List.of("acc_out")))
+                .initializer("five", i64(5))
+                .addNode(node("early", Op.Less, List.of("i", "five"), List.of("lt")))
+                .addNode(ifNode("pick", "lt", List.of("acc_out"), halve, keep))
                 .addNode(node("scan", Op.Identity, List.of("acc_out"), List.of("acc_scan")))
                 .addOutput(dyn("c", DType.BOOL))
                 .addOutput(dyn("acc_out", DType.FLOAT32))
@@ -462,6 +475,7 @@ class ControlFlowTest {
             long t2 = mx.getCurrentThreadAllocatedBytes();
             assertArrayEquals(new int[] {2000, 4}, scan.shape());
             assertEquals(0.5f, scan.getFloat(0));
+            assertEquals(1f / 32, scan.getFloat(1999 * 4));
             long extra = (t2 - t1) - (t1 - t0);
             assertTrue(extra < 512, "1990 more iterations allocated " + extra + " more bytes");
         }
