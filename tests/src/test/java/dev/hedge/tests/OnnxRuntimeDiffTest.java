@@ -9,24 +9,19 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.hedge.converter.onnx.OnnxImporter;
+import dev.hedge.io.Npy;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -238,60 +233,5 @@ class OnnxRuntimeDiffTest {
             }
         }
         return best;
-    }
-
-    /** Reads .npy files (format 1.0–3.0, little-endian f4/f8/i4/i8, C order) into tensors. */
-    static final class Npy {
-
-        private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-        private static final Pattern ORDER = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-        private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
-
-        private Npy() {
-        }
-
-        static Tensor read(Path p) throws IOException {
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
-            byte[] magic = new byte[6];
-            b.get(magic);
-            if (magic[0] != (byte) 0x93 || !new String(magic, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
-                throw new IOException(p + " is not a .npy file");
-            }
-            int major = b.get();
-            b.get();
-            int headerLen = major == 1 ? Short.toUnsignedInt(b.getShort()) : b.getInt();
-            byte[] hb = new byte[headerLen];
-            b.get(hb);
-            String header = new String(hb, StandardCharsets.ISO_8859_1);
-            String descr = group(DESCR, header, p);
-            if (group(ORDER, header, p).equals("True")) {
-                throw new IOException(p + ": Fortran order is not supported");
-            }
-            String dims = group(SHAPE, header, p).trim();
-            int[] shape = dims.isEmpty() ? new int[0] : java.util.Arrays.stream(dims.split(","))
-                    .map(String::trim).filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
-            DType dt = switch (descr) {
-                case "<f4" -> DType.FLOAT32;
-                case "<f8" -> DType.FLOAT64;
-                case "<i4" -> DType.INT32;
-                case "<i8" -> DType.INT64;
-                default -> throw new IOException(p + ": dtype '" + descr + "' is not supported");
-            };
-            Tensor t = Tensor.allocate(dt, shape);
-            int bytes = t.byteSize();
-            if (b.remaining() < bytes) {
-                throw new IOException(p + " is truncated: " + b.remaining() + " bytes of data, " + bytes + " needed");
-            }
-            t.data().put(0, b, b.position(), bytes);
-            return t;
-        }
-
-        private static String group(Pattern pat, String header, Path p) throws IOException {
-            Matcher m = pat.matcher(header);
-            if (!m.find()) {
-                throw new IOException(p + ": header lacks " + pat.pattern() + ": " + header);
-            }
-            return m.group(1);
-        }
     }
 }

@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.ref.linalg.Sgemm;
 import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.kernels.util.Shapes;
 import dev.hedge.runtime.DType;
@@ -407,23 +408,10 @@ abstract class RecurrentKernel implements Kernel {
         }
     }
 
-    /**
-     * C[m×n] += A[m×k] · B[k×n], row-major with leading dimensions. The one matrix multiply of the recurrent
-     * kernels: a plain loop until the shared pure-Java GEMM of {@code kernels.ref.linalg} is available.
-     */
+    /** C[m×n] += A[m×k] · B[k×n], row-major with leading dimensions: the one matrix multiply of these kernels. */
     static void gemm(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c,
             int cOff, int ldc) {
-        for (int i = 0; i < m; i++) {
-            int ci = cOff + i * ldc;
-            int ai = aOff + i * lda;
-            for (int p = 0; p < k; p++) {
-                float av = a[ai + p];
-                int bp = bOff + p * ldb;
-                for (int j = 0; j < n; j++) {
-                    c[ci + j] += av * b[bp + j];
-                }
-            }
-        }
+        Sgemm.sgemm(false, false, m, n, k, 1f, a, aOff, lda, b, bOff, ldb, 1f, c, cOff, ldc);
     }
 
     /** Element {@code i} of input bias {@code b} (W part then R part), or 0 when absent. */

@@ -485,14 +485,18 @@ class RecurrentKernelsTest {
                     .build();
             Map<String, Tensor> feed = Map.of("X", tensor(DType.FLOAT32, randoms(rnd, 800, 1), 50, 2, 8));
             try (Model m = Model.of(new ModelDef(graph, Map.of())); Session s = m.newSession()) {
-                for (int i = 0; i < 3; i++) {
-                    s.run(feed);
-                }
-                long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 10; i++) {
                     s.run(feed);
                 }
-                long per = (mx.getCurrentThreadAllocatedBytes() - before) / 10;
+                // the median run: a one-off (a lazily grown per-thread buffer, a deoptimisation) does not count
+                long[] runs = new long[15];
+                for (int i = 0; i < runs.length; i++) {
+                    long before = mx.getCurrentThreadAllocatedBytes();
+                    s.run(feed);
+                    runs[i] = mx.getCurrentThreadAllocatedBytes() - before;
+                }
+                java.util.Arrays.sort(runs);
+                long per = runs[runs.length / 2];
                 // the session's own bookkeeping (result map) is a few hundred bytes; 100 steps of a kernel that
                 // allocated per step would be far more
                 assertTrue(per < 2048, op + " allocated " + per + " bytes per run");
