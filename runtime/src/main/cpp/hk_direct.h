@@ -77,19 +77,21 @@ HK_INLINE void qdw_body(int isa, const uint8_t* x, bool x_unsigned, int32_t zx, 
     }
 }
 
-// Max pooling of 8-bit values; windows are clipped to the image (a window with no element gives the
-// type's lowest value).
+// Max pooling of 8-bit values; windows are clipped to the image. A window holding no image element at all
+// (pads at least as large as the kernel) gives 0, as the Java reference does.
 template <typename T>
 HK_INLINE void maxpool_body(const T* x, const Geom& g, T* out) {
-    const T lowest = sizeof(T) == 1 && (T) -1 < 0 ? (T) -128 : (T) 0;
+    const T lowest = (T) -1 < 0 ? (T) -128 : (T) 0;
     for (long c = 0; c < g.C; c++) {
         const T* xs = x + c * g.H * g.W;
         for (long oh = 0; oh < g.OH; oh++) {
             T* o = out + (c * g.OH + oh) * g.OW;
+            bool any_row = false;
             for (long ow = 0; ow < g.OW; ow++) o[ow] = lowest;
             for (long i = 0; i < g.KH; i++) {
                 long ih = oh * g.sh - g.pt + i * g.dh;
                 if (ih < 0 || ih >= g.H) continue;
+                any_row = true;
                 const T* row = xs + ih * g.W;
                 for (long j = 0; j < g.KW; j++) {
                     long off = j * g.dw - g.pl;
@@ -102,6 +104,14 @@ HK_INLINE void maxpool_body(const T* x, const Geom& g, T* out) {
                         for (long ow = lo; ow < hi; ow++) o[ow] = std::max(o[ow], row[ow * g.sw + off]);
                     }
                 }
+            }
+            for (long ow = 0; ow < g.OW; ow++) {
+                bool any_col = false;
+                for (long j = 0; j < g.KW && !any_col; j++) {
+                    long iw = ow * g.sw - g.pl + j * g.dw;
+                    any_col = iw >= 0 && iw < g.W;
+                }
+                if (!any_row || !any_col) o[ow] = 0;
             }
         }
     }

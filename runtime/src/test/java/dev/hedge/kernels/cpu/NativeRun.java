@@ -32,6 +32,16 @@ final class NativeRun {
 
     /** Inputs (graph inputs) and constants (initializers) by name; returns output 0 (a copy). */
     static Tensor run(String isa, Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
+        return run(NativeBackend.withIsa(isa), node, inputs, constants);
+    }
+
+    /** The same on the Java reference backend alone. */
+    static Tensor runReference(Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
+        return run((NativeBackend) null, node, inputs, constants);
+    }
+
+    private static Tensor run(NativeBackend backend, Node node, Map<String, Tensor> inputs,
+            Map<String, Tensor> constants) {
         Graph.Builder b = Graph.builder("g");
         List<int[]> shapes = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -47,10 +57,10 @@ final class NativeRun {
         b.addNode(node);
         b.addOutput(new ValueInfo(node.output(0), null, null));
         Graph g = b.build();
-        try (Model m = Model.of(new ModelDef(g, Map.of()),
-                RuntimeOptions.defaults().withBackend(NativeBackend.withIsa(isa)));
-                Session s = m.newSession()) {
-            assertEquals("native", m.plan(shapes).describe().get(0).backend(), "backend of " + node.describe());
+        RuntimeOptions options = backend == null ? RuntimeOptions.defaults() : RuntimeOptions.defaults().withBackend(backend);
+        try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
+            assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
+                    "backend of " + node.describe());
             Tensor y = s.run(inputs).get(node.output(0));
             return y.copy();
         }
