@@ -190,16 +190,25 @@ public final class NativeBackend implements Backend {
         return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
     }
 
+    private static boolean floats(List<ValueType> in, int... idx) {
+        for (int i : idx) {
+            if (type(in, i) != DType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static boolean qlinearMatMul(Node node, List<ValueType> in) {
         long n = dim(in, 3, -1);
-        return bytes(in, 0, 3, 7) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1 && count(in, 6) == 1
+        return bytes(in, 0, 3, 7) && floats(in, 1, 4, 6) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1 && count(in, 6) == 1
                 && count(in, 7) == 1 && perChannel(in, 4, n) && perChannel(in, 5, n)
                 && (in.size() < 9 || in.get(8) == null || type(in, 8) == DType.INT32);
     }
 
     private static boolean qlinearConv(Node node, List<ValueType> in) {
         long cout = dim(in, 3, 0);
-        return bytes(in, 0, 3, 7) && spatial(in, 0) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1
+        return bytes(in, 0, 3, 7) && floats(in, 1, 4, 6) && spatial(in, 0) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1
                 && count(in, 6) == 1 && count(in, 7) == 1 && perChannel(in, 4, cout) && perChannel(in, 5, cout);
     }
 
