@@ -24,8 +24,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import org.junit.jupiter.api.Assumptions;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * QLinearConv, ConvInteger and 8-bit MaxPool on every instruction set this CPU has, against direct scalar
@@ -33,12 +32,8 @@ import org.junit.jupiter.api.Assumptions;
  * groups, depthwise with multipliers, pointwise, u8/s8, per-channel weight scales and zero points, bias,
  * fused Relu/Clip, constant and run-time weights.
  */
+@AddLifecycleHook(NeedsNative.class)
 class QuantConvPropertiesTest {
-
-    @BeforeContainer
-    static void needsNative() {
-        Assumptions.assumeTrue(NativeBackend.isAvailable(), NativeBackend.unavailableReason());
-    }
 
     @Provide
     Arbitrary<String> isas() {

@@ -24,20 +24,15 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import org.junit.jupiter.api.Assumptions;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * QLinearMatMul and MatMulInteger on every instruction set this CPU has, against a scalar reference:
  * random (odd) sizes, batches with broadcasting, u8/s8 on both sides, per-column weight scales and zero
  * points, per-row activation zero points, fused Relu/Clip, constant and run-time B, the INT32 bias input.
  */
+@AddLifecycleHook(NeedsNative.class)
 class QuantMatMulPropertiesTest {
-
-    @BeforeContainer
-    static void needsNative() {
-        Assumptions.assumeTrue(NativeBackend.isAvailable(), NativeBackend.unavailableReason());
-    }
 
     @Provide
     Arbitrary<String> isas() {

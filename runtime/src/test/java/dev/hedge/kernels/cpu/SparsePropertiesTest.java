@@ -25,22 +25,17 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.BeforeContainer;
-import org.junit.jupiter.api.Assumptions;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * Sparse-encoded weights (CSR and block-CSR 1x4, 4x1, 8x1) consumed natively: QLinearConv, QLinearMatMul
  * (exact) and float32 Conv, Gemm, MatMul (1e-5 relative), against references on the decoded weights. Absent
  * entries are raw 0, which matters with a non-zero weight zero point.
  */
+@AddLifecycleHook(NeedsNative.class)
 class SparsePropertiesTest {
 
     static final int[][] BLOCKS = {{1, 1}, {1, 4}, {4, 1}, {8, 1}};
-
-    @BeforeContainer
-    static void needsNative() {
-        Assumptions.assumeTrue(NativeBackend.isAvailable(), NativeBackend.unavailableReason());
-    }
 
     @Provide
     Arbitrary<String> isas() {
