@@ -126,6 +126,17 @@ inline void hk_sq8_k4_gemm(signed char* sp, long spoff, signed char* panel, long
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
 }
 
+inline long hk_sq8_k4_gemv_tmp_bytes(long K, long R) {
+    return hk::align64(hk::round_up(K, 4)) + 4 * R + 64;
+}
+
+inline void hk_sq8_k4_gemv(signed char* sp, long spoff, signed char* x, long xoff, int xu, int zx, signed char* tmp,
+        long tmpoff, signed char* q, long qoff, signed char* out, long ooff) {
+    hk::sq8_k4_gemv(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(x, xoff), xu != 0,
+            zx, HK_PTR(tmp, tmpoff), hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))),
+            HK_PTR(out, ooff));
+}
+
 inline void hk_sf32_gemm(int isa, signed char* sp, long spoff, signed char* x, long xoff, long ldx, long P,
         signed char* bias, long boff, int act, float lo, float hi, signed char* out, long ooff, long ldo) {
     hk::sf32_gemm(isa, hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))),

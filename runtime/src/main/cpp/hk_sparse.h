@@ -347,6 +347,103 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
 }
 #endif
 
+#if defined(HK_X86)
+// One activation column (P = 1, e.g. a fully connected layer at batch 1): vector lanes run over stored
+// entries instead of pixels. x4 holds the K4 activation bytes in the panel's u8 format, xsum = sum x';
+// raw receives one int32 per row before a single requantization pass.
+template <int BR>
+HK_T_AVX512 void sq8_k4_gemv_avx512(const SparseHdr& s, const uint8_t* x4, int32_t xsum, int32_t zx,
+        const Requant& q, int32_t* raw, uint8_t* out) {
+    const int32_t* wp = static_cast<const int32_t*>(s.w);
+    const int32_t* xw = reinterpret_cast<const int32_t*>(x4);
+    constexpr int PER = 16 / BR;  // entries per vector; lane l holds row l % BR of entry l / BR
+    alignas(64) int32_t lane_entry[16];
+    for (int l = 0; l < 16; l++) lane_entry[l] = l / BR;
+    const __m512i entry_of_lane = _mm512_load_si512(lane_entry);
+    for (long b = 0; b < s.nbr; b++) {
+        const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
+        __m512i acc = _mm512_setzero_si512();
+        long e = e0;
+        // Multi-row blocks broadcast each entry's activation word to its rows' lanes; gathers (below, and for
+        // single-row blocks) are slow on some CPUs.
+        if (BR == 8) {
+            __m512i acc1 = _mm512_setzero_si512();
+            for (; e + 4 <= e1; e += 4) {
+                __m512i x0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(xw[s.col[e]])),
+                        _mm256_set1_epi32(xw[s.col[e + 1]]), 1);
+                __m512i x1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(xw[s.col[e + 2]])),
+                        _mm256_set1_epi32(xw[s.col[e + 3]]), 1);
+                acc = _mm512_dpbusd_epi32(acc, x0, _mm512_loadu_si512(wp + e * 8));
+                acc1 = _mm512_dpbusd_epi32(acc1, x1, _mm512_loadu_si512(wp + e * 8 + 16));
+            }
+            acc = _mm512_add_epi32(acc, acc1);
+        } else if (BR == 4) {
+            for (; e + 4 <= e1; e += 4) {
+                __m128i xs = _mm_setr_epi32(xw[s.col[e]], xw[s.col[e + 1]], xw[s.col[e + 2]], xw[s.col[e + 3]]);
+                __m512i x = _mm512_permutexvar_epi32(entry_of_lane, _mm512_castsi128_si512(xs));
+                acc = _mm512_dpbusd_epi32(acc, x, _mm512_loadu_si512(wp + e * 4));
+            }
+        }
+        for (; e < e1; e += PER) {
+            long n = std::min<long>(PER, e1 - e);
+            __mmask16 m = (__mmask16) ((1u << (n * BR)) - 1);
+            __m512i cols = _mm512_maskz_loadu_epi32((__mmask16) ((1u << n) - 1), s.col + e);
+            __m512i idx = BR == 1 ? cols : _mm512_permutexvar_epi32(entry_of_lane, cols);
+            __m512i xg = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, xw, 4);
+            acc = _mm512_dpbusd_epi32(acc, xg, _mm512_maskz_loadu_epi32(m, wp + e * BR));
+        }
+        if (BR == 1) {
+            raw[b] = _mm512_reduce_add_epi32(acc);
+        } else {
+            alignas(64) int32_t lanes[16];
+            _mm512_store_si512(lanes, acc);
+            for (int r = 0; r < BR; r++) {
+                int32_t v = 0;
+                for (int l = r; l < 16; l += BR) v = wrap_add(v, lanes[l]);
+                raw[b * BR + r] = v;
+            }
+        }
+    }
+    // acc = raw + bias - zw[r] * cadj - zx * rsum[r]: the row's terms play the columns' roles of RowArgs
+    const int32_t cadj = wrap_add(xsum, -wrap_mul(s.K, zx));
+    RowArgs a;
+    a.raw = raw;
+    a.n = s.R;
+    a.zr = cadj;
+    a.rsum = zx;
+    a.cadj = s.zw;
+    a.zc = s.rsum;
+    a.per_col = true;
+    a.mult = q.mult;
+    a.bias = q.bias;
+    a.out = out;
+    requant_row_avx512(a, q);
+}
+#endif
+
+// k4 format, one activation column: x (K bytes, signed or not) with zero point zx; out holds R contiguous
+// values; tmp holds round_up(K, 4) + 4 * R + 64 bytes.
+inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* x, bool u, int32_t zx, uint8_t* tmp, const Requant& q,
+        uint8_t* out) {
+#if defined(HK_X86)
+    long k4 = round_up(s.K, 4);
+    uint8_t mask = fmt_xor(FMT_U8, u);
+    int32_t sum = 0;
+    for (long k = 0; k < s.K; k++) {
+        tmp[k] = x[k] ^ mask;
+        sum += tmp[k];
+    }
+    for (long k = s.K; k < k4; k++) tmp[k] = 0;
+    int32_t* raw = reinterpret_cast<int32_t*>(tmp + align64(k4));
+    int32_t z = zx + fmt_zp_shift(FMT_U8, u);
+    if (s.BR == 8) return sq8_k4_gemv_avx512<8>(s, tmp, sum, z, q, raw, out);
+    if (s.BR == 4) return sq8_k4_gemv_avx512<4>(s, tmp, sum, z, q, raw, out);
+    return sq8_k4_gemv_avx512<1>(s, tmp, sum, z, q, raw, out);
+#else
+    (void) s, (void) x, (void) u, (void) zx, (void) tmp, (void) q, (void) out;
+#endif
+}
+
 // k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of the family F_VNNI | 4 << 8.
 inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo) {
 #if defined(HK_X86)

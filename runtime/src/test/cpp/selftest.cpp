@@ -386,6 +386,17 @@ static void test_sparse(int isa) {
             std::vector<uint8_t> out2(R * P * osz);
             hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P);
             CHECK(out2 == out, "sq8 k4 %dx%d P %ld differs from the pair kernel", BR, BC, P);
+            // one column at a time through the gather kernel
+            std::vector<uint8_t> col(K), tmp1(hk_sq8_k4_gemv_tmp_bytes(K, R)), out1(R * osz);
+            for (long p = 0; p < P; p++) {
+                for (long k = 0; k < K; k++) col[k] = X[k * P + p];
+                hk_sq8_k4_gemv(k4.data(), 0, (signed char*) col.data(), 0, u, zx, (signed char*) tmp1.data(), 0,
+                        q.buf.data(), 0, (signed char*) out1.data(), 0);
+                for (long r = 0; r < R; r++) {
+                    CHECK(std::memcmp(out1.data() + r * osz, out.data() + (r * P + p) * osz, osz) == 0,
+                            "sq8 k4 gemv %dx%d r %ld p %ld", BR, BC, r, p);
+                }
+            }
         }
         // fp32
         std::vector<float> Wf(R * K);

@@ -347,6 +347,24 @@ final class Native {
         NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo);
     }
 
+    static long sparseGemvTmpBytes(SparseWeights sp) {
+        return NativeKernels.hk_sq8_k4_gemv_tmp_bytes(sp.cols(), sp.rows());
+    }
+
+    /** k4 sparse weights x one activation column x[K] (AVX-512 VNNI only); out holds R contiguous values. */
+    static void sparseK4Gemv(SparseWeights sp, ByteBuffer x, long xoff, boolean xu, int zx, ByteBuffer tmp,
+            long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff) {
+        checkIsa(ISA_AVX512);
+        if (!sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the k4 layout");
+        }
+        region("activations", x, xoff, sp.cols());
+        region("gemv scratch", tmp, tmpoff, sparseGemvTmpBytes(sp));
+        int osz = Requant.check(q, qoff, sp.rows());
+        region("output", out, ooff, Math.multiplyExact((long) sp.rows(), osz));
+        NativeKernels.hk_sq8_k4_gemv(sp.buffer(), 0, x, xoff, xu ? 1 : 0, zx, tmp, tmpoff, q, qoff, out, ooff);
+    }
+
     /** OUT[r][p] = act(bias[r] + sum W[r][k] X[k][p]) in fp32; X rows are ldx floats apart. */
     static void sparseF32Gemm(int isa, SparseWeights sp, ByteBuffer x, long xoff, long ldx, long p, ByteBuffer bias,
             long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo) {

@@ -68,6 +68,11 @@ final class NativeKernels {
     static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
             long qoff, ByteBuffer out, long ooff, long ldo);
 
+    static native long hk_sq8_k4_gemv_tmp_bytes(long k, long r);
+
+    static native void hk_sq8_k4_gemv(ByteBuffer sp, long spoff, ByteBuffer x, long xoff, int xu, int zx,
+            ByteBuffer tmp, long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff);
+
     static native void hk_sf32_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x, long xoff, long ldx, long p,
             ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo);
 

@@ -27,7 +27,11 @@ final class SparseInt8 {
         this.k = weights.cols();
         this.p = p;
         this.ppad = Native.sparsePad(p);
-        if (weights.k4()) {
+        if (weights.k4() && p == 1) {
+            panelBytes = 0;
+            tmpBytes = Native.sparseGemvTmpBytes(weights);
+            x2Bytes = 0;
+        } else if (weights.k4()) {
             panelBytes = Native.panelBytes(Native.K4_PANEL_FAMILY, Native.WHO_ACT, p, k);
             tmpBytes = Native.im2colTmpBytes(Native.K4_PANEL_FAMILY, p);
             x2Bytes = 0;
@@ -76,7 +80,7 @@ final class SparseInt8 {
     /** Scratch bytes {@link #run} needs for geometry {@code g}. */
     long scratchBytes(Geom g) {
         if (weights.k4()) {
-            return panelBytes + tmpBytes;
+            return panelBytes + tmpBytes + (p == 1 && !g.isPointwise() ? k : 0);
         }
         return x2Bytes + (g.isPointwise() ? 0 : Math.multiplyExact(k, p));
     }
@@ -89,6 +93,17 @@ final class SparseInt8 {
             ByteBuffer requant, ByteBuffer out, long ooff, long ldo) {
         if (g.reduction() != k || g.outPlane() != p) {
             throw new IllegalArgumentException("sparse operand is " + k + " x " + p + ", geometry " + g);
+        }
+        if (weights.k4() && p == 1) {
+            ByteBuffer col = x;
+            long colOff = xoff;
+            if (!g.isPointwise()) {
+                col = scratch;
+                colOff = soff + tmpBytes;
+                Native.im2col(1, x, xoff, g, zx, scratch, colOff);
+            }
+            Native.sparseK4Gemv(weights, col, colOff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
+            return;
         }
         if (weights.k4()) {
             Native.packIm2col(Native.K4_PANEL_FAMILY, scratch, soff, x, xoff, xUnsigned, g, zx, scratch,

@@ -131,16 +131,15 @@ public final class NativeBench {
             ByteBuffer xT = Native.allocate((long) n * m);
             Geom g = new Geom(k, 1, m, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, m);
             ByteBuffer panel = Native.allocate(Native.panelBytes(Native.K4_PANEL_FAMILY, Native.WHO_ACT, m, k));
-            ByteBuffer tmp = Native.allocate(Native.im2colTmpBytes(Native.K4_PANEL_FAMILY, m));
+            ByteBuffer tmp = Native.allocate(Math.max(Native.im2colTmpBytes(Native.K4_PANEL_FAMILY, m),
+                    k4 ? Native.sparseGemvTmpBytes(sw) : 0));
             double s = time(() -> {
-                if (k4) {
-                    ByteBuffer xs = x;
-                    if (m > 1) {
-                        Native.transpose(1, x, 0, m, k, xT, 0);
-                        xs = xT;
-                    }
-                    Native.packIm2col(Native.K4_PANEL_FAMILY, panel, 0, xs, 0, true, g, 0, tmp, 0);
-                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, m == 1 ? out : cT, 0, m);
+                if (k4 && m == 1) {
+                    Native.sparseK4Gemv(sw, x, 0, true, 0, tmp, 0, q, 0, out, 0);
+                } else if (k4) {
+                    Native.transpose(1, x, 0, m, k, xT, 0);
+                    Native.packIm2col(Native.K4_PANEL_FAMILY, panel, 0, xT, 0, true, g, 0, tmp, 0);
+                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, cT, 0, m);
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, k, m, 1, k, x2, 0, ppad, null, 0);
                     Native.sparseQGemm(isa, sw, x2, 0, m, ppad, null, 0, q, 0, m == 1 ? out : cT, 0, m);
