@@ -54,7 +54,7 @@ HK_INLINE void im2col_row(uint8_t* row, const uint8_t* x, long c, long H, long W
     // iw = ow * sw + off_w lies in [0, W) for ow in [lo, hi)
     long lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
     long hi = W - off_w <= 0 ? 0 : (W - off_w + sw - 1) / sw;
-    lo = std::min(lo, OW);
+    lo = std::max(0L, std::min(lo, OW));
     hi = std::max(lo, std::min(hi, OW));
     for (long oh = 0; oh < OH; oh++) {
         uint8_t* d = row + oh * OW;

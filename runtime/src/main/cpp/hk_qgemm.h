@@ -181,24 +181,27 @@ inline void pack_panel(const Fam& f, int who, uint8_t* dst, const uint8_t* src, 
 
 #define HK_UNROLL _Pragma("GCC unroll 16")
 
-inline void mk_scalar(int mr, const uint8_t* Rb, long ldr, const uint8_t* Pb, long kg, int32_t* tile) {
+// Row by row over whole k-groups: every row's 4 k of a group are read together (no strided gaps for the
+// vectoriser to over-read; GCC 12 -O3 read past the row operand with the former (g, q, r) order).
+template <int MR>
+void mk_scalar(const uint8_t* Rb, long ldr, const uint8_t* Pb, long kg, int32_t* tile) {
     const int16_t* R = reinterpret_cast<const int16_t*>(Rb);
     const int16_t* P = reinterpret_cast<const int16_t*>(Pb);
-    uint32_t acc[4][16] = {};
-    for (long g = 0; g < kg; g++) {
-        for (int q = 0; q < 2; q++) {
-            const int16_t* pb = P + (g * 2 + q) * 32;
-            for (int r = 0; r < mr; r++) {
-                int32_t a0 = R[r * ldr + 4 * g + 2 * q], a1 = R[r * ldr + 4 * g + 2 * q + 1];
+    for (int r = 0; r < MR; r++) {
+        const int16_t* rr = R + r * ldr;
+        uint32_t acc[16] = {};
+        for (long g = 0; g < kg; g++) {
+            const int16_t* pb = P + g * 64;  // [2 pairs][16 columns][2]
+            for (int t = 0; t < 4; t++) {
+                int32_t a = rr[4 * g + t];
+                const int16_t* pt = pb + (t >> 1) * 32 + (t & 1);
                 for (int l = 0; l < 16; l++) {
-                    acc[r][l] += (uint32_t) (a0 * pb[2 * l] + a1 * pb[2 * l + 1]);
+                    acc[l] += (uint32_t) (a * pt[2 * l]);
                 }
             }
         }
-    }
-    for (int r = 0; r < mr; r++) {
         for (int l = 0; l < 16; l++) {
-            tile[r * 16 + l] = (int32_t) acc[r][l];
+            tile[r * 16 + l] = (int32_t) acc[l];
         }
     }
 }
@@ -371,8 +374,10 @@ inline MicroKernel micro_kernel(const Fam& f, int mr, bool rows_are_act) {
             return n[mr - 1];
         }
 #endif
-        default:
-            return nullptr;
+        default: {
+            MicroKernel sc[] = {mk_scalar<1>, mk_scalar<2>, mk_scalar<3>, mk_scalar<4>};
+            return sc[mr - 1];
+        }
     }
 }
 
@@ -430,12 +435,8 @@ inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, 
         for (long r0 = 0; r0 < rows; r0 += f.mr) {
             int mr = (int) std::min<long>(f.mr, rows - r0);
             const uint8_t* rr = R + r0 * k4 * rsz;
-            if (f.family == F_SCALAR) {
-                mk_scalar(mr, rr, k4, pj, kg, tile);
-            } else {
-                MicroKernel mk = mr == f.mr ? full : micro_kernel(f, mr, rows_are_act);
-                mk(rr, k4, pj, kg, tile);
-            }
+            MicroKernel mk = mr == f.mr ? full : micro_kernel(f, mr, rows_are_act);
+            mk(rr, k4, pj, kg, tile);
             for (int r = 0; r < mr; r++) {
                 long row = r0 + r;
                 RowArgs a;

@@ -1,6 +1,9 @@
 // Stand-alone check of the native kernels against scalar references, for every ISA the running CPU has.
 // Used to check the arm64 build under qemu (see check-kernels.sh); the Java tests cover the same kernels
 // through JNI on the build machine.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -8,6 +11,38 @@
 #include "hedge_kernels.h"
 
 using namespace hk;
+
+// Every buffer handed to a kernel ends right before an inaccessible page, so reading or writing even one
+// byte past it faults (compiler-vectorised loops included).
+template <typename T>
+struct GuardAlloc {
+    using value_type = T;
+    GuardAlloc() = default;
+    template <typename U>
+    GuardAlloc(const GuardAlloc<U>&) {}
+    T* allocate(size_t n) {
+        long page = sysconf(_SC_PAGESIZE);
+        long bytes = (long) (n * sizeof(T));
+        long pages = (bytes + page - 1) / page + 1;
+        uint8_t* p = (uint8_t*) mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        mprotect(p + (pages - 1) * page, page, PROT_NONE);
+        return reinterpret_cast<T*>(p + (pages - 1) * page - bytes);
+    }
+    void deallocate(T* p, size_t n) {
+        long page = sysconf(_SC_PAGESIZE);
+        long bytes = (long) (n * sizeof(T));
+        long pages = (bytes + page - 1) / page + 1;
+        uint8_t* end = reinterpret_cast<uint8_t*>(p) + bytes;
+        munmap(end - (pages - 1) * page, pages * page);
+    }
+    template <typename U>
+    bool operator==(const GuardAlloc<U>&) const { return true; }
+    template <typename U>
+    bool operator!=(const GuardAlloc<U>&) const { return false; }
+};
+
+template <typename T>
+using gvec = std::vector<T, GuardAlloc<T>>;
 
 static std::mt19937 rng(1234);
 static long rnd(long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); }
@@ -24,8 +59,8 @@ static int failures = 0;
     } while (0)
 
 struct Q {
-    std::vector<signed char> buf;
-    Q(int nch, int yzp, int lo, int hi, int type, const std::vector<float>& mult, const std::vector<int32_t>& bias) {
+    gvec<signed char> buf;
+    Q(int nch, int yzp, int lo, int hi, int type, const gvec<float>& mult, const gvec<int32_t>& bias) {
         buf.assign(64 + align64(4L * nch) + align64(4L * nch) + 64, 0);
         int32_t h[5] = {nch, yzp, lo, hi, type};
         std::memcpy(buf.data(), h, sizeof h);
@@ -43,8 +78,8 @@ static int64_t ref_requant(int64_t acc32, float m, int yzp, int lo, int hi, int 
 
 struct Case {
     int type, yzp, lo, hi;
-    std::vector<float> mult;
-    std::vector<int32_t> bias;
+    gvec<float> mult;
+    gvec<int32_t> bias;
     void make(int nch) {
         type = (int) rnd(0, 2);
         int tmin = type == OUT_U8 ? 0 : -128, tmax = type == OUT_U8 ? 255 : 127;
@@ -59,7 +94,7 @@ struct Case {
             bias[c] = type == OUT_S32 ? 0 : (int32_t) rnd(-20000, 20000);
         }
     }
-    int64_t out(const std::vector<uint8_t>& o, long i) const {
+    int64_t out(const gvec<uint8_t>& o, long i) const {
         if (type == OUT_S32) {
             int32_t v;
             std::memcpy(&v, o.data() + 4 * i, 4);
@@ -69,7 +104,7 @@ struct Case {
     }
 };
 
-static void fill(std::vector<uint8_t>& v) {
+static void fill(gvec<uint8_t>& v) {
     for (auto& b : v) b = (uint8_t) rnd(0, 255);
 }
 
@@ -81,14 +116,14 @@ static void test_gemm(int isa) {
         if (trial % 10 == 0) M = rnd(60, 140), N = rnd(60, 140), K = rnd(60, 300);
         bool au = rnd(0, 1), wu = rnd(0, 1);
         bool fc = rnd(0, 1);
-        std::vector<uint8_t> A(M * K), W(N * K);  // A[m][k], W[n][k]
+        gvec<uint8_t> A(M * K), W(N * K);  // A[m][k], W[n][k]
         fill(A);
         fill(W);
         if (rnd(0, 2) == 0) {
             for (auto& b : W) b = (uint8_t) (int8_t) rnd(-40, 40);  // AVX2 narrow range
             wu = false;
         }
-        std::vector<int32_t> za(M), zw(N);
+        gvec<int32_t> za(M), zw(N);
         bool per_row_a = rnd(0, 1);
         int za0 = au ? (int) rnd(0, 255) : (int) rnd(-128, 127);
         for (auto& z : za) z = per_row_a ? (au ? (int) rnd(0, 255) : (int) rnd(-128, 127)) : za0;
@@ -99,11 +134,11 @@ static void test_gemm(int isa) {
         cs.make((int) nch);
         Q q((int) nch, cs.yzp, cs.lo, cs.hi, cs.type, cs.mult, cs.bias);
         int osz = cs.type == OUT_S32 ? 4 : 1;
-        std::vector<uint8_t> out(M * N * osz);
+        gvec<uint8_t> out(M * N * osz);
         if (fc) {
             int code = hk_choose_family(isa, (signed char*) W.data(), 0, wu, N, K, K, 1, N);
             Fam f = Fam::of(code);
-            std::vector<uint8_t> R(rpack_bytes(f, WHO_ACT, M, K)), P(ppack_bytes(f, WHO_WT, N, K));
+            gvec<uint8_t> R(rpack_bytes(f, WHO_ACT, M, K)), P(ppack_bytes(f, WHO_WT, N, K));
             hk_pack_panel(code, WHO_WT, (signed char*) P.data(), 0, (signed char*) W.data(), 0, wu, N, K, K, 1,
                     (signed char*) zw.data(), 0, 1);
             hk_pack_act_rows(code, (signed char*) R.data(), 0, (signed char*) A.data(), 0, au, M, K, K,
@@ -114,7 +149,7 @@ static void test_gemm(int isa) {
             // conv orientation: rows = weights (N), panel = activations (M columns), out[N][M]
             int code = hk_choose_family(isa, (signed char*) W.data(), 0, wu, N, K, K, 1, M);
             Fam f = Fam::of(code);
-            std::vector<uint8_t> R(rpack_bytes(f, WHO_WT, N, K)), P(ppack_bytes(f, WHO_ACT, M, K));
+            gvec<uint8_t> R(rpack_bytes(f, WHO_WT, N, K)), P(ppack_bytes(f, WHO_ACT, M, K));
             hk_pack_rows(code, WHO_WT, (signed char*) R.data(), 0, (signed char*) W.data(), 0, wu, N, K, K, 1,
                     (signed char*) zw.data(), 0, 1);
             hk_pack_panel(code, WHO_ACT, (signed char*) P.data(), 0, (signed char*) A.data(), 0, au, M, K, K, 1,
@@ -148,10 +183,10 @@ static void test_conv(int isa) {
         long Co = rnd(1, 20), K = C * KH * KW, P = OH * OW;
         bool xu = rnd(0, 1), wu = rnd(0, 1);
         int zx = xu ? (int) rnd(0, 255) : (int) rnd(-128, 127);
-        std::vector<uint8_t> X(C * H * W), Wt(Co * K);
+        gvec<uint8_t> X(C * H * W), Wt(Co * K);
         fill(X);
         fill(Wt);
-        std::vector<int32_t> zw(Co);
+        gvec<int32_t> zw(Co);
         for (auto& z : zw) z = wu ? (int) rnd(0, 255) : (int) rnd(-128, 127);
         Case cs;
         cs.make((int) Co);
@@ -159,8 +194,8 @@ static void test_conv(int isa) {
         int osz = cs.type == OUT_S32 ? 4 : 1;
         int code = hk_choose_family(isa, (signed char*) Wt.data(), 0, wu, Co, K, K, 1, P);
         Fam f = Fam::of(code);
-        std::vector<uint8_t> R(rpack_bytes(f, WHO_WT, Co, K)), Pk(ppack_bytes(f, WHO_ACT, P, K));
-        std::vector<uint8_t> tmp(im2col_tmp_bytes(f, P)), out(Co * P * osz);
+        gvec<uint8_t> R(rpack_bytes(f, WHO_WT, Co, K)), Pk(ppack_bytes(f, WHO_ACT, P, K));
+        gvec<uint8_t> tmp(im2col_tmp_bytes(f, P)), out(Co * P * osz);
         hk_pack_rows(code, WHO_WT, (signed char*) R.data(), 0, (signed char*) Wt.data(), 0, wu, Co, K, K, 1,
                 (signed char*) zw.data(), 0, 1);
         hk_pack_act_im2col(code, (signed char*) Pk.data(), 0, (signed char*) X.data(), 0, xu, C, H, W, KH, KW, sh, sw,
@@ -199,18 +234,18 @@ static void test_dw_pool(int isa) {
         bool xu = rnd(0, 1);
         int zx = xu ? (int) rnd(0, 255) : (int) rnd(-128, 127);
         long Co = C * mult;
-        std::vector<uint8_t> X(C * H * W);
+        gvec<uint8_t> X(C * H * W);
         fill(X);
-        std::vector<int16_t> w(Co * KH * KW);
+        gvec<int16_t> w(Co * KH * KW);
         for (auto& v : w) v = (int16_t) rnd(-255, 255);
         Case cs;
         cs.make((int) Co);
         Q q((int) Co, cs.yzp, cs.lo, cs.hi, cs.type, cs.mult, cs.bias);
         int osz = cs.type == OUT_S32 ? 4 : 1;
-        std::vector<uint8_t> out(Co * OH * OW * osz), scratch(hk_qdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw));
+        gvec<uint8_t> out(Co * OH * OW * osz), scratch(hk_qdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw));
         hk_qdw(isa, (signed char*) X.data(), 0, xu, zx, C, H, W, mult, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
                 (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0);
-        std::vector<uint8_t> pool(C * OH * OW);
+        gvec<uint8_t> pool(C * OH * OW);
         hk_maxpool8(isa, !xu, (signed char*) X.data(), 0, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
                 (signed char*) pool.data(), 0);
         for (long co = 0; co < Co; co++) {
@@ -246,11 +281,11 @@ static void test_dw_pool(int isa) {
 }
 
 // Builds the kernels' sparse layout (as dev.hedge.kernels.cpu.SparseWeights does) from a dense matrix.
-static std::vector<signed char> build_sparse(const std::vector<float>& Wd, long R, long K, int BR, int BC, bool q8,
-        const std::vector<int32_t>& zw) {
-    std::vector<int32_t> rowptr{0}, col;
-    std::vector<int32_t> wq;
-    std::vector<float> wf;
+static gvec<signed char> build_sparse(const gvec<float>& Wd, long R, long K, int BR, int BC, bool q8,
+        const gvec<int32_t>& zw) {
+    gvec<int32_t> rowptr{0}, col;
+    gvec<int32_t> wq;
+    gvec<float> wf;
     for (long b = 0; b < R / BR; b++) {
         for (long kb = 0; kb < K / BC; kb++) {
             bool any = false;
@@ -285,7 +320,7 @@ static std::vector<signed char> build_sparse(const std::vector<float>& Wd, long 
     long off_rp = 64, off_col = off_rp + align64(4 * rowptr.size()), off_w = off_col + align64(4 * nent + 4);
     long wbytes = q8 ? 4 * wq.size() : 4 * wf.size();
     long off_zw = off_w + align64(wbytes + 4);
-    std::vector<signed char> buf(off_zw + align64(4 * R + 4), 0);
+    gvec<signed char> buf(off_zw + align64(4 * R + 4), 0);
     bool any_zw = false;
     for (auto z : zw) any_zw |= z != 0;
     int32_t h[12] = {(int32_t) R, (int32_t) K, BR, q8 ? (BC == 4 ? 2 : 1) : BC, (int32_t) (R / BR), (int32_t) nent,
@@ -300,9 +335,9 @@ static std::vector<signed char> build_sparse(const std::vector<float>& Wd, long 
 }
 
 // The k4 layout (AVX-512): entries are (block row, k-group) words of four s8 weights.
-static std::vector<signed char> build_k4(const std::vector<float>& Wd, long R, long K, int BR, int BC,
-        const std::vector<int32_t>& zw) {
-    std::vector<int32_t> rowptr{0}, col, wv, rsum(R, 0);
+static gvec<signed char> build_k4(const gvec<float>& Wd, long R, long K, int BR, int BC,
+        const gvec<int32_t>& zw) {
+    gvec<int32_t> rowptr{0}, col, wv, rsum(R, 0);
     for (long b = 0; b < R / BR; b++) {
         for (long g = 0; g < (K + 3) / 4; g++) {
             bool any = false;
@@ -326,7 +361,7 @@ static std::vector<signed char> build_k4(const std::vector<float>& Wd, long R, l
     long nent = col.size();
     long off_rp = 64, off_col = off_rp + align64(4 * rowptr.size()), off_w = off_col + align64(4 * nent + 4);
     long off_zw = off_w + align64(4 * wv.size() + 4), off_rs = off_zw + align64(4 * R + 4);
-    std::vector<signed char> buf(off_rs + align64(4 * R + 4), 0);
+    gvec<signed char> buf(off_rs + align64(4 * R + 4), 0);
     bool any_zw = false;
     for (auto z : zw) any_zw |= z != 0;
     int32_t h[12] = {(int32_t) R, (int32_t) K, BR, 1, (int32_t) (R / BR), (int32_t) nent, (int32_t) off_rp,
@@ -347,23 +382,23 @@ static void test_sparse(int isa) {
         long R = BR * rnd(1, 6), K = BC * rnd(1, 20), P = rnd(1, 80);
         bool u = rnd(0, 1);
         int zx = u ? (int) rnd(0, 255) : (int) rnd(-128, 127);
-        std::vector<float> Wd(R * K, 0.f);
+        gvec<float> Wd(R * K, 0.f);
         for (auto& v : Wd) v = rnd(0, 4) == 0 ? (float) rnd(-128, 127) : 0.f;
-        std::vector<int32_t> zw(R, 0);
+        gvec<int32_t> zw(R, 0);
         if (rnd(0, 1)) for (auto& z : zw) z = (int) rnd(-128, 127);
         // int8: weights are the stored values; absent entries are raw 0
         auto sp = build_sparse(Wd, R, K, BR, BC, true, zw);
-        std::vector<uint8_t> X(K * P);
+        gvec<uint8_t> X(K * P);
         fill(X);
         long Ppad = round_up(P, 64), K2 = (K + 1) / 2;
-        std::vector<uint8_t> X2(4 * K2 * Ppad), S(4 * Ppad);
+        gvec<uint8_t> X2(4 * K2 * Ppad), S(4 * Ppad);
         hk_sq8_pack_x(isa, (signed char*) X.data(), 0, u, zx, K, P, P, 1, (signed char*) X2.data(), 0, Ppad,
                 (signed char*) S.data(), 0);
         Case cs;
         cs.make((int) R);
         Q q((int) R, cs.yzp, cs.lo, cs.hi, cs.type, cs.mult, cs.bias);
         int osz = cs.type == OUT_S32 ? 4 : 1;
-        std::vector<uint8_t> out(R * P * osz);
+        gvec<uint8_t> out(R * P * osz);
         hk_sq8_gemm(isa, sp.data(), 0, (signed char*) X2.data(), 0, P, Ppad, (signed char*) S.data(), 0, q.buf.data(), 0,
                 (signed char*) out.data(), 0, P);
         for (long r = 0; r < R; r++) {
@@ -380,14 +415,14 @@ static void test_sparse(int isa) {
             auto k4 = build_k4(Wd, R, K, BR, BC, zw);
             int code = F_VNNI | 4 << 8;
             Fam f = Fam::of(code);
-            std::vector<uint8_t> panel(ppack_bytes(f, WHO_ACT, P, K)), tmp(im2col_tmp_bytes(f, P));
+            gvec<uint8_t> panel(ppack_bytes(f, WHO_ACT, P, K)), tmp(im2col_tmp_bytes(f, P));
             hk_pack_act_im2col(code, (signed char*) panel.data(), 0, (signed char*) X.data(), 0, u, K, 1, P, 1, 1, 1, 1,
                     1, 1, 0, 0, 1, P, zx, (signed char*) tmp.data(), 0);
-            std::vector<uint8_t> out2(R * P * osz);
+            gvec<uint8_t> out2(R * P * osz);
             hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P);
             CHECK(out2 == out, "sq8 k4 %dx%d P %ld differs from the pair kernel", BR, BC, P);
             // one column at a time through the gather kernel
-            std::vector<uint8_t> col(K), tmp1(hk_sq8_k4_gemv_tmp_bytes(K, R)), out1(R * osz);
+            gvec<uint8_t> col(K), tmp1(hk_sq8_k4_gemv_tmp_bytes(K, R)), out1(R * osz);
             for (long p = 0; p < P; p++) {
                 for (long k = 0; k < K; k++) col[k] = X[k * P + p];
                 hk_sq8_k4_gemv(k4.data(), 0, (signed char*) col.data(), 0, u, zx, (signed char*) tmp1.data(), 0,
@@ -399,10 +434,10 @@ static void test_sparse(int isa) {
             }
         }
         // fp32
-        std::vector<float> Wf(R * K);
+        gvec<float> Wf(R * K);
         for (long i = 0; i < R * K; i++) Wf[i] = Wd[i] == 0 ? 0.f : Wd[i] / 64.f;
-        auto spf = build_sparse(Wf, R, K, BR, BC, false, std::vector<int32_t>(R, 0));
-        std::vector<float> Xf(K * P), bias(R), outf(R * P);
+        auto spf = build_sparse(Wf, R, K, BR, BC, false, gvec<int32_t>(R, 0));
+        gvec<float> Xf(K * P), bias(R), outf(R * P);
         for (auto& v : Xf) v = (float) rnd(-1000, 1000) / 256.f;
         for (auto& v : bias) v = (float) rnd(-100, 100) / 16.f;
         int act = (int) rnd(0, 2);
