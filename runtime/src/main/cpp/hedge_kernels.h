@@ -91,6 +91,22 @@ inline void hk_qdw(int isa, signed char* x, long xoff, int xu, int zx, long C, l
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), plane, acc);
 }
 
+inline long hk_fdw_scratch_bytes(long OH, long OW, long KH, long KW, long sh, long sw, long dh, long dw) {
+    hk::Geom g{};
+    g.OH = OH, g.OW = OW, g.KH = KH, g.KW = KW, g.sh = sh, g.sw = sw, g.dh = dh, g.dw = dw;
+    return 4 * hk::qdw_plane_elems(g);
+}
+
+inline void hk_fdw(int isa, signed char* x, long xoff, long C, long H, long W, long mult, long KH, long KW, long sh,
+        long sw, long dh, long dw, long pt, long pl, long OH, long OW, signed char* w, long woff, signed char* bias,
+        long boff, int act, float lo, float hi, signed char* out, long ooff, signed char* scratch, long soff) {
+    hk::Geom g{C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
+    hk::fdw(isa, reinterpret_cast<const float*>(HK_PTR(x, xoff)), g, mult,
+            reinterpret_cast<const float*>(HK_PTR(w, woff)),
+            bias == nullptr ? nullptr : reinterpret_cast<const float*>(HK_PTR(bias, boff)), act, lo, hi,
+            reinterpret_cast<float*>(HK_PTR(out, ooff)), reinterpret_cast<float*>(HK_PTR(scratch, soff)));
+}
+
 inline void hk_maxpool8(int isa, int is_signed, signed char* x, long xoff, long C, long H, long W, long KH,
         long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW, signed char* out,
         long ooff) {

@@ -228,6 +228,11 @@ static void test_dw_pool(int isa) {
     for (int trial = 0; trial < 60; trial++) {
         long C = rnd(1, 6), H = rnd(1, 14), W = rnd(1, 30), KH = rnd(1, 3), KW = rnd(1, 5), mult = rnd(1, 2);
         long sh = rnd(1, 2), sw = rnd(1, 2), dh = rnd(1, 2), dw = rnd(1, 2), pt = rnd(0, 2), pl = rnd(0, 2);
+        if (trial % 3 == 0) {  // the specialised square, undilated windows
+            KH = KW = trial % 2 == 0 ? 3 : 5;
+            sw = sh;
+            dh = dw = 1;
+        }
         long OH = (H + pt + rnd(0, 2) - ((KH - 1) * dh + 1)) / sh + 1;
         long OW = (W + pl + rnd(0, 2) - ((KW - 1) * dw + 1)) / sw + 1;
         if (OH <= 0 || OW <= 0) continue;
@@ -245,6 +250,35 @@ static void test_dw_pool(int isa) {
         gvec<uint8_t> out(Co * OH * OW * osz), scratch(hk_qdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw));
         hk_qdw(isa, (signed char*) X.data(), 0, xu, zx, C, H, W, mult, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
                 (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0);
+        // float depthwise on the same geometry
+        gvec<float> Xf(C * H * W), wf(Co * KH * KW), bf(Co), of(Co * OH * OW),
+                plane(hk_fdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw) / 4);
+        for (auto& v : Xf) v = (float) rnd(-1000, 1000) / 128.f;
+        for (auto& v : wf) v = (float) rnd(-1000, 1000) / 512.f;
+        for (auto& v : bf) v = (float) rnd(-100, 100) / 16.f;
+        int fact = (int) rnd(0, 2);
+        hk_fdw(isa, (signed char*) Xf.data(), 0, C, H, W, mult, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
+                (signed char*) wf.data(), 0, (signed char*) bf.data(), 0, fact, -1.f, 2.f, (signed char*) of.data(), 0,
+                (signed char*) plane.data(), 0);
+        for (long co = 0; co < Co; co++) {
+            for (long oh = 0; oh < OH; oh++) {
+                for (long ow = 0; ow < OW; ow++) {
+                    double acc = bf[co], mag = std::fabs(bf[co]);
+                    for (long i = 0; i < KH; i++) {
+                        for (long j = 0; j < KW; j++) {
+                            long ih = oh * sh - pt + i * dh, iw = ow * sw - pl + j * dw;
+                            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                            double t = (double) Xf[((co / mult) * H + ih) * W + iw] * wf[(co * KH + i) * KW + j];
+                            acc += t;
+                            mag += std::fabs(t);
+                        }
+                    }
+                    float want = act1((float) acc, fact, -1.f, 2.f);
+                    float got = of[(co * OH + oh) * OW + ow];
+                    CHECK(std::fabs(got - want) <= 1e-5 * std::max(1.0, mag), "fdw isa %d: %g != %g", isa, got, want);
+                }
+            }
+        }
         gvec<uint8_t> pool(C * OH * OW);
         hk_maxpool8(isa, !xu, (signed char*) X.data(), 0, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
                 (signed char*) pool.data(), 0);

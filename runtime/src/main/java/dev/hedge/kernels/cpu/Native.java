@@ -267,6 +267,33 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff);
     }
 
+    static long depthwiseF32ScratchBytes(Geom g) {
+        g.check();
+        return NativeKernels.hk_fdw_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
+    }
+
+    /** Float32 depthwise conv of one image; weights [c * mult][kh * kw], bias [c * mult] or null. */
+    static void depthwiseF32(int isa, ByteBuffer x, long xoff, Geom g, long mult, ByteBuffer w, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch,
+            long soff) {
+        checkIsa(isa);
+        g.check();
+        positive("depth multiplier", mult);
+        if (act < 0 || act > 2) {
+            throw new IllegalArgumentException("bad activation " + act);
+        }
+        long cout = Math.multiplyExact(g.c, mult);
+        region("image", x, xoff, g.inBytes(4));
+        region("depthwise weights", w, woff, Math.multiplyExact(cout, 4 * g.kh * g.kw));
+        if (bias != null) {
+            region("bias", bias, boff, 4 * cout);
+        }
+        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), 4));
+        region("depthwise scratch", scratch, soff, depthwiseF32ScratchBytes(g));
+        NativeKernels.hk_fdw(isa, x, xoff, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+                g.ow, w, woff, bias, boff, act, lo, hi, out, ooff, scratch, soff);
+    }
+
     static void maxPool8(int isa, boolean signed, ByteBuffer x, long xoff, Geom g, ByteBuffer out, long ooff) {
         checkIsa(isa);
         g.check();

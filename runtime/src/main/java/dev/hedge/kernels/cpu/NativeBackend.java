@@ -118,6 +118,8 @@ public final class NativeBackend implements Backend {
             case ConvInteger:
                 return bytes(inputs, 0, 1) && spatial(inputs, 0) && zpCount(inputs, 2, 1)
                         && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa, false) : null;
+            case Conv:
+                return depthwiseF32(node, inputs) ? new DepthwiseF32Kernel(node, isa) : null;
             case MaxPool:
                 return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
                         ? new MaxPool8Kernel(node, isa) : null;
@@ -188,6 +190,15 @@ public final class NativeBackend implements Backend {
     private static boolean rankAtMost(List<ValueType> in, int i, int rank) {
         int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
         return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
+    }
+
+    /** Float32 Conv with group = channels and one input channel per group. */
+    private static boolean depthwiseF32(Node node, List<ValueType> in) {
+        int[] x = in.get(0) != null ? in.get(0).shape() : null;
+        int[] w = in.size() > 1 && in.get(1) != null ? in.get(1).shape() : null;
+        return floats(in, 0, 1) && spatial(in, 0) && w != null && w.length == x.length && w[1] == 1
+                && node.intAttr("group") == x[1] && x[1] > 1 && w[0] % x[1] == 0 && fusedKnown(node)
+                && (in.size() < 3 || in.get(2) == null || type(in, 2) == DType.FLOAT32);
     }
 
     private static boolean floats(List<ValueType> in, int... idx) {

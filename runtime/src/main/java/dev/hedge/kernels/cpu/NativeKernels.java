@@ -55,6 +55,13 @@ final class NativeKernels {
             long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt,
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
 
+    static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_fdw(int isa, ByteBuffer x, long xoff, long c, long h, long w, long mult, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch,
+            long soff);
+
     static native void hk_maxpool8(int isa, int isSigned, ByteBuffer x, long xoff, long c, long h, long w, long kh,
             long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer out,
             long ooff);

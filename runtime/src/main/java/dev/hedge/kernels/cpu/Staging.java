@@ -10,13 +10,13 @@ import java.nio.ByteBuffer;
  */
 final class Staging {
 
-    private static final int SLOTS = 2;
+    private static final int SLOTS = 3;
     private static final ThreadLocal<ByteBuffer[]> BUFFERS = ThreadLocal.withInitial(() -> new ByteBuffer[SLOTS]);
 
     private Staging() {
     }
 
-    /** The tensor's bytes in a direct buffer at position 0; {@code slot} keeps two inputs of one call apart. */
+    /** The tensor's bytes in a direct buffer at position 0; {@code slot} (0..2) keeps the inputs of one call apart. */
     static ByteBuffer direct(Tensor t, int slot) {
         ByteBuffer b = t.data();
         if (b.isDirect()) {

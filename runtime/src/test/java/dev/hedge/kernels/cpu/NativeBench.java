@@ -29,6 +29,41 @@ public final class NativeBench {
             sparseVsDense(best, m, 1024, 1024, 0.8);
         }
         sparseConv(best, 256, 256, 56 * 56, 0.8);
+        depthwiseF32(32, 112);
+    }
+
+    /** 3x3 stride-1 float depthwise conv through a Model: native backend vs the Java reference. */
+    static void depthwiseF32(int c, int hw) {
+        Random r = new Random(4);
+        dev.hedge.runtime.Tensor w = dev.hedge.runtime.Tensor.allocate(dev.hedge.runtime.DType.FLOAT32, c, 1, 3, 3);
+        for (int i = 0; i < w.elementCount(); i++) {
+            w.setFloat(i, (float) r.nextGaussian());
+        }
+        dev.hedge.ir.Graph g = dev.hedge.ir.Graph.builder("dw")
+                .addInput(dev.hedge.ir.ValueInfo.of("x", dev.hedge.runtime.DType.FLOAT32, 1, c, hw, hw))
+                .initializer("w", w)
+                .addNode(dev.hedge.ir.Node.of("dw", dev.hedge.ops.Op.Conv, java.util.List.of("x", "w"), java.util.List.of("y"))
+                        .withAttr("group", new dev.hedge.ir.Attr.Int(c))
+                        .withAttr("pads", new dev.hedge.ir.Attr.Ints(new long[] {1, 1, 1, 1})))
+                .addOutput(new dev.hedge.ir.ValueInfo("y", null, null)).build();
+        dev.hedge.runtime.Tensor x = dev.hedge.runtime.Tensor.allocate(dev.hedge.runtime.DType.FLOAT32, 1, c, hw, hw);
+        for (int i = 0; i < x.elementCount(); i++) {
+            x.setFloat(i, (float) r.nextGaussian());
+        }
+        double[] t = new double[2];
+        for (int pass = 0; pass < 2; pass++) {
+            dev.hedge.runtime.RuntimeOptions o = dev.hedge.runtime.RuntimeOptions.defaults();
+            if (pass == 0) {
+                o = o.withBackend(new NativeBackend());
+            }
+            try (dev.hedge.runtime.Model m = dev.hedge.runtime.Model.of(new dev.hedge.ir.ModelDef(g, java.util.Map.of()), o);
+                    dev.hedge.runtime.Session s = m.newSession()) {
+                java.util.Map<String, dev.hedge.runtime.Tensor> in = java.util.Map.of("x", x);
+                t[pass] = time(() -> s.run(in));
+            }
+        }
+        System.out.printf("fp32 depthwise 3x3 %dx%dx%d: native %.1f us, Java reference %.1f us%n", c, hw, hw,
+                t[0] * 1e6, t[1] * 1e6);
     }
 
     private static ByteBuffer randomBytes(Random r, long n) {

@@ -9,6 +9,7 @@ import static dev.hedge.kernels.cpu.NativeRun.value;
 import static dev.hedge.kernels.cpu.NativeRun.zeroPoint;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hedge.ir.Attr;
 import dev.hedge.ir.Node;
@@ -296,6 +297,58 @@ class QuantConvPropertiesTest {
         }
         assertNull(NativeRun.mismatch(y, want), () -> "isa " + isa + " " + win.autoPad + " ceil " + ceil + ": "
                 + NativeRun.mismatch(y, want));
+    }
+
+    @Property(tries = 100)
+    void floatDepthwiseMatchesTheReferenceBackend(@ForAll("isas") String isa, @ForAll long seed) {
+        Random r = new Random(seed);
+        int rank = r.nextInt(4) == 0 ? 1 : 2;
+        Window win = new Window(r, rank, false);
+        int c = 2 + r.nextInt(5);
+        int mult = 1 + r.nextInt(2);
+        int[] spatial = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            spatial[i] = 1 + r.nextInt(14);
+        }
+        int[][] res = win.resolve(spatial, false);
+        if (res == null) {
+            return;
+        }
+        int batch = 1 + r.nextInt(2);
+        Tensor x = floats(r, concat(new int[] {batch, c}, spatial));
+        Tensor w = floats(r, concat(new int[] {c * mult, 1}, win.k));
+        Map<String, Tensor> consts = map("w", w);
+        List<String> ins = new ArrayList<>(List.of("x", "w"));
+        if (r.nextBoolean()) {
+            consts.put("b", floats(r, c * mult));
+            ins.add("b");
+        }
+        Node node = win.apply(Node.of("dw", Op.Conv, ins, List.of("y"))).withAttr("group", new Attr.Int(c));
+        String act = new String[] {"", "Relu", "Clip", "HardSwish"}[r.nextInt(4)];
+        if (!act.isEmpty()) {
+            node = node.withAttr("fused_activation", new Attr.Str(act)).withAttr("fused_alpha", new Attr.Float(-0.5f))
+                    .withAttr("fused_beta", new Attr.Float(0.8f));
+        }
+        Tensor y = NativeRun.run(isa, node, map("x", x), consts);
+        Tensor want = NativeRun.runReference(node, map("x", x), consts);
+        assertArrayEquals(want.shape(), y.shape());
+        float[] a = y.toFloatArray();
+        float[] b = want.toFloatArray();
+        for (int i = 0; i < a.length; i++) {
+            // relative to the value, floored by the number of (unit-scale) terms summed
+            double tol = 1e-5 * Math.max(Math.abs(b[i]), win.k[0] * win.k[rank - 1] + 1);
+            int idx = i;
+            assertTrue(Math.abs(a[i] - b[i]) <= tol, () -> "isa " + isa + " " + act + " element " + idx + ": " + a[idx]
+                    + " vs reference " + b[idx]);
+        }
+    }
+
+    private static Tensor floats(Random r, int... shape) {
+        Tensor t = Tensor.allocate(DType.FLOAT32, shape);
+        for (int i = 0; i < t.elementCount(); i++) {
+            t.setFloat(i, (float) (r.nextGaussian()));
+        }
+        return t;
     }
 
     private static Tensor zpTensor(DType t, int[] z) {
