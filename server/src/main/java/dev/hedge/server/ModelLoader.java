@@ -4,6 +4,7 @@ import dev.hedge.converter.Converter;
 import dev.hedge.plan.Plan;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
+import dev.hedge.runtime.ModelFormatException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,9 @@ final class ModelLoader {
         try {
             Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
             return Model.load(copy);
+        } catch (ModelFormatException e) {
+            // Name the served file, not the private copy.
+            throw new ModelFormatException(e.getMessage().replace(copy.toString(), file.toString()), e);
         } finally {
             // The mapping outlives the name on POSIX systems; elsewhere the file goes at exit.
             try {
