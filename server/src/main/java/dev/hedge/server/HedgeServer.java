@@ -634,6 +634,11 @@ public final class HedgeServer implements AutoCloseable {
         while (!closed) {
             Thread.sleep(200);
         }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is what closed it.
+        }
     }
 
     Map<String, Object> state() {
