@@ -219,6 +219,7 @@ public final class HedgeServer implements AutoCloseable {
                         + "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:")
                 .putHeader("X-Content-Type-Options", "nosniff")
                 .end(Buffer.buffer(page)));
+        r.get("/favicon.ico").handler(ctx -> ctx.response().setStatusCode(204).end());
         r.get("/ui/models").handler(this::uiModels);
         r.get("/ui/events").handler(this::uiEvents);
         r.route().failureHandler(this::failure);

@@ -139,4 +139,36 @@ final class TestModels {
                 .build();
         return new ModelDef(g, Map.of("producer", "server tests"));
     }
+
+    /**
+     * An image model for the browser test: pixels FP32 [N,1,8,8] -> logits [N,10] with logits[k] the sum of
+     * image row k (k < 8), so a bright row 5 reads as class 5. It carries a per-layer compression report in the
+     * metadata, as converted models do.
+     */
+    static ModelDef digits8() {
+        float[] w = new float[64 * 10];
+        for (int p = 0; p < 64; p++) {
+            w[p * 10 + p / 8] = 1f;
+        }
+        Graph g = Graph.builder("digits")
+                .addInput(new ValueInfo("pixels", DType.FLOAT32, List.of(Dim.dynamic("N"), Dim.of(1), Dim.of(8),
+                        Dim.of(8))))
+                .addOutput(dyn("logits", DType.FLOAT32, 10))
+                .initializer("W", Tensor.of(w, 64, 10))
+                .initializer("ax2", Tensor.of(new long[] {2}, 1))
+                .initializer("ax1", Tensor.of(new long[] {1}, 1))
+                .addNode(node("flat", Op.Flatten, List.of("pixels"), List.of("x"), Map.of("axis", new Attr.Int(1))))
+                .addNode(Node.of("unsq", Op.Unsqueeze, List.of("x", "ax2"), List.of("x3")))
+                .addNode(Node.of("mul", Op.Mul, List.of("x3", "W"), List.of("p")))
+                .addNode(node("sum", Op.ReduceSum, List.of("p", "ax1"), List.of("logits"),
+                        Map.of("keepdims", new Attr.Int(0))))
+                .build();
+        String report = "{\"layers\":["
+                + "{\"layer\":\"dense_1\",\"op\":\"MatMul\",\"params\":640,\"dtype\":\"int8\","
+                + "\"bytes_before\":2560,\"bytes_after\":640,\"max_abs_error\":0.0012},"
+                + "{\"layer\":\"bias\",\"op\":\"Add\",\"params\":10,\"dtype\":\"fp32\","
+                + "\"bytes_before\":40,\"bytes_after\":40,\"max_abs_error\":0}],"
+                + "\"total_bytes_before\":2600,\"total_bytes_after\":680}";
+        return new ModelDef(g, Map.of("producer", "server tests", ModelDef.META_REPORT, report));
+    }
 }
