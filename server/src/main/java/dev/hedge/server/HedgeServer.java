@@ -99,7 +99,8 @@ public final class HedgeServer implements AutoCloseable {
         }
         metrics.gauge("hedge.inflight.requests", "HTTP requests being handled", inflight, AtomicInteger::get);
         MicrometerMetricsOptions mo = new MicrometerMetricsOptions().setEnabled(true)
-                .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE));
+                .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
+                        Label.POOL_NAME));
         this.vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(mo))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
         try {
