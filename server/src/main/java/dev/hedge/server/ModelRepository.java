@@ -104,10 +104,6 @@ public final class ModelRepository implements AutoCloseable {
             return errorAt;
         }
 
-        public Path file() {
-            return file;
-        }
-
         public String state() {
             return current != null ? "READY" : loading ? "LOADING" : "UNAVAILABLE";
         }

@@ -161,7 +161,9 @@ class ExecutionTest {
 
     @Test
     void gracefulShutdownFinishesAdmittedRequests(Vertx vertx) throws Exception {
-        HedgeServer s = slowServer(1, 8, 60_000, 1024);
+        TestModels.write(TestModels.slow(1024, 4), dir.resolve("slow.hedge"));
+        HedgeServer s = HedgeServer.start(ServerOptions.defaults().withModels(List.of(dir.resolve("slow.hedge")))
+                .withBind("127.0.0.1", 0).withWorkers(1, 8).withPollMs(0).withDrainMs(30_000));
         Http http = new Http(vertx, s.port());
         List<Future<HttpResponse<Buffer>>> fs = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
