@@ -185,6 +185,14 @@ class RoutesTest {
         assertEquals(TestModels.affineY(new float[] {1.5f, -2f, 3.25f, 0.1f}, 1f)[3], data(output(v1, "y"))[3]);
     }
 
+    @Test
+    void emptyBatchIsAnswered() {
+        Http.Resp r = http.post("/v2/models/affine/infer", affineRequest(null, new float[0], 0));
+        assertEquals(200, r.status(), r.text());
+        assertEquals(new JsonArray().add(0).add(4), output(r.json(), "y").getJsonArray("shape"));
+        assertEquals(new JsonArray(), output(r.json(), "y").getJsonArray("data"));
+    }
+
     /** The numbers are those of running the model in-process (bit for bit, through the JSON text). */
     @Test
     void inferMatchesInProcessRun() throws Exception {
