@@ -61,7 +61,7 @@ class ExecutionTest {
         try (HedgeServer s = slowServer(1, 1, 60_000, 1024)) {
             Http http = new Http(vertx, s.port());
             List<Future<HttpResponse<Buffer>>> fs = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 16; i++) {
                 fs.add(post(http, "/v2/models/slow/infer", SLOW_REQUEST));
             }
             int ok = 0;
@@ -79,7 +79,7 @@ class ExecutionTest {
             // One runs, one waits: the others are refused at once.
             assertTrue(ok >= 2, "ok " + ok);
             assertTrue(busy >= 1, "busy " + busy);
-            assertEquals(8, ok + busy);
+            assertEquals(16, ok + busy);
             assertTrue(http.get("/metrics").text().contains("hedge_inference_failures_total{model=\"slow\","
                     + "reason=\"queue_full\",version=\"1\"}"));
             http.close();
