@@ -266,6 +266,13 @@ public final class HedgeServer implements AutoCloseable {
      */
     private void readBody(RoutingContext ctx) {
         HttpServerRequest req = ctx.request();
+        String encoding = req.getHeader(HttpHeaders.CONTENT_ENCODING);
+        if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
+            // Decompressing would let a small body claim unbounded memory: bodies come uncompressed.
+            sendError(ctx, new ApiException(415, "bad_request", "Content-Encoding '" + ModelNames.printable(encoding)
+                    + "' is not accepted; send the body uncompressed"));
+            return;
+        }
         String cl = req.getHeader(HttpHeaders.CONTENT_LENGTH);
         long max = options.maxBodyBytes();
         long size = max;

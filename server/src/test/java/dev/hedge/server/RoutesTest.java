@@ -475,6 +475,12 @@ class RoutesTest {
     }
 
     @Test
+    void compressedBodiesAreRefused() {
+        assertError(http.send(HttpMethod.POST, "/v2/models/affine/infer", Map.of("Content-Encoding", "gzip"),
+                Buffer.buffer(new byte[] {31, -117, 8, 0})), 415, "Content-Encoding 'gzip'");
+    }
+
+    @Test
     void bodyOverTheLimitIs413() {
         float[] big = new float[4 * 5000];
         Http.Resp r = http.post("/v2/models/affine/infer", affineRequest(null, big, 5000));
