@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code hedge serve}: options, start-up summary and the wait for SIGTERM. The {@code hedge} CLI registers it
- * as a subcommand and supplies the bundled example model for when no model is given.
+ * {@code hedge serve}: options, start-up summary and the wait for SIGTERM. The {@code hedge} CLI's subclass
+ * supplies the bundled example model for when no model is given.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve models over HTTP with the Open Inference Protocol (KServe v2 REST, as Triton and "
@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
                 "MODEL_OR_DIR: a .hedge or .onnx file (ONNX is converted on load), a model directory with version "
                         + "subdirectories (name/1/model.hedge) or a repository directory of such models. Files are "
                         + "watched: a changed file is swapped in atomically, a bad one leaves the old version serving."})
-public final class ServeCommand implements Callable<Integer> {
+public class ServeCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
@@ -39,7 +39,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + "--no-auth.")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", description = "TCP port; 0 picks a free one (default: "
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "TCP port; 0 picks a free one (default: "
             + "${DEFAULT-VALUE}).")
     int port;
 
@@ -108,8 +108,8 @@ public final class ServeCommand implements Callable<Integer> {
         this(null);
     }
 
-    /** The options as given, for {@link HedgeServer#start}. */
-    ServerOptions options() {
+    /** The options as given (after parsing), for {@link HedgeServer#start}. */
+    public ServerOptions options() {
         List<Path> paths = models;
         if (paths.isEmpty()) {
             if (defaultModel == null) {
