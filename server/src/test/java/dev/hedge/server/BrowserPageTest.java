@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The web page in headless Chromium (Maven profile {@code browser}; set-up: server/src/test/browser/setup.sh).
- * Starts the server with an affine model and an 8x8 image model, keeps requests flowing for the live chart, and
+ * Starts the server with an affine model, an 8x8 image model and the bundled digits-cnn example, keeps requests flowing for the live chart, and
  * runs page.test.mjs (playwright-core), which checks the model list, sizes and compression report, the chart,
  * a JSON request, an error, and an uploaded image, then saves target/browser/hedge-serve-page.png.
  */
@@ -46,6 +46,12 @@ class BrowserPageTest {
         Path repo = dir.resolve("models");
         TestModels.write(TestModels.affine(1f), repo.resolve("affine/1/model.hedge"));
         TestModels.write(TestModels.digits8(), repo.resolve("digits/1/model.hedge"));
+        // The real example too (converted on load), for the screenshot.
+        Path example = Path.of("..", "examples", "digits-cnn", "model.onnx");
+        if (Files.isRegularFile(example)) {
+            Files.createDirectories(repo.resolve("digits-cnn/1"));
+            Files.copy(example, repo.resolve("digits-cnn/1/model.onnx"));
+        }
         Path image = dir.resolve("row5.png");
         BufferedImage img = new BufferedImage(80, 80, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = img.createGraphics();
