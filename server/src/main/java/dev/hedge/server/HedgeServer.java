@@ -87,12 +87,11 @@ public final class HedgeServer implements AutoCloseable {
         this.metrics = new Metrics();
         this.repository = new ModelRepository(ModelRepository.sources(o.models(), o.modelName()), metrics,
                 o.pollMs());
-        ModelRepository repo = repository;
         try {
             repository.start();
             this.executor = new InferenceExecutor(o, metrics);
         } catch (Exception | Error e) {
-            repo.close();
+            repository.close();
             metrics.close();
             throw e;
         }

@@ -94,6 +94,19 @@ class ServeCommandTest {
     }
 
     @Test
+    void aTakenPortIsAnError() throws Exception {
+        Path model = TestModels.write(TestModels.affine(1f), dir.resolve("affine.hedge"));
+        try (HedgeServer first = HedgeServer.start(ServerOptions.defaults().withModels(List.of(model))
+                .withBind("127.0.0.1", 0).withPollMs(0))) {
+            Run r = run(new ServeCommand(), "--port", Integer.toString(first.port()), "--poll-ms", "0",
+                    model.toString());
+            assertNotEquals(0, r.code());
+            assertTrue(r.err().toLowerCase(java.util.Locale.ROOT).contains("address already in use"), r.err());
+            assertEquals(0, HealthCheck.check(first.baseUrl() + "/v2/health/ready"), "the first server still serves");
+        }
+    }
+
+    @Test
     void servesUntilStopped() throws Exception {
         Path model = TestModels.write(TestModels.affine(1f), dir.resolve("affine.hedge"));
         ServeCommand cmd = new ServeCommand();
