@@ -419,14 +419,17 @@ public final class HedgeServer implements AutoCloseable {
             metrics.request(m.name(), m.versionString(), code, n);
             window.record(m.name() + " v" + m.versionString(), n, code == 200);
         });
+        // Under overload most requests are refused: refuse them before paying for parsing.
+        if (executor.full()) {
+            queueFull(ctx);
+            return;
+        }
         InferRequest parsed = RequestParser.parse(body(ctx).getBytes(),
                 ctx.request().getHeader(HEADER_LENGTH));
         Binder.Bound bound = Binder.bind(m, parsed);
         InferenceExecutor.Task task = new InferenceExecutor.Task(m, bound);
         if (!executor.submit(task)) {
-            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-            sendError(ctx, new ApiException(503, "queue_full", "the inference queue is full ("
-                    + options.maxQueue() + " waiting); retry shortly"));
+            queueFull(ctx);
             return;
         }
         Context context = vertx.getOrCreateContext();
@@ -451,6 +454,12 @@ public final class HedgeServer implements AutoCloseable {
                 resp.setStatusCode(200).end(Buffer.buffer(enc.body()));
             }
         }));
+    }
+
+    private void queueFull(RoutingContext ctx) {
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        sendError(ctx, new ApiException(503, "queue_full", "the inference queue is full (" + options.maxQueue()
+                + " waiting); retry shortly"));
     }
 
     private void index(RoutingContext ctx) {

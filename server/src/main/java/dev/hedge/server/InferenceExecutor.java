@@ -56,6 +56,8 @@ final class InferenceExecutor implements AutoCloseable {
     private final Metrics metrics;
     private final List<Thread> workers = new ArrayList<>();
     private volatile boolean stopping;
+    /** queue.size(), readable without the lock. */
+    private volatile int queued;
     private final java.util.concurrent.atomic.AtomicInteger busy = new java.util.concurrent.atomic.AtomicInteger();
 
     InferenceExecutor(ServerOptions o, Metrics metrics) {
@@ -77,12 +79,12 @@ final class InferenceExecutor implements AutoCloseable {
     }
 
     int depth() {
-        lock.lock();
-        try {
-            return queue.size();
-        } finally {
-            lock.unlock();
-        }
+        return queued;
+    }
+
+    /** Whether a request arriving now would be refused (checked before its body is parsed). */
+    boolean full() {
+        return stopping || queued >= maxQueue;
     }
 
     /** Queues a task; false when the queue is full or the executor is stopping. */
@@ -93,6 +95,7 @@ final class InferenceExecutor implements AutoCloseable {
                 return false;
             }
             queue.addLast(t);
+            queued = queue.size();
             changed.signalAll();
             return true;
         } finally {
@@ -138,6 +141,7 @@ final class InferenceExecutor implements AutoCloseable {
                     changed.await();
                 }
                 head = queue.pollFirst();
+                queued = queue.size();
                 if (!head.result.isDone()) {
                     break;
                 }
@@ -158,6 +162,7 @@ final class InferenceExecutor implements AutoCloseable {
                             rows += t.request.rows();
                         }
                     }
+                    queued = queue.size();
                     long wait = deadline - System.nanoTime();
                     if (rows >= batchMax || wait <= 0 || stopping) {
                         break;
@@ -329,6 +334,7 @@ final class InferenceExecutor implements AutoCloseable {
                 t.result.completeExceptionally(ApiException.unavailable("the server is shutting down"));
             }
             queue.clear();
+            queued = 0;
         } finally {
             lock.unlock();
         }
