@@ -99,7 +99,10 @@ public final class HedgeServer implements AutoCloseable {
         MicrometerMetricsOptions mo = new MicrometerMetricsOptions().setEnabled(true)
                 .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.HTTP_ROUTE, Label.POOL_TYPE,
                         Label.POOL_NAME));
-        this.vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(mo))
+        // One event loop per core (Vert.x defaults to two): the loops only parse and answer, and under overload
+        // fewer of them leave more CPU to the workers that compute.
+        this.vertx = Vertx.builder().with(new VertxOptions().setMetricsOptions(mo)
+                        .setEventLoopPoolSize(Runtime.getRuntime().availableProcessors()))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry())).build();
         try {
             Router router = router();
