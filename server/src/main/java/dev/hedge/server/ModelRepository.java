@@ -105,14 +105,14 @@ public final class ModelRepository implements AutoCloseable {
         }
 
         public String state() {
-            return current != null ? "READY" : loading ? "LOADING" : "UNAVAILABLE";
+            return current != null ? "READY" : loading || tried == null ? "LOADING" : "UNAVAILABLE";
         }
 
         /** The reason shown in the index: the last failure, said relative to what still serves. */
         public String reason() {
             String e = error;
             if (e == null) {
-                return "";
+                return current == null && tried == null ? "new file: loaded once it stops changing" : "";
             }
             LoadedModel c = current;
             return c == null ? e : "the new file failed to load; still serving the one loaded at " + c.loadedAt()
@@ -541,17 +541,22 @@ public final class ModelRepository implements AutoCloseable {
         return out;
     }
 
-    /** Ready when there is a model and every model that is not unloaded has a ready version. */
+    /**
+     * Ready when some model is ready and every model that has been loaded at least once (not unloaded on
+     * request) has a ready version. Models that appear while serving count from their first load attempt on,
+     * so adding one to the repository does not make a serving instance unready while its file is copied.
+     */
     boolean allReady() {
         boolean any = false;
         for (Entry e : entries.values()) {
             if (e.unloaded) {
                 continue;
             }
-            if (e.latestReady() == null) {
+            if (e.latestReady() != null) {
+                any = true;
+            } else if (e.versions.values().stream().anyMatch(s -> s.tried != null)) {
                 return false;
             }
-            any = true;
         }
         return any;
     }

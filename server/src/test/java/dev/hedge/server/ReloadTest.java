@@ -145,6 +145,29 @@ class ReloadTest {
         }
     }
 
+    /** A model appearing while serving is LOADING until its file settles, and the server stays ready. */
+    @Test
+    void aNewModelDoesNotMakeTheServerUnready(Vertx vertx) throws Exception {
+        TestModels.write(TestModels.affine(1f), repo.resolve("affine/1/model.hedge"));
+        try (HedgeServer s = HedgeServer.start(ServerOptions.defaults().withModels(List.of(repo))
+                .withBind("127.0.0.1", 0).withPollMs(1000))) {
+            Http http = new Http(vertx, s.port());
+            TestModels.write(TestModels.protocolExample(), repo.resolve("mymodel/1/model.hedge"));
+            await("the new model to be seen", () -> http.post("/v2/repository/index", new JsonObject()).jsonArray()
+                    .stream().map(o -> (JsonObject) o).anyMatch(o -> o.getString("name").equals("mymodel")));
+            JsonObject row = http.post("/v2/repository/index", new JsonObject()).jsonArray().stream()
+                    .map(o -> (JsonObject) o).filter(o -> o.getString("name").equals("mymodel")).findFirst()
+                    .orElseThrow();
+            // Seen on one scan, loaded on the next (a second later) if the file stayed the same.
+            assertEquals("LOADING", row.getString("state"), row.toString());
+            assertTrue(row.getString("reason").contains("stops changing"), row.toString());
+            assertEquals(200, http.get("/v2/health/ready").status(), "ready while " + row);
+            await("the new model to load", () -> http.get("/v2/models/mymodel/ready").status() == 200);
+            assertEquals(200, http.get("/v2/health/ready").status());
+            http.close();
+        }
+    }
+
     /**
      * Clients keep requests in flight while the model file is replaced (renamed into place, copied over in
      * place, and broken now and then) every 150 ms: every request must get 200 with one version's numbers.
