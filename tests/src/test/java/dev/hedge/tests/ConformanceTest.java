@@ -96,7 +96,7 @@ class ConformanceTest {
 
         @Override
         public String toString() {
-            return String.format("%d/%d passed (%.1f%%), %d failed, %d refused (training mode, opset < 7, ...), "
+            return String.format("%d/%d passed (%.1f%%), %d failed, %d refused (training mode, ...), "
                     + "%d need data types Hedge lacks", pass, pass + fail + unsupported, 100 * rate(), fail,
                     unsupported, unsupportedType);
         }

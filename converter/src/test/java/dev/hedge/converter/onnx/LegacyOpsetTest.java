@@ -22,6 +22,7 @@ import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import dev.hedge.converter.Converter;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
@@ -33,15 +34,19 @@ import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.DoubleBinaryOperator;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Opset 1-6 forms imported into Hedge's single op form and run on the Java backend. ONNX Runtime has no
@@ -226,6 +231,38 @@ class LegacyOpsetTest {
         m = model(6, List.of(undeclared("a", 2, 3, 4, 5)), List.of(constant("b", b2)),
                 node("add", "Add", in("a", "b"), out("c"), attr("broadcast", 1L), attr("axis", 2L)));
         assertClose(legacyReference(a, b2, 2, Double::sum), run(m, feeds("a", a)).get("c"), "Add-6 axis 2");
+    }
+
+    @Test
+    void runTimeAlignmentFoldsAwayWhenTheConverterKnowsTheShapes(@TempDir Path dir) throws Exception {
+        // the Caffe2-era pattern: bias-less Conv, then Add(bias, broadcast=1, axis=1) on an output of unknown rank
+        Tensor w = random(30, -1, 1, 4, 3, 1, 1);
+        Tensor bias = random(31, -1, 1, 4);
+        ModelProto m = model(6, List.of(x("x", 1, 3, 2, 5)), List.of(constant("w", w), constant("bias", bias)),
+                node("conv", "Conv", in("x", "w"), out("c"), ints("kernel_shape", 1, 1)),
+                node("add", "Add", in("c", "bias"), out("s"), attr("broadcast", 1L), attr("axis", 1L)),
+                node("relu", "Relu", in("s"), out("y")));
+        assertEquals(1, count(imported(m), Op.Range));
+        Path file = dir.resolve("legacy.onnx");
+        Files.write(file, m.toByteArray());
+        ModelDef def = Converter.convert(file, new Converter.Options(true, Map.of())).model();
+        for (Node n : def.graph().nodes()) {
+            assertFalse(Set.of(Op.Shape, Op.Size, Op.Range, Op.Unsqueeze).contains(n.op()), def.graph().nodes()
+                    .toString());
+        }
+        Tensor xv = random(32, -1, 1, 1, 3, 2, 5);
+        float[] y = new float[40];
+        for (int i = 0; i < 40; i++) {
+            int[] o = index(i, new int[] {1, 4, 2, 5});
+            double acc = bias.getDouble(o[1]);
+            for (int ch = 0; ch < 3; ch++) {
+                acc += w.getDouble(o[1] * 3 + ch) * xv.getDouble(flat(new int[] {0, ch, o[2], o[3]}, xv.shape()));
+            }
+            y[i] = (float) Math.max(0, acc);
+        }
+        try (Model model = Model.of(def); Session s = model.newSession()) {
+            assertClose(Tensor.of(y, 1, 4, 2, 5), s.run(feeds("x", xv)).get("y"), "converted Conv + Add-6");
+        }
     }
 
     @Test
