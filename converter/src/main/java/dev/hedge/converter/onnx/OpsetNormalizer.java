@@ -79,6 +79,11 @@ final class OpsetNormalizer {
                     legacyBroadcast(n, c, out);
                 }
                 break;
+            case "Sum": case "Max": case "Min": case "Mean":
+                if (ver < 8) {
+                    requireEqualShapes(n, c); // numpy broadcasting came with opset 8
+                }
+                break;
             case "Gemm":
                 if (ver < 7) {
                     // Gemm-1/6 broadcast C (if asked) by the legacy rule, which numpy broadcasting to (M, N) covers
@@ -333,15 +338,12 @@ final class OpsetNormalizer {
         n.attrs().remove("broadcast");
         String a = n.input(0);
         String b = n.input(1);
-        long[] sa = fixedShape(a, c);
-        long[] sb = fixedShape(b, c);
         if (broadcast == 0) {
-            if (sa != null && sb != null && !Arrays.equals(sa, sb)) {
-                throw new ModelFormatException("inputs have shapes " + Arrays.toString(sa) + " and "
-                        + Arrays.toString(sb) + "; without broadcast=1 they must be equal");
-            }
+            requireEqualShapes(n, c);
             return;
         }
+        long[] sa = fixedShape(a, c);
+        long[] sb = fixedShape(b, c);
         Tensor bc = c.constant(b);
         if (bc != null && bc.elementCount() == 1) {
             n.setInput(1, c.addConstant(b + "/scalar", bc.copy().reshape()));
@@ -371,6 +373,22 @@ final class OpsetNormalizer {
             return;
         }
         n.setInput(1, alignAtRunTime(n, a, b, rb, axis, c, out));
+    }
+
+    /** Inputs that may not broadcast must have equal shapes (checked among the shapes known now). */
+    private static void requireEqualShapes(RawNode n, Context c) {
+        long[] first = null;
+        for (String in : n.inputs()) {
+            long[] s = fixedShape(in, c);
+            if (s == null) {
+                continue;
+            }
+            if (first != null && !Arrays.equals(first, s)) {
+                throw new ModelFormatException("inputs have shapes " + Arrays.toString(first) + " and "
+                        + Arrays.toString(s) + "; this version does not broadcast, they must be equal");
+            }
+            first = first == null ? s : first;
+        }
     }
 
     /** Each of B's dims must equal the A dim it lines up with, or be 1 (checked when both shapes are known). */

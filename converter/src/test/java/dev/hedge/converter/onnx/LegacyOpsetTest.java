@@ -326,7 +326,11 @@ class LegacyOpsetTest {
         ModelProto m = model(6, List.of(x("a", 2, 3), x("b", 3)), List.of(),
                 node("add", "Add", in("a", "b"), out("c")));
         String msg = assertThrows(ModelFormatException.class, () -> imported(m)).getMessage();
-        assertTrue(msg.contains("node 'add' (op Add-6") && msg.contains("without broadcast=1"), msg);
+        assertTrue(msg.contains("node 'add' (op Add-6") && msg.contains("inputs have shapes [2, 3] and [3]"), msg);
+        ModelProto sum = model(6, List.of(x("a", 2, 3), x("b", 3)), List.of(),
+                node("sum", "Sum", in("a", "b"), out("c")));
+        msg = assertThrows(ModelFormatException.class, () -> imported(sum)).getMessage();
+        assertTrue(msg.contains("node 'sum' (op Sum-6") && msg.contains("does not broadcast"), msg);
         ModelProto m2 = model(6, List.of(x("a", 2, 3, 4, 5), x("b", 4)), List.of(),
                 node("mul", "Mul", in("a", "b"), out("c"), attr("broadcast", 1L), attr("axis", 1L)));
         msg = assertThrows(ModelFormatException.class, () -> imported(m2)).getMessage();
