@@ -100,7 +100,7 @@ final class OpsetNormalizer {
                 break;
             case "Selu":
                 if (ver < 6) {
-                    // Selu-1's defaults are shorter than Selu-6's
+                    // Selu-1 defaults to rounded constants (1.6732, 1.0507); Selu-6 to the precise ones
                     n.attrs().putIfAbsent("alpha", new Attr.Float(1.6732f));
                     n.attrs().putIfAbsent("gamma", new Attr.Float(1.0507f));
                 }
