@@ -80,8 +80,8 @@ class ServeTest {
             assertEquals("logits", out.get("name").asText());
             assertEquals(List.of(1, 10), List.of(out.get("shape").get(0).asInt(), out.get("shape").get(1).asInt()));
             for (int i = 0; i < expected.length; i++) {
-                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(out.get("data").get(i).floatValue()),
-                        "logit " + i);
+                float got = out.get("data").get(i).floatValue();
+                assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got), "logit " + i);
             }
         }
     }

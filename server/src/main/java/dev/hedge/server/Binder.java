@@ -42,7 +42,8 @@ final class Binder {
         for (InferRequest.Input in : r.inputs()) {
             if (declared.stream().noneMatch(v -> v.name().equals(in.name()))) {
                 throw ApiException.badRequest("inputs[" + in.index() + "].name: model '" + m.name()
-                        + "' has no input '" + ModelNames.printable(in.name()) + "'; its inputs are " + names(declared));
+                        + "' has no input '" + ModelNames.printable(in.name()) + "'; its inputs are "
+                        + names(declared));
             }
             if (byName.put(in.name(), in) != null) {
                 throw ApiException.badRequest("inputs[" + in.index() + "].name: input '" + in.name()

@@ -124,7 +124,8 @@ public final class Metrics implements AutoCloseable {
         Tags tags = Tags.of("model", model, "version", v);
         List<Meter> meters = new ArrayList<>();
         meters.add(Gauge.builder("hedge.model.weight.bytes", current, s -> bytes(s.get(), LoadedModel::weightBytes))
-                .description("Bytes of the model's stored weights").tags(tags).strongReference(true).register(registry));
+                .description("Bytes of the model's stored weights").tags(tags).strongReference(true)
+                .register(registry));
         meters.add(Gauge.builder("hedge.model.arena.bytes", current, s -> bytes(s.get(), LoadedModel::arenaBytes))
                 .description("Working-memory arena of one run at the default input shapes").tags(tags)
                 .strongReference(true).register(registry));

@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
                 + "OpenVINO Model Server clients speak it), Prometheus metrics at /metrics and a web page at /.",
                 "MODEL_OR_DIR: a .hedge or .onnx file (ONNX is converted on load), a model directory with version "
                         + "subdirectories (name/1/model.hedge) or a repository directory of such models. Files are "
-                        + "watched: a changed file is swapped in atomically, a bad one leaves the old version serving."})
+                        + "watched: a changed file is swapped in atomically, a bad one leaves the old version "
+                        + "serving."})
 public class ServeCommand implements Callable<Integer> {
 
     @Spec
@@ -39,8 +40,8 @@ public class ServeCommand implements Callable<Integer> {
                     + "--no-auth.")
     String host;
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "TCP port; 0 picks a free one (default: "
-            + "${DEFAULT-VALUE}).")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+            description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
     int port;
 
     @Option(names = "--workers", paramLabel = "N", description = "Inference threads (default: the number of cores).")
@@ -176,7 +177,8 @@ public class ServeCommand implements Callable<Integer> {
                         what));
             }
         }
-        b.append(String.format(Locale.ROOT, "  %d workers, queue %d, timeout %d ms, batching %s, auth %s, hot reload %s",
+        b.append(String.format(Locale.ROOT,
+                "  %d workers, queue %d, timeout %d ms, batching %s, auth %s, hot reload %s",
                 o.workers(), o.maxQueue(), o.timeoutMs(), o.batchMax() > 1 ? "max " + o.batchMax() + " / "
                         + o.batchDelayMs() + " ms" : "off", o.tokenFile() != null ? "bearer token" : "off",
                 o.pollMs() > 0 ? "every " + o.pollMs() + " ms" : "off"));

@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The web page in headless Chromium (Maven profile {@code browser}; set-up: server/src/test/browser/setup.sh).
- * Starts the server with an affine model, an 8x8 image model and the bundled digits-cnn example, keeps requests flowing for the live chart, and
+ * Starts the server with an affine model, an 8x8 image model and the bundled digits-cnn example, keeps requests
+ * flowing for the live chart, and
  * runs page.test.mjs (playwright-core), which checks the model list, sizes and compression report, the chart,
  * a JSON request, an error, and an uploaded image, then saves target/browser/hedge-serve-page.png.
  */
@@ -47,7 +48,7 @@ class BrowserPageTest {
         TestModels.write(TestModels.affine(1f), repo.resolve("affine/1/model.hedge"));
         TestModels.write(TestModels.digits8(), repo.resolve("digits/1/model.hedge"));
         // The real example too (converted on load), for the screenshot.
-        Path example = Path.of("..", "examples", "digits-cnn", "model.onnx");
+        Path example = Path.of(System.getProperty("hedge.repo", ".."), "examples", "digits-cnn", "model.onnx");
         if (Files.isRegularFile(example)) {
             Files.createDirectories(repo.resolve("digits-cnn/1"));
             Files.copy(example, repo.resolve("digits-cnn/1/model.onnx"));

@@ -236,8 +236,8 @@ class ExecutionTest {
                 .withBind("127.0.0.1", 0).withPollMs(0))) {
             Http http = new Http(vertx, s.port());
             for (int i = 0; i < 5; i++) {
-                http.post("/v2/models/affine/infer", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],\"datatype\":\"FP32\","
-                        + "\"data\":[1,2,3,4]}]}");
+                http.post("/v2/models/affine/infer", "{\"inputs\":[{\"name\":\"x\",\"shape\":[1,4],"
+                        + "\"datatype\":\"FP32\",\"data\":[1,2,3,4]}]}");
             }
             StringBuilder got = new StringBuilder();
             io.vertx.core.http.HttpClient c = vertx.createHttpClient();

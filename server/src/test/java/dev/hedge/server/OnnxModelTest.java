@@ -126,8 +126,9 @@ class OnnxModelTest {
     /** The real digits MLP, once the runtime has its kernels: the server's numbers are the in-process ones. */
     @Test
     void digitsMlpWhenSupported(Vertx vertx) throws Exception {
-        Path onnx = Path.of(System.getProperty("hedge.shared", "/work/shared"), "models/digits-mlp/model.onnx");
-        Assumptions.assumeTrue(Files.isRegularFile(onnx), "no " + onnx);
+        Path onnx = Path.of(System.getProperty("hedge.shared", "../../shared"), "models/digits-mlp/model.onnx");
+        Assumptions.assumeTrue(Files.isRegularFile(onnx), "real model " + onnx
+                + " not available (set -Dhedge.shared); skipped");
         Converter.Result conv = ModelLoader.convertForHost(onnx);
         float[] x = new float[64];
         for (int i = 0; i < 64; i++) {

@@ -257,7 +257,8 @@ class RoutesTest {
 
     @Test
     void nestedDataIsAccepted() {
-        String body = "{\"inputs\":[{\"name\":\"input0\",\"shape\":[2,2],\"datatype\":\"UINT32\",\"data\":[[1,2],[3,4]]},"
+        String body = "{\"inputs\":[{\"name\":\"input0\",\"shape\":[2,2],\"datatype\":\"UINT32\","
+                + "\"data\":[[1,2],[3,4]]},"
                 + "{\"name\":\"input1\",\"shape\":[3],\"datatype\":\"BOOL\",\"data\":[true,false,true]}]}";
         Http.Resp r = http.post("/v2/models/mymodel/infer", body);
         assertEquals(200, r.status(), r.text());
@@ -414,7 +415,8 @@ class RoutesTest {
         assertError(http.post("/v2/models/affine/infer", r), 400, "outputs[0].name", "'q'");
         r = affineRequest(null, new float[4], 1).put("id", 42);
         assertError(http.post("/v2/models/affine/infer", r), 400, "id must be a string");
-        String missing = "{\"inputs\":[{\"name\":\"input0\",\"shape\":[2,2],\"datatype\":\"UINT32\",\"data\":[1,2,3,4]}]}";
+        String missing = "{\"inputs\":[{\"name\":\"input0\",\"shape\":[2,2],\"datatype\":\"UINT32\","
+                + "\"data\":[1,2,3,4]}]}";
         assertError(http.post("/v2/models/mymodel/infer", missing), 400, "needs input 'input1'");
     }
 
