@@ -32,8 +32,8 @@ final class ProfilesCommand implements Callable<Integer> {
                 "arena", "precision", "requires");
         for (DeviceProfile p : Profiles.builtIn()) {
             out.printf(Locale.ROOT, "%-20s %-9s %-34s %-10s %-10s %-26s %s%n", p.name(), p.arch(),
-                    String.join(",", p.backends()), ModelFiles.bytes(p.memory().weightsBytes()),
-                    ModelFiles.bytes(p.memory().arenaBytes()), precision(p),
+                    String.join(",", p.backends()), size(p.memory().weightsBytes()),
+                    size(p.memory().arenaBytes()), precision(p),
                     p.requiredFeatures().isEmpty() ? "-" : String.join(" ", p.requiredFeatures()));
         }
         out.println();
@@ -41,6 +41,17 @@ final class ProfilesCommand implements Callable<Integer> {
                 + "(see docs/device-profiles.md).");
         out.flush();
         return Errors.OK;
+    }
+
+    /** A budget in the largest binary unit that divides it (128 KiB, 4 GiB). */
+    static String size(long n) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int u = 0;
+        while (u < units.length - 1 && n >= 1024 && n % 1024 == 0) {
+            n /= 1024;
+            u++;
+        }
+        return n + " " + units[u];
     }
 
     static String precision(DeviceProfile p) {
@@ -105,8 +116,8 @@ final class ProfilesCommand implements Callable<Integer> {
                     : String.join(" ", p.requiredFeatures()));
             out.printf(Locale.ROOT, "  backends: %s; threads %s; CPU ~%s GMAC/s%n", String.join(" > ", p.backends()),
                     p.threads() == 0 ? "all cores" : String.valueOf(p.threads()), p.cpuGmacs());
-            out.printf(Locale.ROOT, "  memory: weights %s, arena %s%n", ModelFiles.bytes(p.memory().weightsBytes()),
-                    ModelFiles.bytes(p.memory().arenaBytes()));
+            out.printf(Locale.ROOT, "  memory: weights %s, arena %s%n", size(p.memory().weightsBytes()),
+                    size(p.memory().arenaBytes()));
             DeviceProfile.Precision q = p.precision();
             out.printf(Locale.ROOT, "  precision: activations %s, weights %s, full-integer %s, int8 scales %s, %s%n",
                     lower(q.activations()), lower(q.weights()), q.fullInteger(), lower(q.weightGranularity()),

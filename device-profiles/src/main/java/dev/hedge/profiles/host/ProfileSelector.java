@@ -53,7 +53,8 @@ public final class ProfileSelector {
         List<String> others = new ArrayList<>();
         for (Verdict v : verdicts) {
             if (v.qualifies() && v != best) {
-                others.add(v.profile().name() + " (" + v.profile().requiredFeatures().size() + " features"
+                int k = v.profile().requiredFeatures().size();
+                others.add(v.profile().name() + " (" + k + (k == 1 ? " feature" : " features")
                         + (v.profile().accelerators().isEmpty() ? "" : ", accelerators") + ")");
             }
         }
@@ -101,7 +102,8 @@ public final class ProfileSelector {
             }
             return new Verdict(p, true, "every required feature and accelerator is present");
         }
-        return new Verdict(p, true, p.requiredFeatures().isEmpty() ? "no features required"
-                : "all " + p.requiredFeatures().size() + " required features present");
+        int k = p.requiredFeatures().size();
+        return new Verdict(p, true, k == 0 ? "no features required" : k == 1 ? "its required feature is present"
+                : "all " + k + " required features present");
     }
 }
