@@ -93,8 +93,10 @@ final class ConvertCommand implements Callable<Integer> {
             if (check != null && !check.ok()) {
                 out.print(check.text());
                 out.flush();
+                int more = check.violations().size() - 1;
                 throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
-                        + String.join("; ", check.violations()) + "; nothing written");
+                        + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more violation"
+                        + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
             }
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
