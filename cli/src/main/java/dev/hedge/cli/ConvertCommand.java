@@ -4,7 +4,7 @@ import dev.hedge.converter.Converter;
 import dev.hedge.format.HedgeWriter;
 import dev.hedge.profiles.DeviceProfile;
 import dev.hedge.profiles.Profiles;
-import dev.hedge.profiles.target.TargetCheck;
+import dev.hedge.profiles.fit.TargetCheck;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.io.PrintWriter;

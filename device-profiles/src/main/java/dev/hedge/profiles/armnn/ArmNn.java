@@ -1,12 +1,10 @@
 package dev.hedge.profiles.armnn;
 
 import dev.hedge.runtime.DType;
-import dev.hedge.runtime.QuantParams;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
@@ -23,7 +21,6 @@ public final class ArmNn {
     static final int FLOAT32 = 1;
     static final int QASYMM_U8 = 2;
     static final int SIGNED32 = 3;
-    static final int QSYMM_S8 = 7;
     static final int QASYMM_S8 = 8;
 
     /** Layer kinds, as in hedge_armnn.h. */
@@ -219,10 +216,5 @@ public final class ArmNn {
         ByteBuffer d = ByteBuffer.allocateDirect(src.remaining()).order(ByteOrder.LITTLE_ENDIAN);
         d.put(src).flip();
         return d;
-    }
-
-    static String describe(QuantParams q) {
-        return q == null ? "none" : q.isPerTensor() ? "scale " + q.scale() + ", zero point " + q.zeroPoint()
-                : "per-axis " + Arrays.toString(q.scales());
     }
 }

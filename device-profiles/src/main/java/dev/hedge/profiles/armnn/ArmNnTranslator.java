@@ -19,7 +19,7 @@ import java.util.Map;
  * depthwise), QLinearConv, Gemm / MatMul / QLinearMatMul with constant 2-D weights (FullyConnected), the
  * activations, Max/Average/Global pooling, Add / Mul / Sub of equal rank, Softmax on the last axis,
  * Reshape / Flatten, QuantizeLinear / DequantizeLinear; float32 and uint8 (QAsymmU8) activations, int8
- * symmetric weights (per tensor, or per output channel for convolutions). {@link #unsupported} says why a
+ * symmetric per-tensor weights. {@link #unsupported} says why a
  * node is not translated, so the partitioner keeps it on the CPU.
  */
 public final class ArmNnTranslator {
@@ -75,7 +75,7 @@ public final class ArmNnTranslator {
                 require(in == DType.UINT8, "QLinearConv on " + in + " (Arm NN takes uint8 activations)");
                 checkConv(n, f, 3, inShape);
                 checkQ8(n, f, 0, 6);
-                checkWeights(n, f, 3, 4, 5, true);
+                checkWeights(n, f, 3, 4, 5);
                 activation(n);
                 break;
             case Gemm:
@@ -101,7 +101,7 @@ public final class ArmNnTranslator {
                 require(inShape.length == 2, "QLinearMatMul input of rank " + inShape.length);
                 checkConstWeights(n, f, 3);
                 checkQ8(n, f, 0, 6);
-                checkWeights(n, f, 3, 4, 5, false);
+                checkWeights(n, f, 3, 4, 5);
                 require(n.inputs().size() <= 8 || !n.hasInput(8)
                         || f.dtype(n.input(8)) == DType.INT32 && f.constant(n.input(8)) != null,
                         "bias is not a constant int32");
@@ -179,10 +179,6 @@ public final class ArmNnTranslator {
         int[] w = f.shape(n.input(wi));
         long group = n.intAttr("group");
         require(group == 1 || group == x[1] && w[1] == 1, "grouped (not depthwise) convolution, group " + group);
-        if (group > 1 && n.op() == Op.QLinearConv) {
-            Tensor ws = f.constant(n.input(4));
-            require(ws != null && ws.elementCount() == 1, "per-channel int8 depthwise weights");
-        }
         int bi = n.op() == Op.QLinearConv ? 8 : 2;
         if (n.hasInput(bi)) {
             checkBias(n, f, bi, w[0]);
@@ -208,13 +204,17 @@ public final class ArmNnTranslator {
         require(f.dtype(n.output(0)) == DType.UINT8, "output " + f.dtype(n.output(0)));
     }
 
-    private static void checkWeights(Node n, GraphFacts f, int wi, int si, int zi, boolean perChannelOk) {
+    /**
+     * int8 weights, symmetric, one scale: they go to Arm NN as QAsymmS8 with zero point 0. Arm NN 20.08's
+     * layer-support rules abort the process (an assertion, not an exception) on QSymmS8 weights with a bias,
+     * which is what per-channel weights need, so those stay on the CPU.
+     */
+    private static void checkWeights(Node n, GraphFacts f, int wi, int si, int zi) {
         Tensor w = f.constant(n.input(wi));
         require(w.dtype() == DType.INT8, "weights of " + w.dtype() + " (int8 symmetric only)");
         Tensor s = f.constant(n.input(si));
         require(s != null, "weight scale not constant");
-        require(s.elementCount() == 1 || perChannelOk && s.elementCount() == w.dim(0),
-                perChannelOk ? "weight scales neither per tensor nor per output channel" : "per-channel weights");
+        require(s.elementCount() == 1, "per-channel int8 weights (Arm NN 20.08 takes per-tensor int8 weights only)");
         Tensor z = n.hasInput(zi) ? f.constant(n.input(zi)) : null;
         require(!n.hasInput(zi) || z != null, "weight zero point not constant");
         if (z != null) {
@@ -315,7 +315,7 @@ public final class ArmNnTranslator {
                 int[] ws = w.shape();
                 boolean depthwise = n.intAttr("group") > 1;
                 float[] wScales = q ? f.constant(n.input(4)).toFloatArray() : null;
-                int wType = q ? ArmNn.QSYMM_S8 : ArmNn.FLOAT32;
+                int wType = q ? ArmNn.QASYMM_S8 : ArmNn.FLOAT32;
                 if (depthwise) {
                     int c = (int) n.intAttr("group");
                     int mult = ws[0] / c;
@@ -353,7 +353,12 @@ public final class ArmNnTranslator {
                 Tensor w = f.constant(n.input(wi));
                 boolean transposed = n.op() == Op.Gemm && n.intAttr("transB") != 0;
                 float[] wScales = q ? f.constant(n.input(4)).toFloatArray() : null;
-                net.stage(0, q ? ArmNn.QSYMM_S8 : ArmNn.FLOAT32, w.shape(), w.data(), wScales, 0, 0);
+                if (q) {
+                    // Arm NN 20.08's FullyConnected wants weights of the input's type: int8 w as uint8 w + 128
+                    net.stage(0, ArmNn.QASYMM_U8, w.shape(), offsetBy128(w), wScales, 128, 0);
+                } else {
+                    net.stage(0, ArmNn.FLOAT32, w.shape(), w.data(), null, 0, 0);
+                }
                 int bi = n.op() == Op.Gemm ? 2 : q ? 8 : -1;
                 if (bi >= 0 && n.hasInput(bi)) {
                     Tensor b = f.constant(n.input(bi));
@@ -468,6 +473,15 @@ public final class ArmNnTranslator {
         long[] r = new long[n];
         Arrays.fill(r, dflt);
         return r;
+    }
+
+    private static ByteBuffer offsetBy128(Tensor w) {
+        ByteBuffer src = w.data();
+        ByteBuffer dst = ByteBuffer.allocateDirect(w.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < w.byteSize(); i++) {
+            dst.put(i, (byte) (src.get(i) + 128));
+        }
+        return dst;
     }
 
     /** ONNX depthwise weights [C*M, 1, kh, kw] (channel c, multiplier m at c*M + m) as Arm NN's [M, C, kh, kw]. */

@@ -34,7 +34,8 @@ public record PartitionPlan(String profile, List<Placement> placements, List<Par
         List<Placement> pl = new ArrayList<>();
         for (Placement x : placements) {
             pl.add(p.label().equals(x.partition())
-                    ? new Placement(x.node(), x.op(), CPU, x.partition(), "partition " + p.label() + " " + why)
+                    ? new Placement(x.node(), x.op(), CPU, x.partition(), "partition " + p.label()
+                            + " failed at load (see the warning)")
                     : x);
         }
         List<String> w = new ArrayList<>(warnings);
@@ -49,8 +50,9 @@ public record PartitionPlan(String profile, List<Placement> placements, List<Par
         sb.append(String.format(Locale.ROOT, "placement for profile %s: %d nodes, %d on accelerators, %d on the CPU%n",
                 profile, placements.size(), acc, placements.size() - acc));
         for (Partition p : partitions) {
-            sb.append(String.format(Locale.ROOT, "  partition %s on %s: %d nodes, %,d MACs, %,d boundary bytes, "
+            sb.append(String.format(Locale.ROOT, "  partition %s on %s: %d node%s, %,d MACs, %,d boundary bytes, "
                     + "predicted %.1f us vs %.1f us on the CPU: %s: %s%n", p.label(), p.accelerator(), p.nodes().size(),
+                    p.nodes().size() == 1 ? "" : "s",
                     p.macs(), p.boundaryBytes(), p.acceleratorMicros(), p.cpuMicros(),
                     p.accepted() ? "accepted" : "refused", p.reason()));
         }

@@ -77,7 +77,8 @@ public final class PartitionedModel implements AutoCloseable {
                 try {
                     compiled.put(p.id(), d.compile(a, p, f));
                 } catch (RuntimeException | LinkageError e) {
-                    String why = "failed at load: " + (e.getMessage() == null ? e.toString() : e.getMessage());
+                    String why = "failed at load: " + (e.getMessage() == null ? e.toString()
+                            : e.getMessage().replaceAll("\\s*\\n\\s*", " ").trim());
                     plan = plan.fallBack(p, why);
                     LOG.warn("{} partition {} {}; it runs on the CPU", p.accelerator(), p.label(), why);
                 }
