@@ -45,11 +45,6 @@ final class Geom {
         this.ow = ow;
     }
 
-    /** The same window over {@code channels} channels. */
-    Geom withChannels(long channels) {
-        return new Geom(channels, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow);
-    }
-
     long reduction() {
         return Math.multiplyExact(Math.multiplyExact(c, kh), kw);
     }

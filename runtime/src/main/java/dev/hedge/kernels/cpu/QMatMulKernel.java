@@ -28,7 +28,8 @@ final class QMatMulKernel implements Kernel {
     private final int isa;
     private final boolean integer;
     private final int in;  // index of b
-    private final int aZp;
+    /** Input index of a's zero point in both ops. */
+    private static final int A_ZP = 2;
     private final int bZp;
     /** Created for a sparse-encoded constant B (NativeBackend.createForEncoded). */
     private final boolean sparse;
@@ -68,7 +69,6 @@ final class QMatMulKernel implements Kernel {
         this.isa = isa;
         this.integer = node.op() == Op.MatMulInteger;
         this.in = integer ? 1 : 3;
-        this.aZp = integer ? 2 : 2;
         this.bZp = integer ? 3 : 5;
     }
 
@@ -114,13 +114,13 @@ final class QMatMulKernel implements Kernel {
         int[] zb;
         if (integer) {
             outType = DType.INT32;
-            za = QuantInputs.zeroPoints(ctx, aZp, "a_zero_point", ta, (int) m);
+            za = QuantInputs.zeroPoints(ctx, A_ZP, "a_zero_point", ta, (int) m);
             zb = QuantInputs.zeroPoints(ctx, bZp, "b_zero_point", tb, (int) n);
             mult = new float[(int) n];
             bias = new int[(int) n];
         } else {
             float aScale = QuantInputs.scales(ctx, 1, "a_scale", 0)[0];
-            za = QuantInputs.zeroPoints(ctx, aZp, "a_zero_point", ta, 0);
+            za = QuantInputs.zeroPoints(ctx, A_ZP, "a_zero_point", ta, 0);
             float[] bScale = QuantInputs.expand(QuantInputs.scales(ctx, 4, "b_scale", (int) n), (int) n);
             zb = QuantInputs.zeroPoints(ctx, bZp, "b_zero_point", tb, (int) n);
             float yScale = QuantInputs.scales(ctx, 6, "y_scale", 0)[0];

@@ -16,20 +16,16 @@ final class SparseWeights {
     private final ByteBuffer buffer;
     private final int rows;
     private final int cols;
-    private final int blockRows;
-    private final int blockCols;
     private final int blocks;
     private final boolean quantized;
     private final boolean k4;
     private final boolean anyZw;
 
-    private SparseWeights(ByteBuffer buffer, int rows, int cols, int br, int bc, int blocks, boolean quantized,
-            boolean k4, boolean anyZw) {
+    private SparseWeights(ByteBuffer buffer, int rows, int cols, int blocks, boolean quantized, boolean k4,
+            boolean anyZw) {
         this.buffer = buffer;
         this.rows = rows;
         this.cols = cols;
-        this.blockRows = br;
-        this.blockCols = bc;
         this.blocks = blocks;
         this.quantized = quantized;
         this.k4 = k4;
@@ -210,7 +206,7 @@ final class SparseWeights {
                 b.putInt((int) offRs + 4 * i, rsum[i]);
             }
         }
-        return new SparseWeights(b, r, k, br, bc, stored, q8, k4, anyZw);
+        return new SparseWeights(b, r, k, stored, q8, k4, anyZw);
     }
 
     /** Growable int array (the weights can have millions of entries). */
@@ -248,14 +244,6 @@ final class SparseWeights {
 
     int cols() {
         return cols;
-    }
-
-    int blockRows() {
-        return blockRows;
-    }
-
-    int blockCols() {
-        return blockCols;
     }
 
     /** Stored blocks. */
