@@ -136,6 +136,10 @@ inline void hk_sq8_gemm(int isa, signed char* sp, long spoff, signed char* x2, l
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
 }
 
+inline int hk_k4_panel_family(long P) {
+    return hk::k4_panel_family(P);
+}
+
 inline void hk_sq8_k4_gemm(signed char* sp, long spoff, signed char* panel, long poff, long P, signed char* q,
         long qoff, signed char* out, long ooff, long ldo) {
     hk::sq8_k4_gemm(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(panel, poff), P,
@@ -163,21 +167,28 @@ inline void hk_sf32_gemm(int isa, signed char* sp, long spoff, signed char* x, l
 
 // ---- layout helpers -----------------------------------------------------------------------------------
 
-// dst[c][r] = src[r][c] for elements of `esize` bytes (1 or 4).
-inline void hk_transpose(int esize, signed char* src, long soff, long rows, long cols, signed char* dst,
-        long doff) {
-    const uint8_t* s = HK_PTR(src, soff);
-    uint8_t* d = HK_PTR(dst, doff);
+// dst[c][r] = src[r][c] in 32x32 tiles.
+template <typename T>
+inline void transpose_tiles(const T* s, long rows, long cols, T* d) {
     const long B = 32;
     for (long r0 = 0; r0 < rows; r0 += B) {
         for (long c0 = 0; c0 < cols; c0 += B) {
             long r1 = std::min(rows, r0 + B), c1 = std::min(cols, c0 + B);
             for (long r = r0; r < r1; r++) {
-                for (long c = c0; c < c1; c++) {
-                    std::memcpy(d + (c * rows + r) * esize, s + (r * cols + c) * esize, esize);
-                }
+                for (long c = c0; c < c1; c++) d[c * rows + r] = s[r * cols + c];
             }
         }
+    }
+}
+
+// Elements of `esize` bytes (1 or 4).
+inline void hk_transpose(int esize, signed char* src, long soff, long rows, long cols, signed char* dst,
+        long doff) {
+    if (esize == 4) {
+        transpose_tiles(reinterpret_cast<const uint32_t*>(HK_PTR(src, soff)), rows, cols,
+                reinterpret_cast<uint32_t*>(HK_PTR(dst, doff)));
+    } else {
+        transpose_tiles(HK_PTR(src, soff), rows, cols, HK_PTR(dst, doff));
     }
 }
 

@@ -277,13 +277,19 @@ inline void sq8_pack_x(int isa, const uint8_t* x, bool u, int32_t zx, long K, lo
 }
 
 #if defined(HK_X86)
-// k4 format over the dense panel (NR = 64): NT 16-column vectors of one panel at a time. Single-row
+// The activation panel the k4 kernel reads for P columns: as narrow as P allows (16, 32 or 64 columns), so
+// small batches do not stream padding.
+inline int k4_panel_family(long P) {
+    return F_VNNI | (P <= 16 ? 1 : P <= 32 ? 2 : 4) << 8;
+}
+
+// k4 format over the dense panel of NR columns: NT 16-column vectors of one panel at a time. Single-row
 // blocks alternate two accumulator sets so consecutive entries do not wait on each other.
-template <int BR, int NT>
+template <int BR, int NT, int NR>
 HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
         long ldo) {
     constexpr int SETS = BR == 1 ? 2 : 1;
-    const Fam f = Fam::of(F_VNNI | 4 << 8);
+    const Fam f = Fam::of(F_VNNI | (NR / 16) << 8);
     const long kg = round_up(s.K, 4) / 4;
     const int32_t* cadj = ppack_trailer(f, WHO_ACT, const_cast<uint8_t*>(panel), P, s.K);
     const int32_t* zc = cadj + ppack_panels(f, P) * f.nr;
@@ -293,7 +299,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
     for (long p0 = 0; p0 < P; p0 += NT * 16) {
         for (long b = 0; b < s.nbr; b++) {
             const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-            const uint8_t* base = panel + ((p0 / 64) * kg * 64 + p0 % 64) * 4;
+            const uint8_t* base = panel + ((p0 / NR) * kg * NR + p0 % NR) * 4;
             __m512i acc[SETS][BR][NT];
             HK_UNROLL for (int u = 0; u < SETS; u++) {
                 HK_UNROLL for (int r = 0; r < BR; r++) {
@@ -303,7 +309,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
             long e = e0;
             for (; e + SETS <= e1; e += SETS) {
                 HK_UNROLL for (int u = 0; u < SETS; u++) {
-                    const uint8_t* xr = base + (long) s.col[e + u] * 256;
+                    const uint8_t* xr = base + (long) s.col[e + u] * (NR * 4);
                     __m512i xv[NT];
                     HK_UNROLL for (int t = 0; t < NT; t++) xv[t] = _mm512_loadu_si512(xr + t * 64);
                     HK_UNROLL for (int r = 0; r < BR; r++) {
@@ -313,7 +319,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                 }
             }
             for (; e < e1; e++) {
-                const uint8_t* xr = base + (long) s.col[e] * 256;
+                const uint8_t* xr = base + (long) s.col[e] * (NR * 4);
                 HK_UNROLL for (int r = 0; r < BR; r++) {
                     __m512i w = _mm512_set1_epi32(wp[e * BR + r]);
                     HK_UNROLL for (int t = 0; t < NT; t++) {
@@ -444,21 +450,22 @@ inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* x, bool u, int32_t zx
 #endif
 }
 
-// k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of the family F_VNNI | 4 << 8.
+// k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of k4_panel_family(P).
 inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo) {
 #if defined(HK_X86)
-    if (s.BR == 8) {
-        if (P <= 16) return sq8_k4_avx512<8, 1>(s, panel, P, q, out, ldo);
-        return sq8_k4_avx512<8, 2>(s, panel, P, q, out, ldo);
+    if (P <= 16) {
+        if (s.BR == 8) return sq8_k4_avx512<8, 1, 16>(s, panel, P, q, out, ldo);
+        if (s.BR == 4) return sq8_k4_avx512<4, 1, 16>(s, panel, P, q, out, ldo);
+        return sq8_k4_avx512<1, 1, 16>(s, panel, P, q, out, ldo);
     }
-    if (s.BR == 4) {
-        if (P <= 16) return sq8_k4_avx512<4, 1>(s, panel, P, q, out, ldo);
-        if (P <= 32) return sq8_k4_avx512<4, 2>(s, panel, P, q, out, ldo);
-        return sq8_k4_avx512<4, 4>(s, panel, P, q, out, ldo);
+    if (P <= 32) {
+        if (s.BR == 8) return sq8_k4_avx512<8, 2, 32>(s, panel, P, q, out, ldo);
+        if (s.BR == 4) return sq8_k4_avx512<4, 2, 32>(s, panel, P, q, out, ldo);
+        return sq8_k4_avx512<1, 2, 32>(s, panel, P, q, out, ldo);
     }
-    if (P <= 16) return sq8_k4_avx512<1, 1>(s, panel, P, q, out, ldo);
-    if (P <= 32) return sq8_k4_avx512<1, 2>(s, panel, P, q, out, ldo);
-    return sq8_k4_avx512<1, 4>(s, panel, P, q, out, ldo);
+    if (s.BR == 8) return sq8_k4_avx512<8, 2, 64>(s, panel, P, q, out, ldo);
+    if (s.BR == 4) return sq8_k4_avx512<4, 4, 64>(s, panel, P, q, out, ldo);
+    return sq8_k4_avx512<1, 4, 64>(s, panel, P, q, out, ldo);
 #else
     (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo;
 #endif

@@ -447,7 +447,7 @@ static void test_sparse(int isa) {
         }
         if (isa == ISA_AVX512) {
             auto k4 = build_k4(Wd, R, K, BR, BC, zw);
-            int code = F_VNNI | 4 << 8;
+            int code = hk_k4_panel_family(P);
             Fam f = Fam::of(code);
             gvec<uint8_t> panel(ppack_bytes(f, WHO_ACT, P, K)), tmp(im2col_tmp_bytes(f, P));
             hk_pack_act_im2col(code, (signed char*) panel.data(), 0, (signed char*) X.data(), 0, u, K, 1, P, 1, 1, 1, 1,

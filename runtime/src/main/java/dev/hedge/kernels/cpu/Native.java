@@ -354,18 +354,20 @@ final class Native {
                 q, qoff, out, ooff, ldo);
     }
 
-    /** The family whose CONV-variant activation panel the k4 sparse kernel reads. */
-    static final int K4_PANEL_FAMILY = 3 | 4 << 8;
+    /** The family whose CONV-variant activation panel the k4 sparse kernel reads for p columns. */
+    static int k4PanelFamily(long p) {
+        positive("columns", p);
+        return NativeKernels.hk_k4_panel_family(p);
+    }
 
-    /** k4 sparse weights x an activation panel of {@link #K4_PANEL_FAMILY} (AVX-512 VNNI only). */
+    /** k4 sparse weights x an activation panel of {@link #k4PanelFamily} (AVX-512 VNNI only). */
     static void sparseK4Gemm(SparseWeights sp, ByteBuffer panel, long poff, long p, ByteBuffer q, long qoff,
             ByteBuffer out, long ooff, long ldo) {
         checkIsa(ISA_AVX512);
         if (!sp.k4()) {
             throw new IllegalArgumentException("sparse weights are not in the k4 layout");
         }
-        positive("columns", p);
-        region("activation panel", panel, poff, panelBytes(K4_PANEL_FAMILY, WHO_ACT, p, sp.cols()));
+        region("activation panel", panel, poff, panelBytes(k4PanelFamily(p), WHO_ACT, p, sp.cols()));
         int osz = Requant.check(q, qoff, sp.rows());
         if (ldo < p) {
             throw new IllegalArgumentException("output row stride " + ldo + " is below " + p + " columns");

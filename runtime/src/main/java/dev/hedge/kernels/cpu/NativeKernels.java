@@ -72,6 +72,8 @@ final class NativeKernels {
     static native void hk_sq8_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x2, long x2off, long p, long ppad,
             ByteBuffer s, long soff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
 
+    static native int hk_k4_panel_family(long p);
+
     static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
             long qoff, ByteBuffer out, long ooff, long ldo);
 

@@ -32,8 +32,8 @@ final class SparseInt8 {
             tmpBytes = Native.sparseGemvTmpBytes(weights);
             x2Bytes = 0;
         } else if (weights.k4()) {
-            panelBytes = Native.panelBytes(Native.K4_PANEL_FAMILY, Native.WHO_ACT, p, k);
-            tmpBytes = Native.im2colTmpBytes(Native.K4_PANEL_FAMILY, p);
+            panelBytes = Native.panelBytes(Native.k4PanelFamily(p), Native.WHO_ACT, p, k);
+            tmpBytes = Native.im2colTmpBytes(Native.k4PanelFamily(p), p);
             x2Bytes = 0;
         } else {
             panelBytes = 0;
@@ -106,7 +106,7 @@ final class SparseInt8 {
             return;
         }
         if (weights.k4()) {
-            Native.packIm2col(Native.K4_PANEL_FAMILY, scratch, soff, x, xoff, xUnsigned, g, zx, scratch,
+            Native.packIm2col(Native.k4PanelFamily(p), scratch, soff, x, xoff, xUnsigned, g, zx, scratch,
                     soff + panelBytes);
             Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo);
             return;

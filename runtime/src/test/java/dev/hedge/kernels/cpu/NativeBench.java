@@ -165,15 +165,15 @@ public final class NativeBench {
             ByteBuffer cT = Native.allocate((long) n * m);
             ByteBuffer xT = Native.allocate((long) n * m);
             Geom g = new Geom(k, 1, m, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, m);
-            ByteBuffer panel = Native.allocate(Native.panelBytes(Native.K4_PANEL_FAMILY, Native.WHO_ACT, m, k));
-            ByteBuffer tmp = Native.allocate(Math.max(Native.im2colTmpBytes(Native.K4_PANEL_FAMILY, m),
+            ByteBuffer panel = Native.allocate(Native.panelBytes(Native.k4PanelFamily(m), Native.WHO_ACT, m, k));
+            ByteBuffer tmp = Native.allocate(Math.max(Native.im2colTmpBytes(Native.k4PanelFamily(m), m),
                     k4 ? Native.sparseGemvTmpBytes(sw) : 0));
             double s = time(() -> {
                 if (k4 && m == 1) {
                     Native.sparseK4Gemv(sw, x, 0, true, 0, tmp, 0, q, 0, out, 0);
                 } else if (k4) {
                     Native.transpose(1, x, 0, m, k, xT, 0);
-                    Native.packIm2col(Native.K4_PANEL_FAMILY, panel, 0, xT, 0, true, g, 0, tmp, 0);
+                    Native.packIm2col(Native.k4PanelFamily(m), panel, 0, xT, 0, true, g, 0, tmp, 0);
                     Native.sparseK4Gemm(sw, panel, 0, m, q, 0, cT, 0, m);
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, k, m, 1, k, x2, 0, ppad, null, 0);
@@ -224,7 +224,7 @@ public final class NativeBench {
             ByteBuffer x2 = Native.allocate(Native.sparseX2Bytes(cin, ppad));
             double s = time(() -> {
                 if (k4) {
-                    Native.packIm2col(code, panel, 0, x, 0, true, g, 0, tmp, 0);
+                    Native.packIm2col(Native.k4PanelFamily(plane), panel, 0, x, 0, true, g, 0, tmp, 0);
                     Native.sparseK4Gemm(sw, panel, 0, plane, q, 0, out, 0, plane);
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, cin, plane, plane, 1, x2, 0, ppad, null, 0);
