@@ -41,6 +41,21 @@ public interface PrepareContext {
     /** Whether input {@code i} is a constant of the model (an initializer), not merely known now. */
     boolean isConstant(int i);
 
+    /**
+     * The constant input as stored when it is sparse- or codebook-encoded (for kernels that declared a
+     * {@link Capability.Weights#SPARSE} capability and compute on the encoding), else null.
+     */
+    default Tensor encodedInput(int i) {
+        return null;
+    }
+
+    /**
+     * Reports memory this kernel allocated outside the arena (packed or transposed weights), so plans can
+     * account for every large allocation.
+     */
+    default void reportPackedBytes(long bytes) {
+    }
+
     int outputCount();
 
     /** Whether output {@code i} exists and is used (a named output). */

@@ -215,10 +215,14 @@ public final class Frame {
                 Tensor t = id < 0 ? null : values[id];
                 types.add(t == null ? null : new ValueType(t.dtype(), t.shape()));
             }
-            Kernel k = plan.planner.createKernel(st.node, types, null);
-            RunPrepareContext pc = new RunPrepareContext(plan.planner, st.node, st.inputs, values, this);
+            List<Tensor> constants = Planner.constants(st.inputs, plan::slot);
+            Kernel k;
+            RunPrepareContext pc;
             try {
-                k.prepare(pc);
+                Planner.Prepared<RunPrepareContext> p = plan.planner.prepare(st.node, types, constants,
+                        () -> new RunPrepareContext(plan.planner, st.node, st.inputs, values, this));
+                k = p.kernel();
+                pc = p.context();
             } catch (Deferred d) {
                 throw new HedgeException(st.node.describe() + ": cannot be prepared even with all inputs known ("
                         + d.getMessage() + ")");
@@ -227,7 +231,6 @@ public final class Frame {
             } catch (RuntimeException e) {
                 throw new InvalidInputException(st.node.describe() + ": " + e.getMessage());
             }
-            pc.checkOutputsSet();
             ds.kernel = k;
             ds.shapes = new int[n][];
             ds.types = new DType[n];
@@ -373,9 +376,31 @@ public final class Frame {
 
         @Override
         public void parallelFor(int n, IntConsumerTask body) {
-            for (int i = 0; i < n; i++) {
-                body.run(i);
+            WorkerPool pool = plan.planner.pool();
+            if (pool == null) {
+                for (int i = 0; i < n; i++) {
+                    body.run(i);
+                }
+            } else {
+                pool.run(n, body);
             }
+        }
+
+        @Override
+        public void parallelFor(int n, TileTask task) {
+            WorkerPool pool = plan.planner.pool();
+            if (pool == null) {
+                for (int i = 0; i < n; i++) {
+                    task.run(this, i, 0);
+                }
+            } else {
+                pool.run(n, this, task);
+            }
+        }
+
+        @Override
+        public int threads() {
+            return plan.planner.threads();
         }
 
         @Override

@@ -63,6 +63,11 @@ final class PlanPrepareContext extends BasePrepareContext {
     }
 
     @Override
+    public Tensor encodedInput(int i) {
+        return slot(i).encoded;
+    }
+
+    @Override
     public List<ValueType> inferSubgraph(Graph graph, List<ValueType> inputTypes) {
         Plan p = planner.plan(graph, inputTypes, scope);
         subplans.add(p);

@@ -4,8 +4,13 @@ import dev.hedge.ir.Graph;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Deferred;
 import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.KernelCost;
+import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.Offer;
+import dev.hedge.kernels.Work;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.HedgeException;
@@ -33,19 +38,48 @@ public final class Planner {
     private final List<Backend> backends;
     private final int threads;
     private final Function<Tensor, Tensor> decoder;
+    private final WorkerPool pool;
+    private final KernelCosts costs;
 
     /**
+     * A planner without a thread pool or kernel costs: kernels run on the calling thread and each node
+     * goes to the first backend that offers to run it.
+     *
      * @param backends in priority order; the last should run everything (the Java reference backend)
      * @param decoder turns an encoded (sparse / codebook / packed) constant into a dense tensor
      */
     public Planner(List<Backend> backends, int threads, Function<Tensor, Tensor> decoder) {
+        this(backends, null, threads, null, decoder);
+    }
+
+    /**
+     * @param pool intra-op threads (null: none); its size is the thread budget kernels are prepared for
+     * @param costs measured kernel costs to choose between backends (null: backend priority only)
+     */
+    public Planner(List<Backend> backends, WorkerPool pool, KernelCosts costs, Function<Tensor, Tensor> decoder) {
+        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder);
+    }
+
+    private Planner(List<Backend> backends, WorkerPool pool, int threads, KernelCosts costs,
+            Function<Tensor, Tensor> decoder) {
         this.backends = List.copyOf(backends);
+        this.pool = pool;
         this.threads = Math.max(1, threads);
+        this.costs = costs;
         this.decoder = decoder;
     }
 
     public int threads() {
         return threads;
+    }
+
+    /** The intra-op pool, or null when kernels run on the calling thread only. */
+    WorkerPool pool() {
+        return pool;
+    }
+
+    public List<Backend> backends() {
+        return backends;
     }
 
     /** Plans the main graph. */
@@ -98,6 +132,7 @@ public final class Planner {
             s.kind = Slot.Kind.KNOWN;
             s.constant = true;
             s.value = t;
+            s.encoded = e.getValue().isEncoded() ? e.getValue() : null;
             s.dtype = t.dtype();
             s.shape = t.shape();
             s.quant = t.quant();
@@ -226,14 +261,15 @@ public final class Planner {
                 return;
             }
         }
-        Kernel k = createKernel(step.node, types, step);
+        List<Tensor> constants = constants(step.inputs, slots::get);
         Scope scope = name -> {
             Slot s = byName.get(name);
             return s != null ? s : outer.lookup(name);
         };
-        PlanPrepareContext ctx = new PlanPrepareContext(this, step.node, step.inputs, slots, scope);
+        Prepared<PlanPrepareContext> p;
         try {
-            k.prepare(ctx);
+            p = prepare(step.node, types, constants,
+                    () -> new PlanPrepareContext(this, step.node, step.inputs, slots, scope));
         } catch (Deferred d) {
             markDeferred(step, slots);
             return;
@@ -242,8 +278,13 @@ public final class Planner {
         } catch (RuntimeException e) {
             throw new UnsupportedModelException(step.node.describe() + ": " + e.getMessage());
         }
-        ctx.checkOutputsSet();
-        step.kernel = k;
+        PlanPrepareContext ctx = p.context();
+        step.kernel = p.kernel();
+        step.backend = p.choice().offer().backend().name();
+        step.kernelClass = p.choice().offer().kernelClass();
+        step.reason = p.choice().reason();
+        step.estimateNanos = p.choice().estimateNanos();
+        step.packedBytes = ctx.packedBytes();
         step.scratchBytes = ctx.scratchBytes();
         step.dynamicOutputs = ctx.dynamicOutputs();
         step.subplans = ctx.subplans();
@@ -282,21 +323,159 @@ public final class Planner {
         }
     }
 
-    Kernel createKernel(Node node, List<ValueType> types, Step step) {
-        for (Backend b : backends) {
-            Kernel k = b.create(node, types);
-            if (k != null) {
-                if (step != null) {
-                    step.backend = b.name();
+    /** A chosen offer: why, and its estimated time (NaN when not estimated). */
+    public record Choice(Offer offer, double estimateNanos, String reason) {
+    }
+
+    /** A kernel prepared in its context, and the choice that made it. */
+    record Prepared<C extends BasePrepareContext>(Kernel kernel, C context, Choice choice) {
+    }
+
+    /**
+     * Tries the ranked offers in turn: the first whose kernel exists and prepares wins. An offer whose
+     * {@code prepare} throws {@link UnsupportedModelException} gives way to the next one (ultimately the
+     * Java backend); every other exception, {@link Deferred} included, propagates for the caller to report.
+     */
+    <C extends BasePrepareContext> Prepared<C> prepare(Node node, List<ValueType> types, List<Tensor> constants,
+            java.util.function.Supplier<C> contexts) {
+        List<Choice> ranked = rank(node, types, constants);
+        List<String> declined = new ArrayList<>();
+        RuntimeException last = null;
+        for (int i = 0; i < ranked.size(); i++) {
+            Choice c = ranked.get(i);
+            Kernel k = c.offer().factory().get();
+            if (k == null) {
+                declined.add(c.offer().backend().name() + " declined");
+                continue;
+            }
+            C ctx = contexts.get();
+            try {
+                k.prepare(ctx);
+            } catch (UnsupportedModelException e) {
+                if (i + 1 == ranked.size()) {
+                    throw e;
                 }
-                return k;
+                declined.add(c.offer().backend().name() + ": " + e.getMessage());
+                last = e;
+                continue;
+            }
+            ctx.checkOutputsSet();
+            Choice chosen = declined.isEmpty() ? c
+                    : new Choice(c.offer(), c.estimateNanos(), c.reason() + "; after " + String.join("; ", declined));
+            return new Prepared<>(k, ctx, chosen);
+        }
+        if (last != null) {
+            throw last;
+        }
+        throw noBackend(node, types);
+    }
+
+    /**
+     * Every backend's offers for a node, best first: by estimated time when every offer has a measured
+     * kernel cost and the node's work is known, else in backend priority order. Public so that the
+     * converter can ask what a layer would cost in each precision before choosing one.
+     */
+    public List<Choice> rank(Node node, List<ValueType> types, List<Tensor> constants) {
+        List<Offer> offers = new ArrayList<>();
+        for (Backend b : backends) {
+            offers.addAll(b.offers(node, types, constants));
+        }
+        if (offers.isEmpty()) {
+            throw noBackend(node, types);
+        }
+        if (offers.size() == 1) {
+            return List.of(new Choice(offers.get(0), Double.NaN, "only offer"));
+        }
+        double work = Work.of(node, types);
+        double[] est = new double[offers.size()];
+        List<String> unknown = new ArrayList<>();
+        for (int i = 0; i < est.length; i++) {
+            Offer o = offers.get(i);
+            KernelCost cost = null;
+            if (costs != null && o.kernelClass() != null) {
+                cost = costs.get(o.kernelClass());
+                if (cost == null) {
+                    cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
+                }
+            }
+            est[i] = cost == null || Double.isNaN(work) ? Double.NaN
+                    : cost.estimate(work * o.workScale(), threads, o.parallel());
+            if (cost == null) {
+                unknown.add(o.kernelClass() == null ? o.backend().name() + " (no kernel class)" : o.kernelClass());
             }
         }
+        Integer[] order = new Integer[est.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        boolean estimated = unknown.isEmpty() && !Double.isNaN(work);
+        if (estimated) {
+            java.util.Arrays.sort(order, (x, y) -> Double.compare(est[x], est[y])); // stable: ties keep priority
+        }
+        List<Choice> l = new ArrayList<>();
+        for (int r = 0; r < order.length; r++) {
+            int i = order[r];
+            String reason;
+            if (!estimated) {
+                reason = "backend priority (" + (Double.isNaN(work) ? "work unknown: shapes not known"
+                        : "no measured cost for " + String.join(", ", unknown)) + ")";
+            } else {
+                reason = explain(offers, est, order, r);
+            }
+            l.add(new Choice(offers.get(i), est[i], reason));
+        }
+        return l;
+    }
+
+    /** Why the offer at rank {@code r} stands where it does, naming the alternatives and their estimates. */
+    private static String explain(List<Offer> offers, double[] est, Integer[] order, int r) {
+        Offer me = offers.get(order[r]);
+        StringBuilder sb = new StringBuilder();
+        sb.append(label(me)).append(' ').append(time(est[order[r]]));
+        for (int q = 0; q < order.length; q++) {
+            if (q == r) {
+                continue;
+            }
+            Offer o = offers.get(order[q]);
+            sb.append(q < r ? "; behind " : "; beats ").append(label(o)).append(' ').append(time(est[order[q]]));
+        }
+        for (int q = r + 1; q < order.length; q++) {
+            Offer o = offers.get(order[q]);
+            if (o.precision() == Capability.Precision.INT8 && me.precision() != Capability.Precision.INT8) {
+                sb.append("; int8 kernel slower on this host: stays ").append(me.precision().name().toLowerCase());
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String label(Offer o) {
+        return o.kernelClass() + (o.precision() == Capability.Precision.OTHER ? ""
+                : "/" + o.precision().name().toLowerCase());
+    }
+
+    private static String time(double nanos) {
+        return nanos >= 1e6 ? String.format(java.util.Locale.ROOT, "~%.2f ms", nanos / 1e6)
+                : String.format(java.util.Locale.ROOT, "~%.1f us", nanos / 1e3);
+    }
+
+    /** The stored value of each constant input (encoded if it is stored so), null for the others. */
+    static List<Tensor> constants(int[] inputs, java.util.function.IntFunction<Slot> slots) {
+        List<Tensor> l = new ArrayList<>();
+        for (int id : inputs) {
+            Slot s = id < 0 ? null : slots.apply(id);
+            l.add(s != null && s.constant && s.kind == Slot.Kind.KNOWN ? (s.encoded != null ? s.encoded : s.value)
+                    : null);
+        }
+        return l;
+    }
+
+    private static UnsupportedModelException noBackend(Node node, List<ValueType> types) {
         StringBuilder sb = new StringBuilder();
         for (ValueType t : types) {
             sb.append(sb.length() == 0 ? "" : ", ").append(t == null ? "-" : t.dtype());
         }
-        throw new UnsupportedModelException(node.describe() + ": no backend runs " + node.op() + " with inputs ("
+        return new UnsupportedModelException(node.describe() + ": no backend runs " + node.op() + " with inputs ("
                 + sb + ")");
     }
 

@@ -27,6 +27,8 @@ final class Slot {
     int[] shape;
     QuantParams quant;
     Tensor value;
+    /** The stored constant when it is encoded ({@link #value} is then its dense decoding). */
+    Tensor encoded;
     boolean constant;
     long offset = -1;
     long bytes;

@@ -14,6 +14,11 @@ final class Step {
     final int[] captures;
     Kernel kernel;
     String backend;
+    /** Kernel class of the chosen offer (null: not declared), why it was chosen, its estimate (NaN: none). */
+    String kernelClass;
+    String reason;
+    double estimateNanos = Double.NaN;
+    long packedBytes;
     boolean deferred;
     long scratchBytes;
     long scratchOffset = -1;
