@@ -5,6 +5,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.SparseTensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
@@ -14,6 +15,7 @@ import dev.hedge.ir.Dim;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.converter.passes.TypeRules;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.ops.AttrDef;
 import dev.hedge.ops.Op;
@@ -27,6 +29,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -36,9 +39,14 @@ import java.util.Set;
 
 /**
  * Imports ONNX models (default domain, opsets {@value #MIN_OPSET} to {@value #MAX_OPSET}) into Hedge's IR.
- * Constant nodes become initializers; attributes whose ONNX form changed across opsets are normalised
- * by {@link OpsetNormalizer}; everything else must match the op vocabulary exactly, so an unsupported
- * op, attribute, dtype or opset is an error naming the node, never a silent approximation.
+ *
+ * <p>Each node is checked against the definition of its op at the model's opset ({@link OnnxOpVersions}):
+ * an attribute that version does not define is refused. {@link OpsetNormalizer} then rewrites it into the
+ * single form of Hedge's op vocabulary, which it must match exactly (attribute kinds, arity). Constant
+ * nodes become initializers. Everything Hedge cannot run (op, domain, attribute, attribute value, data
+ * type) is collected over the whole model, subgraphs included, and reported in one
+ * {@link UnsupportedModelException} naming each node; malformed models fail with a
+ * {@link ModelFormatException} naming the node or tensor.
  */
 public final class OnnxImporter {
 
@@ -47,12 +55,47 @@ public final class OnnxImporter {
 
     private final Path baseDir;
     private final int opset;
-    private final List<String> unsupported = new ArrayList<>();
-    private int anonymous;
+    private final List<String> problems = new ArrayList<>();
+    private final Set<String> nodeNames = new HashSet<>();
+    private final Set<String> valueNames;
+    private final Set<String> localFunctions = new HashSet<>();
 
-    private OnnxImporter(Path baseDir, int opset) {
+    /** What a graph sees: its own initializers and known element types, then those of enclosing graphs. */
+    private static final class Scope {
+        final Scope parent;
+        final Graph.Builder builder;
+        final Map<String, DType> types = new HashMap<>();
+
+        Scope(Scope parent, Graph.Builder builder) {
+            this.parent = parent;
+            this.builder = builder;
+        }
+
+        DType type(String v) {
+            for (Scope s = this; s != null; s = s.parent) {
+                DType t = s.types.get(v);
+                if (t != null) {
+                    return t;
+                }
+            }
+            return null;
+        }
+
+        Tensor constant(String v) {
+            for (Scope s = this; s != null; s = s.parent) {
+                Tensor t = s.builder.initializers().get(v);
+                if (t != null) {
+                    return t;
+                }
+            }
+            return null;
+        }
+    }
+
+    private OnnxImporter(Path baseDir, int opset, Set<String> valueNames) {
         this.baseDir = baseDir;
         this.opset = opset;
+        this.valueNames = valueNames;
     }
 
     /** Imports an .onnx file; external data is resolved next to it. */
@@ -75,106 +118,247 @@ public final class OnnxImporter {
         if (!m.hasGraph()) {
             throw new ModelFormatException("ONNX model has no graph");
         }
-        int opset = -1;
+        Integer opset = null;
         for (OperatorSetIdProto o : m.getOpsetImportList()) {
             if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
                 opset = (int) o.getVersion();
             }
         }
-        if (opset < 0) {
-            opset = m.getOpsetImportCount() == 0 ? 1 : -1;
+        if (opset == null && m.getOpsetImportCount() == 0) {
+            opset = 1; // IR < 3 models have no opset_import and mean opset 1
         }
-        if (opset < MIN_OPSET || opset > MAX_OPSET) {
-            throw new UnsupportedModelException("ONNX default-domain opset " + (opset < 0 ? "(none)" : opset)
-                    + " is not supported; Hedge imports opsets " + MIN_OPSET + " to " + MAX_OPSET);
+        if (opset != null && (opset < MIN_OPSET || opset > MAX_OPSET)) {
+            throw new UnsupportedModelException("ONNX default-domain opset " + opset + " is not supported; Hedge"
+                    + " imports opsets " + MIN_OPSET + " to " + MAX_OPSET);
         }
-        OnnxImporter imp = new OnnxImporter(baseDir, opset);
-        Graph g = imp.graph(m.getGraph(), true);
-        if (!imp.unsupported.isEmpty()) {
-            throw new UnsupportedModelException("the model uses " + imp.unsupported.size()
-                    + " node(s) Hedge cannot run:\n  " + String.join("\n  ", imp.unsupported)
+        Set<String> names = new HashSet<>();
+        collectNames(m.getGraph(), names);
+        OnnxImporter imp = new OnnxImporter(baseDir, opset == null ? -1 : opset, names);
+        for (var f : m.getFunctionsList()) {
+            imp.localFunctions.add(f.getDomain() + "::" + f.getName());
+        }
+        Graph g = imp.graph(m.getGraph(), null, true);
+        if (!imp.problems.isEmpty()) {
+            // the first problem goes on the first line: tools that show one line still say what is wrong
+            throw new UnsupportedModelException("Hedge cannot run this model (" + imp.problems.size()
+                    + " problem(s)): " + String.join("\n  ", imp.problems)
                     + "\nsupported ops (default domain): " + String.join(", ", Op.names()));
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(ModelDef.META_PRODUCER, "hedge");
         meta.put("source.producer", (m.getProducerName() + " " + m.getProducerVersion()).trim());
-        meta.put("source.opset", Integer.toString(opset));
+        meta.put("source.ir_version", Long.toString(m.getIrVersion()));
+        meta.put("source.opset", Integer.toString(imp.opset));
+        if (!m.getDomain().isEmpty()) {
+            meta.put("source.domain", m.getDomain());
+        }
+        if (m.getModelVersion() != 0) {
+            meta.put("source.model_version", Long.toString(m.getModelVersion()));
+        }
+        if (!m.getDocString().isEmpty()) {
+            meta.put("source.doc", m.getDocString());
+        }
         for (var e : m.getMetadataPropsList()) {
             meta.put("source.meta." + e.getKey(), e.getValue());
         }
         return new ModelDef(g, meta);
     }
 
-    private Graph graph(GraphProto gp, boolean main) throws IOException {
+    private static void collectNames(GraphProto g, Set<String> names) {
+        for (ValueInfoProto v : g.getInputList()) {
+            names.add(v.getName());
+        }
+        for (TensorProto t : g.getInitializerList()) {
+            names.add(t.getName());
+        }
+        for (NodeProto n : g.getNodeList()) {
+            names.addAll(n.getOutputList());
+            for (AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) {
+                    collectNames(a.getG(), names);
+                }
+                for (GraphProto sub : a.getGraphsList()) {
+                    collectNames(sub, names);
+                }
+            }
+        }
+    }
+
+    private Graph graph(GraphProto gp, Scope outer, boolean main) throws IOException {
         Graph.Builder b = Graph.builder(gp.getName());
+        Scope scope = new Scope(outer, b);
         Set<String> initNames = new HashSet<>();
         for (TensorProto t : gp.getInitializerList()) {
             initNames.add(t.getName());
-            b.initializer(t.getName(), TensorProtos.toTensor(t, baseDir));
+            Tensor v = tensor(() -> TensorProtos.toTensor(t, baseDir), "initializer '" + t.getName() + "'");
+            if (v != null) {
+                b.initializer(t.getName(), v);
+                scope.types.put(t.getName(), v.dtype());
+            }
         }
-        if (gp.getSparseInitializerCount() > 0) {
-            throw new UnsupportedModelException("graph '" + gp.getName() + "' has sparse initializers ("
-                    + gp.getSparseInitializer(0).getValues().getName() + "), which Hedge does not import");
+        for (SparseTensorProto sp : gp.getSparseInitializerList()) {
+            String name = sp.getValues().getName();
+            initNames.add(name);
+            Tensor v = tensor(() -> TensorProtos.toDense(sp, baseDir), "sparse initializer '" + name + "'");
+            if (v != null) {
+                b.initializer(name, v);
+                scope.types.put(name, v.dtype());
+            }
         }
         for (ValueInfoProto v : gp.getInputList()) {
             if (main && initNames.contains(v.getName())) {
-                continue; // IR < 4 lists initializers as inputs; they stay constants
+                // An initializer listed as an input (always so before IR 4) is a weight: Hedge keeps it constant.
+                continue;
             }
-            b.addInput(valueInfo(v, "graph input"));
-        }
-        for (ValueInfoProto v : gp.getOutputList()) {
-            b.addOutput(valueInfo(v, "graph output"));
+            ValueInfo vi = valueInfo(v, main ? "graph input" : "subgraph '" + gp.getName() + "' input", true);
+            if (vi != null) {
+                b.addInput(vi);
+                if (vi.dtype() != null) {
+                    scope.types.put(vi.name(), vi.dtype());
+                }
+            }
         }
         for (ValueInfoProto v : gp.getValueInfoList()) {
-            ValueInfo vi = valueInfoOrNull(v);
-            if (vi != null) {
+            if (v.hasType() && v.getType().hasTensorType()) {
+                ValueInfo vi = valueInfo(v, "value", false);
                 b.valueInfo(vi);
+                if (vi.dtype() != null) {
+                    scope.types.putIfAbsent(vi.name(), vi.dtype());
+                }
             }
         }
         for (NodeProto np : gp.getNodeList()) {
-            node(np, b);
+            node(np, scope);
+        }
+        for (ValueInfoProto v : gp.getOutputList()) {
+            ValueInfo vi = valueInfo(v, main ? "graph output" : "subgraph '" + gp.getName() + "' output", true);
+            if (vi != null) {
+                b.addOutput(vi);
+            }
         }
         return b.build();
     }
 
-    private void node(NodeProto np, Graph.Builder b) throws IOException {
-        String name = np.getName().isEmpty() ? np.getOpType() + "_" + (anonymous++) : np.getName();
-        String where = "node '" + name + "' (op " + np.getOpType() + ", domain '" + np.getDomain() + "', opset "
-                + opset + ")";
-        if (!np.getDomain().isEmpty() && !np.getDomain().equals("ai.onnx")) {
-            unsupported.add(where + ": domain '" + np.getDomain() + "' is not supported");
+    private interface TensorSource {
+        Tensor get() throws IOException;
+    }
+
+    /** Reads a tensor; an unsupported one becomes a problem (null), a malformed one throws. */
+    private Tensor tensor(TensorSource src, String what) throws IOException {
+        try {
+            return src.get();
+        } catch (UnsupportedModelException e) {
+            problems.add(what + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private String uniqueNodeName(String base) {
+        String name = base;
+        for (int k = 1; !nodeNames.add(name); k++) {
+            name = base + "_" + k;
+        }
+        return name;
+    }
+
+    private void node(NodeProto np, Scope scope) throws IOException {
+        String name = uniqueNodeName(np.getName().isEmpty() ? np.getOpType() + "_" + nodeNames.size() : np.getName());
+        String domain = np.getDomain();
+        boolean defaultDomain = domain.isEmpty() || domain.equals("ai.onnx");
+        OnnxOpVersions.Version version = defaultDomain && opset > 0 ? OnnxOpVersions.at(np.getOpType(), opset) : null;
+        String where = "node '" + name + "' (op " + (version != null ? version.toString() : np.getOpType())
+                + ", domain '" + domain + "', opset " + (!defaultDomain ? "of '" + domain + "'" : opset > 0 ? opset
+                : "(none)") + ")";
+        if (localFunctions.contains(domain + "::" + np.getOpType())) {
+            problems.add(where + ": " + np.getOpType() + " is a function defined in the model, which Hedge does not"
+                    + " inline; export without local functions");
+            return;
+        }
+        if (!defaultDomain) {
+            problems.add(where + ": domain '" + domain + "' is not supported");
+            return;
+        }
+        if (opset < 0) {
+            problems.add(where + ": the model does not import the default ONNX domain");
+            return;
+        }
+        if (version == null) {
+            OnnxOpVersions.Version first = OnnxOpVersions.first(np.getOpType());
+            problems.add(where + ": " + (first != null
+                    ? "op " + np.getOpType() + " does not exist at opset " + opset + " (it arrived in opset "
+                            + first.since() + ")"
+                    : "op type '" + np.getOpType() + "' is not supported"));
+            return;
+        }
+        if (version.deprecated()) {
+            problems.add(where + ": " + np.getOpType() + " is deprecated since opset " + version.since()
+                    + (np.getOpType().equals("Upsample") ? "; use Resize" : ""));
             return;
         }
         Map<String, Attr> attrs = new LinkedHashMap<>();
+        List<String> bad = new ArrayList<>();
         for (AttributeProto a : np.getAttributeList()) {
-            if (!a.getRefAttrName().isEmpty()) {
-                unsupported.add(where + ": attribute '" + a.getName() + "' refers to a function attribute");
-                return;
+            if (!version.attrs().contains(a.getName())) {
+                bad.add("attribute '" + a.getName() + "' is not defined by " + version);
+                continue;
             }
-            attrs.put(a.getName(), attr(a, where));
+            if (!a.getRefAttrName().isEmpty()) {
+                bad.add("attribute '" + a.getName() + "' refers to a function attribute");
+                continue;
+            }
+            try {
+                attrs.put(a.getName(), attr(a, scope, where));
+            } catch (UnsupportedModelException e) {
+                bad.add(e.getMessage());
+            }
+        }
+        if (!bad.isEmpty()) {
+            problems.add(where + ": " + String.join("; ", bad));
+            return;
         }
         if (np.getOpType().equals("Constant")) {
-            constant(name, np, attrs, b, where);
+            constant(np, attrs, scope, where);
             return;
         }
-        OpsetNormalizer.RawNode raw = new OpsetNormalizer.RawNode(name, np.getOpType(),
-                new ArrayList<>(np.getInputList()), new ArrayList<>(np.getOutputList()), attrs);
+        OpsetNormalizer.RawNode raw = new OpsetNormalizer.RawNode(name, np.getOpType(), np.getInputList(),
+                np.getOutputList(), attrs);
+        List<OpsetNormalizer.RawNode> rewritten;
         try {
-            raw = OpsetNormalizer.normalize(raw, opset, b);
+            rewritten = OpsetNormalizer.normalize(raw, version, normalizerContext(scope));
         } catch (UnsupportedModelException e) {
-            unsupported.add(where + ": " + e.getMessage());
+            problems.add(where + ": " + e.getMessage());
             return;
+        } catch (ModelFormatException e) {
+            throw new ModelFormatException(where + ": " + e.getMessage(), e);
         }
+        for (OpsetNormalizer.RawNode r : rewritten) {
+            if (!r.name().equals(name)) {
+                r = new OpsetNormalizer.RawNode(uniqueNodeName(r.name()), r.opType(), r.inputs(), r.outputs(),
+                        r.attrs());
+            }
+            String w = r.name().equals(name) ? where : "node '" + r.name() + "' (added for " + where + ")";
+            Node n = check(r, w);
+            scope.builder.addNode(n);
+            DType[] types = TypeRules.of(n, scope::type);
+            for (int i = 0; i < n.outputs().size(); i++) {
+                if (!n.output(i).isEmpty() && types[i] != null) {
+                    scope.types.putIfAbsent(n.output(i), types[i]);
+                }
+            }
+        }
+    }
+
+    /** Checks a normalized node against the op vocabulary: op, attribute kinds, required attributes, arity. */
+    private static Node check(OpsetNormalizer.RawNode raw, String where) {
         Op op = Op.byName(raw.opType());
         if (op == null) {
-            unsupported.add(where + ": op type '" + np.getOpType() + "' is not supported");
-            return;
+            throw new IllegalStateException(where + ": normalized to unknown op " + raw.opType());
         }
         for (Map.Entry<String, Attr> e : raw.attrs().entrySet()) {
             AttrDef d = op.attr(e.getKey());
             if (d == null) {
-                unsupported.add(where + ": attribute '" + e.getKey() + "' is not supported");
-                return;
+                throw new IllegalStateException(where + ": attribute '" + e.getKey() + "' is defined by ONNX but"
+                        + " missing from Hedge's " + op + " table");
             }
             if (d.kind() != e.getValue().kind()) {
                 throw new ModelFormatException(where + ": attribute '" + e.getKey() + "' is "
@@ -195,40 +379,79 @@ public final class OnnxImporter {
                     + (op.maxInputs() == Op.VARIADIC ? " or more" : " to " + op.maxInputs()));
         }
         int nOut = raw.outputs().size();
+        while (nOut > op.minOutputs() && raw.outputs().get(nOut - 1).isEmpty()) {
+            nOut--;
+        }
         if (nOut < op.minOutputs() || nOut > op.maxOutputs()) {
             throw new ModelFormatException(where + " has " + nOut + " outputs; " + op + " gives " + op.minOutputs()
                     + (op.maxOutputs() == Op.VARIADIC ? " or more" : " to " + op.maxOutputs()));
         }
-        b.addNode(new Node(name, op, raw.inputs().subList(0, nIn), raw.outputs(), raw.attrs()));
+        return new Node(raw.name(), op, raw.inputs().subList(0, nIn), raw.outputs().subList(0, nOut), raw.attrs());
     }
 
-    private void constant(String name, NodeProto np, Map<String, Attr> attrs, Graph.Builder b, String where) {
-        if (np.getOutputCount() != 1) {
-            throw new ModelFormatException(where + " must have one output");
+    private OpsetNormalizer.Context normalizerContext(Scope scope) {
+        return new OpsetNormalizer.Context() {
+            @Override
+            public DType dtype(String value) {
+                return scope.type(value);
+            }
+
+            @Override
+            public Tensor constant(String value) {
+                return scope.constant(value);
+            }
+
+            @Override
+            public String addConstant(String hint, Tensor t) {
+                String name = freshValue(hint);
+                scope.builder.initializer(name, t);
+                scope.types.put(name, t.dtype());
+                return name;
+            }
+
+            @Override
+            public String freshValue(String hint) {
+                String name = hint;
+                for (int k = 1; !valueNames.add(name); k++) {
+                    name = hint + "_" + k;
+                }
+                return name;
+            }
+        };
+    }
+
+    private void constant(NodeProto np, Map<String, Attr> attrs, Scope scope, String where) throws IOException {
+        if (np.getOutputCount() != 1 || attrs.size() != 1) {
+            throw new ModelFormatException(where + " must have one output and exactly one value attribute, has "
+                    + np.getOutputCount() + " outputs and attributes " + attrs.keySet());
         }
         String out = np.getOutput(0);
+        Attr a = attrs.values().iterator().next();
         Tensor t;
-        if (attrs.get("value") instanceof Attr.TensorValue tv) {
+        if (a instanceof Attr.TensorValue tv) {
             t = tv.value();
-        } else if (attrs.get("value_float") instanceof Attr.Float f) {
+        } else if (a instanceof Attr.Float f && attrs.containsKey("value_float")) {
             t = Tensor.scalar(f.value()).reshape();
-        } else if (attrs.get("value_floats") instanceof Attr.Floats f) {
+        } else if (a instanceof Attr.Floats f && attrs.containsKey("value_floats")) {
             float[] v = f.value();
             t = Tensor.of(v, v.length);
-        } else if (attrs.get("value_int") instanceof Attr.Int i) {
+        } else if (a instanceof Attr.Int i && attrs.containsKey("value_int")) {
             t = Tensor.scalar(i.value()).reshape();
-        } else if (attrs.get("value_ints") instanceof Attr.Ints i) {
+        } else if (a instanceof Attr.Ints i && attrs.containsKey("value_ints")) {
             long[] v = i.value();
             t = Tensor.of(v, v.length);
-        } else {
-            unsupported.add(where + ": only numeric Constant values are supported (attributes " + attrs.keySet()
-                    + ")");
+        } else if (attrs.containsKey("value_string") || attrs.containsKey("value_strings")) {
+            problems.add(where + ": string constants are not supported (Hedge has no string type)");
             return;
+        } else {
+            throw new ModelFormatException(where + ": attribute " + attrs.keySet() + " has the wrong type "
+                    + a.kind());
         }
-        b.initializer(out, t);
+        scope.builder.initializer(out, t);
+        scope.types.put(out, t.dtype());
     }
 
-    private Attr attr(AttributeProto a, String where) throws IOException {
+    private Attr attr(AttributeProto a, Scope scope, String where) throws IOException {
         switch (a.getType()) {
             case FLOAT: return new Attr.Float(a.getF());
             case INT: return new Attr.Int(a.getI());
@@ -254,34 +477,52 @@ public final class OnnxImporter {
                 }
                 return new Attr.Strs(v);
             }
-            case TENSOR: return new Attr.TensorValue(TensorProtos.toTensor(a.getT(), baseDir));
-            case GRAPH: return new Attr.GraphValue(graph(a.getG(), false));
+            case TENSOR:
+                try {
+                    return new Attr.TensorValue(TensorProtos.toTensor(a.getT(), baseDir));
+                } catch (UnsupportedModelException e) {
+                    throw new UnsupportedModelException("attribute '" + a.getName() + "': " + e.getMessage());
+                }
+            case SPARSE_TENSOR:
+                try {
+                    return new Attr.TensorValue(TensorProtos.toDense(a.getSparseTensor(), baseDir));
+                } catch (UnsupportedModelException e) {
+                    throw new UnsupportedModelException("attribute '" + a.getName() + "': " + e.getMessage());
+                }
+            case GRAPH:
+                return new Attr.GraphValue(graph(a.getG(), scope, false));
+            case UNDEFINED:
+                throw new ModelFormatException(where + ": attribute '" + a.getName() + "' has no type");
             default:
-                throw new UnsupportedModelException(where + ": attribute '" + a.getName() + "' has type "
-                        + a.getType() + ", which Hedge does not support");
+                throw new UnsupportedModelException("attribute '" + a.getName() + "' has type " + a.getType()
+                        + ", which Hedge does not support");
         }
     }
 
-    private static ValueInfo valueInfo(ValueInfoProto v, String what) {
+    /**
+     * A graph input/output's declared type. Non-tensors and unsupported element types become problems
+     * (null); a missing type is allowed where ONNX allows it ({@code typeOptional}).
+     */
+    private ValueInfo valueInfo(ValueInfoProto v, String what, boolean typeOptional) {
+        boolean untyped = !v.hasType() || v.getType().getValueCase() == TypeProto.ValueCase.VALUE_NOT_SET;
+        if (untyped && typeOptional) {
+            return new ValueInfo(v.getName(), null, null);
+        }
         if (!v.hasType() || !v.getType().hasTensorType()) {
-            throw new UnsupportedModelException(what + " '" + v.getName() + "' is not a tensor ("
+            problems.add(what + " '" + v.getName() + "' is not a tensor ("
                     + (v.hasType() ? v.getType().getValueCase() : "no type") + "); Hedge supports tensors only");
-        }
-        TypeProto.Tensor tt = v.getType().getTensorType();
-        DType dt = DType.fromOnnx(tt.getElemType());
-        if (dt == null) {
-            throw new UnsupportedModelException(what + " '" + v.getName() + "' has data type "
-                    + TensorProtos.onnxTypeName(tt.getElemType()) + ", which Hedge does not support");
-        }
-        return new ValueInfo(v.getName(), dt, tt.hasShape() ? dims(tt.getShape()) : null);
-    }
-
-    private static ValueInfo valueInfoOrNull(ValueInfoProto v) {
-        if (!v.hasType() || !v.getType().hasTensorType()) {
             return null;
         }
         TypeProto.Tensor tt = v.getType().getTensorType();
         DType dt = DType.fromOnnx(tt.getElemType());
+        if (dt == null && tt.getElemType() != 0) {
+            if (what.equals("value")) {
+                return new ValueInfo(v.getName(), null, tt.hasShape() ? dims(tt.getShape()) : null);
+            }
+            problems.add(what + " '" + v.getName() + "' has data type " + TensorProtos.onnxTypeName(tt.getElemType())
+                    + ", which Hedge does not support");
+            return null;
+        }
         return new ValueInfo(v.getName(), dt, tt.hasShape() ? dims(tt.getShape()) : null);
     }
 

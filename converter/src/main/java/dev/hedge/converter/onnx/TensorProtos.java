@@ -1,5 +1,6 @@
 package dev.hedge.converter.onnx;
 
+import ai.onnx.proto.OnnxMl.SparseTensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.ByteString;
 import dev.hedge.runtime.DType;
@@ -14,6 +15,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** Conversions between ONNX {@code TensorProto} and {@link Tensor}. */
 public final class TensorProtos {
@@ -41,6 +43,9 @@ public final class TensorProtos {
      */
     public static Tensor toTensor(TensorProto p, Path baseDir) throws IOException {
         String what = "tensor '" + p.getName() + "'";
+        if (p.hasSegment()) {
+            throw new UnsupportedModelException(what + " is stored in segments, which Hedge does not import");
+        }
         DType dt = DType.fromOnnx(p.getDataType());
         if (dt == null) {
             throw new UnsupportedModelException(what + " has ONNX data type " + onnxTypeName(p.getDataType())
@@ -61,6 +66,10 @@ public final class TensorProtos {
             throw new ModelFormatException(what + ": " + e.getMessage());
         }
         long bytes = dt.byteSize(n);
+        if (bytes > Integer.MAX_VALUE) {
+            throw new UnsupportedModelException(what + " needs " + bytes
+                    + " bytes; Hedge tensors are limited to 2 GiB");
+        }
         if (p.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             return external(p, dt, shape, bytes, baseDir);
         }
@@ -132,6 +141,67 @@ public final class TensorProtos {
         return t;
     }
 
+    /**
+     * Densifies a SparseTensorProto (a sparse initializer or a Constant's sparse_value): values
+     * {@code [NNZ]} with indices either linear {@code [NNZ]} or coordinates {@code [NNZ, rank]}.
+     */
+    public static Tensor toDense(SparseTensorProto sp, Path baseDir) throws IOException {
+        String what = "sparse tensor '" + sp.getValues().getName() + "'";
+        Tensor values = toTensor(sp.getValues(), baseDir);
+        Tensor indices = toTensor(sp.getIndices(), baseDir);
+        int[] shape = new int[sp.getDimsCount()];
+        for (int i = 0; i < shape.length; i++) {
+            long d = sp.getDims(i);
+            if (d < 0 || d > Integer.MAX_VALUE) {
+                throw new ModelFormatException(what + " has invalid dimension " + d);
+            }
+            shape[i] = (int) d;
+        }
+        Tensor dense;
+        try {
+            dense = Tensor.allocate(values.dtype(), shape);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(what + ": " + e.getMessage());
+        }
+        int nnz = values.elementCount();
+        if (values.rank() != 1 || indices.dtype() != DType.INT64) {
+            throw new ModelFormatException(what + " needs 1-D values and INT64 indices, got " + values + " and "
+                    + indices);
+        }
+        boolean linear = indices.rank() == 1;
+        if (!(linear && indices.dim(0) == nnz)
+                && !(indices.rank() == 2 && indices.dim(0) == nnz && indices.dim(1) == shape.length)) {
+            throw new ModelFormatException(what + " has indices " + Arrays.toString(indices.shape()) + " for " + nnz
+                    + " values of a rank-" + shape.length + " tensor");
+        }
+        long total = dense.elementCount();
+        for (int k = 0; k < nnz; k++) {
+            long at;
+            if (linear) {
+                at = indices.getLong(k);
+            } else {
+                at = 0;
+                for (int d = 0; d < shape.length; d++) {
+                    long c = indices.getLong(k * shape.length + d);
+                    if (c < 0 || c >= shape[d]) {
+                        throw new ModelFormatException(what + " index " + c + " is out of range for dimension " + d
+                                + " of size " + shape[d]);
+                    }
+                    at = at * shape[d] + c;
+                }
+            }
+            if (at < 0 || at >= total) {
+                throw new ModelFormatException(what + " index " + at + " is out of range for " + total + " elements");
+            }
+            if (values.dtype().isFloat()) {
+                dense.setDouble((int) at, values.getDouble(k));
+            } else {
+                dense.setLong((int) at, values.getLong(k));
+            }
+        }
+        return dense;
+    }
+
     private static void check(String what, long count, long n, DType dt) {
         if (count != n) {
             throw new ModelFormatException(what + " holds " + count + " " + dt + " values, its shape needs " + n);
@@ -161,7 +231,8 @@ public final class TensorProtos {
         Path base = baseDir.toAbsolutePath().normalize();
         Path file = base.resolve(location).normalize();
         if (!file.startsWith(base)) {
-            throw new ModelFormatException(what + " external data '" + location + "' points outside the model's folder");
+            throw new ModelFormatException(what + " external data '" + location
+                    + "' points outside the model's folder");
         }
         if (length >= 0 && length != bytes) {
             throw new ModelFormatException(what + " external data length " + length + " differs from its shape's "
@@ -169,6 +240,9 @@ public final class TensorProtos {
         }
         if (!Files.isRegularFile(file)) {
             throw new ModelFormatException(what + " external data file " + file + " does not exist");
+        }
+        if (!file.toRealPath().startsWith(base.toRealPath())) {
+            throw new ModelFormatException(what + " external data '" + location + "' links outside the model's folder");
         }
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r"); FileChannel ch = raf.getChannel()) {
             if (offset < 0 || offset + bytes > ch.size()) {
@@ -206,11 +280,13 @@ public final class TensorProtos {
         return b.build();
     }
 
+    private static final String[] ONNX_TYPE_NAMES = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16",
+        "INT32", "INT64", "STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128",
+        "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1",
+        "FLOAT8E8M0", "UINT2", "INT2"};
+
+    /** "FLOAT8E4M3FN (17)": the ONNX name of a data type code, for messages. */
     static String onnxTypeName(int code) {
-        try {
-            return TensorProto.DataType.forNumber(code) + " (" + code + ")";
-        } catch (RuntimeException e) {
-            return Integer.toString(code);
-        }
+        return (code >= 0 && code < ONNX_TYPE_NAMES.length ? ONNX_TYPE_NAMES[code] : "unknown") + " (" + code + ")";
     }
 }
