@@ -334,7 +334,7 @@ final class BlasConvKernel implements Kernel {
             ldb = chunkCols;
         }
         int row0 = g * mg + m0;
-        Blas.sgemm(false, false, m1 - m0, n1 - n0, kg, 1f, w, kg, b, ldb, 0f, yImage + 4L * ((long) row0 * cols + n0),
+        Blas.gemm(false, false, m1 - m0, n1 - n0, kg, 1f, w, kg, b, ldb, 0f, yImage + 4L * ((long) row0 * cols + n0),
                 cols);
         if (hasBias || !act.isNone()) {
             float[] bv = bias;

@@ -153,7 +153,7 @@ final class BlasGemmKernel implements Kernel, RunContext.TileTask {
         } else {
             long at = ta ? a + 4L * m0 : a + 4L * m0 * k;
             long bt = tb ? b + 4L * n0 * k : b + 4L * n0;
-            Blas.sgemm(ta, tb, m1 - m0, n1 - n0, k, alpha, at, Math.max(1, ta ? m : k), bt, Math.max(1, tb ? k : n),
+            Blas.gemm(ta, tb, m1 - m0, n1 - n0, k, alpha, at, Math.max(1, ta ? m : k), bt, Math.max(1, tb ? k : n),
                     b0, yt, Math.max(1, n));
         }
         if (cRows != null || !act.isNone()) {

@@ -138,7 +138,7 @@ final class BlasMatMulKernel implements Kernel, RunContext.TileTask {
         } else {
             long a = Operands.header(h, A) + 4L * aOffsets[bi] + 4L * m0 * k;
             long b = Operands.header(h, B) + 4L * bOffsets[bi] + 4L * n0;
-            Blas.sgemm(false, false, m1 - m0, n1 - n0, k, 1f, a, k, b, Math.max(1, n), 0f,
+            Blas.gemm(false, false, m1 - m0, n1 - n0, k, 1f, a, k, b, Math.max(1, n), 0f,
                     y + 4L * ((long) m0 * n + n0), Math.max(1, n));
         }
         if (!act.isNone()) {

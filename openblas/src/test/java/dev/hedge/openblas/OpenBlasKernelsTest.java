@@ -465,6 +465,36 @@ class OpenBlasKernelsTest {
         }
     }
 
+    @Test
+    void oldOutputContentsNeverLeakIntoProductsWithBetaZero() {
+        // arena memory holds earlier values; NaNs there must not survive (gemv and gemm paths alike)
+        Random r = new Random(12);
+        for (int[] s : new int[][] {{1, 300, 40}, {300, 1, 40}, {30, 40, 50}}) {
+            int m = s[0];
+            int n = s[1];
+            int k = s[2];
+            ByteBuffer a = direct(uniform(r, m * k));
+            ByteBuffer b = direct(uniform(r, k * n));
+            float[] nan = new float[m * n];
+            Arrays.fill(nan, Float.NaN);
+            ByteBuffer c = direct(nan);
+            Blas.gemm(false, false, m, n, k, 1f, Blas.address(a), k, Blas.address(b), n, 0f, Blas.address(c), n);
+            for (int i = 0; i < m * n; i++) {
+                assertTrue(Float.isFinite(c.getFloat(4 * i)), Arrays.toString(s) + " element " + i);
+            }
+            java.lang.ref.Reference.reachabilityFence(a);
+            java.lang.ref.Reference.reachabilityFence(b);
+        }
+    }
+
+    private static ByteBuffer direct(float[] v) {
+        ByteBuffer b = ByteBuffer.allocateDirect(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < v.length; i++) {
+            b.putFloat(4 * i, v[i]);
+        }
+        return b;
+    }
+
     // ---------------------------------------------------------------- memory
 
     @Test
