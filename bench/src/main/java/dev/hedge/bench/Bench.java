@@ -1,8 +1,6 @@
 package dev.hedge.bench;
 
 import dev.hedge.converter.Converter;
-import dev.hedge.kernels.Backend;
-import dev.hedge.openblas.OpenBlasBackend;
 import dev.hedge.plan.Plan;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
@@ -36,7 +34,7 @@ public final class Bench {
     }
 
     /**
-     * @param backend {@code auto} (OpenBLAS when it loads, else Java), {@code java} or {@code openblas}
+     * @param backend a {@link Backends} name: {@code auto}, {@code java}, {@code openblas}, {@code native}...
      * @param compareOnnx the original ONNX model to run with ONNX Runtime, or null
      */
     public record Options(Path model, int threads, int warmup, int iterations, Map<String, Path> inputFiles,
@@ -75,25 +73,10 @@ public final class Bench {
         if (!Files.isRegularFile(o.model())) {
             throw new NoSuchFileException(o.model().toString());
         }
-        RuntimeOptions ro = RuntimeOptions.defaults().withThreads(o.threads());
         String backend = o.backend() == null ? "auto" : o.backend();
-        switch (backend) {
-            case "java":
-                break;
-            case "openblas":
-                ro = ro.withBackend(OpenBlasBackend.create());
-                break;
-            case "auto":
-                Backend b = tryOpenBlas();
-                if (b != null) {
-                    ro = ro.withBackend(b);
-                    backend = "openblas";
-                } else {
-                    backend = "java";
-                }
-                break;
-            default:
-                throw new InvalidInputException("--backend must be auto, java or openblas, got '" + backend + "'");
+        RuntimeOptions ro = Backends.options(backend, o.threads());
+        if (backend.equals("auto")) {
+            backend = Backends.describeAuto();
         }
         long t0 = System.nanoTime();
         Model model;
@@ -160,14 +143,6 @@ public final class Bench {
                         plan.totalArenaBytes(), plan.packedBytes(), rss, byBackend, ops, profiled, ort, diff,
                         plan.explain());
             }
-        }
-    }
-
-    private static Backend tryOpenBlas() {
-        try {
-            return OpenBlasBackend.create();
-        } catch (LinkageError | RuntimeException e) {
-            return null; // no native library for this platform: the Java kernels run everything
         }
     }
 

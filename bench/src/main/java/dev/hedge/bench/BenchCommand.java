@@ -50,7 +50,8 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Double> inputFills = new LinkedHashMap<>();
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "auto (OpenBLAS when available), java or openblas (default auto)")
+            description = "auto (every backend available here), java, openblas, native or native+openblas "
+                    + "(default auto)")
     String backend;
 
     @Option(names = "--profile-ops", description = "time every node over extra runs and list the costliest")

@@ -4,13 +4,15 @@ package dev.hedge.openblas;
  * Output tiles of one {@code m x n} product, chosen from the shape alone. OpenBLAS rounds differently when
  * the columns of a product are split differently, so the tiles must not depend on the thread count: they
  * are always the same calls, whichever thread makes them, and results are bit-identical for any number of
- * threads. Columns are split first (each column tile reads its own slice of B), then rows.
+ * threads. Columns are split first (each column tile reads its own slice of B; measured nearly free), rows
+ * only when there are too few columns (a row split re-packs all of B per tile).
  */
 final class Tiling {
 
-    /** Multiply-adds below which a tile is not split further (~10 us at 100 GFLOP/s). */
-    static final double MIN_TILE_WORK = 1 << 20;
-    static final int MAX_TILES = 16;
+    /** Multiply-adds below which a tile is not split further (~20 us at 100 GFLOP/s). */
+    static final double MIN_TILE_WORK = 1 << 21;
+    /** Enough tiles to balance a few threads; every split costs single-thread speed (re-packing, edges). */
+    static final int MAX_TILES = 8;
     private static final int N_ALIGN = 64;
     private static final int M_ALIGN = 16;
 
