@@ -18,7 +18,8 @@ import java.util.Arrays;
  * {@code Y_g = W_g * col_g} per image and group. W is used where it is stored: {@code [M, C/g, kh, kw]} is
  * already the row-major {@code M x (C/g * kh * kw)} matrix, so weights stay in the memory-mapped file. A 1x1
  * convolution with unit strides and no padding multiplies the input itself; otherwise the im2col matrix is
- * built in the step's arena scratch, one column chunk at a time (at most {@value #COL_BUDGET} bytes).
+ * built in the step's arena scratch, one column chunk at a time (at most {@value #COL_BUDGET} bytes, or 64
+ * columns when even those are larger).
  *
  * <p>Two parallel phases per chunk: im2col tiles (one input channel each), then product tiles
  * ({@link Tiling}, fixed by shape, so results do not depend on the thread count). Bias and activation
@@ -147,9 +148,9 @@ final class BlasConvKernel implements Kernel {
         cols = oh * ow;
         pointwise = kh == 1 && kw == 1 && sh == 1 && sw == 1 && pads[0] == 0 && pads[1] == 0 && pads[2] == 0
                 && pads[3] == 0;
-        tiling = new Tiling(mg, cols, kg);
         long colBytesPerColumn = 4L * groups * kg;
         int budgetCols = (int) Math.max(1, COL_BUDGET / colBytesPerColumn);
+        tiling = pointwise ? new Tiling(mg, cols, kg) : new Tiling(mg, cols, kg, budgetCols);
         chunkTiles = pointwise ? tiling.tilesN : Math.max(1, Math.min(tiling.tilesN, budgetCols / tiling.nBlock));
         chunkCols = Math.min(cols, chunkTiles * tiling.nBlock);
         chunks = Tiling.ceilDiv(tiling.tilesN, chunkTiles);

@@ -24,11 +24,19 @@ final class Tiling {
     final int tilesN;
 
     Tiling(int m, int n, int k) {
+        this(m, n, k, Integer.MAX_VALUE);
+    }
+
+    /** @param maxColumns widest column tile allowed (a buffer bound), rounded down to the alignment */
+    Tiling(int m, int n, int k, int maxColumns) {
         this.m = m;
         this.n = n;
         double work = (double) m * n * Math.max(k, 1);
         int mb = Math.max(m, 1);
         int nb = Math.max(n, 1);
+        if (nb > maxColumns) {
+            nb = Math.max(N_ALIGN, maxColumns / N_ALIGN * N_ALIGN);
+        }
         while (true) {
             int tiles = ceilDiv(m, mb) * ceilDiv(n, nb);
             if (tiles * 2 > MAX_TILES || work / (tiles * 2.0) < MIN_TILE_WORK) {
