@@ -58,6 +58,17 @@ public final class Backends {
         }
     }
 
+    /** {@code java dev.hedge.bench.Backends NAME}: exit status 0 when that backend is available here. */
+    public static void main(String[] args) {
+        try {
+            options(args[0], 1);
+            System.exit(0);
+        } catch (RuntimeException | LinkageError e) {
+            System.err.println(e.getMessage());
+            System.exit(1);
+        }
+    }
+
     static Backend nativeBackend(boolean required) {
         try {
             Class<?> c = Class.forName(NATIVE);
