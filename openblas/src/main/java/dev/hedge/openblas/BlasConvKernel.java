@@ -5,6 +5,7 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -22,7 +23,7 @@ import java.util.Arrays;
  * columns when even those are larger).
  *
  * <p>Two parallel phases per chunk: im2col tiles (one input channel each), then product tiles
- * ({@link Tiling}, fixed by shape, so results do not depend on the thread count). Bias and activation
+ * ({@link Tiles}, fixed by shape, so results do not depend on the thread count). Bias and activation
  * are applied to each product tile as it is finished.
  */
 final class BlasConvKernel implements Kernel {
@@ -60,7 +61,7 @@ final class BlasConvKernel implements Kernel {
     private int kg;
     private int cols;
     private boolean pointwise;
-    private Tiling tiling;
+    private Tiles tiling;
     /** Column tiles per chunk, and the chunk width in columns. */
     private int chunkTiles;
     private int chunkCols;
@@ -150,10 +151,10 @@ final class BlasConvKernel implements Kernel {
                 && pads[3] == 0;
         long colBytesPerColumn = 4L * groups * kg;
         int budgetCols = (int) Math.max(1, COL_BUDGET / colBytesPerColumn);
-        tiling = pointwise ? new Tiling(mg, cols, kg) : new Tiling(mg, cols, kg, budgetCols);
+        tiling = pointwise ? new Tiles(mg, cols, kg) : new Tiles(mg, cols, kg, true, budgetCols);
         chunkTiles = pointwise ? tiling.tilesN : Math.max(1, Math.min(tiling.tilesN, budgetCols / tiling.nBlock));
         chunkCols = Math.min(cols, chunkTiles * tiling.nBlock);
-        chunks = Tiling.ceilDiv(tiling.tilesN, chunkTiles);
+        chunks = Tiles.ceilDiv(tiling.tilesN, chunkTiles);
         Tensor w = ctx.isConstant(1) ? ctx.inputValue(1) : null;
         wConst = w != null ? new Operands.Constant(w) : null;
         if (wConst != null) {

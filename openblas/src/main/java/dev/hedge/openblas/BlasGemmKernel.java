@@ -5,6 +5,7 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.kernels.util.Shapes;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -38,7 +39,7 @@ final class BlasGemmKernel implements Kernel, RunContext.TileTask {
     private int cRowCount;
     /** C computed at run time: its shape, broadcast into Y before the products. */
     private int[] cShape;
-    private Tiling tiling;
+    private Tiles tiling;
 
     BlasGemmKernel(Node node) {
         this.node = node;
@@ -104,7 +105,7 @@ final class BlasGemmKernel implements Kernel, RunContext.TileTask {
         if (bConst != null) {
             ctx.reportPackedBytes(bConst.copiedBytes);
         }
-        tiling = new Tiling(m, n, k);
+        tiling = new Tiles(m, n, k);
         ctx.requestScratch(Operands.HEADER);
     }
 

@@ -5,6 +5,7 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.kernels.util.Shapes;
 import dev.hedge.runtime.DType;
 import java.nio.ByteBuffer;
@@ -31,7 +32,7 @@ final class BlasMatMulKernel implements Kernel, RunContext.TileTask {
     private int[] aOffsets;
     private int[] bOffsets;
     private Operands.Constant bConst;
-    private Tiling tiling;
+    private Tiles tiling;
 
     BlasMatMulKernel(Node node) {
         this.node = node;
@@ -109,7 +110,7 @@ final class BlasMatMulKernel implements Kernel, RunContext.TileTask {
         if (bConst != null) {
             ctx.reportPackedBytes(bConst.copiedBytes);
         }
-        tiling = new Tiling(m, n, k);
+        tiling = new Tiles(m, n, k);
         ctx.requestScratch(Operands.HEADER);
     }
 

@@ -108,6 +108,18 @@ class KernelChoiceTest {
         return m.plan(List.of(new int[] {64, 64})).describe().get(0);
     }
 
+    /** The Java backend's MatMul competes too: priced out of every comparison here. */
+    private static final Map.Entry<String, KernelCost> JAVA = Map.entry("java.sgemm", new KernelCost(1e9, 1));
+
+    private static Map<String, KernelCost> costs(Object... classAndCost) {
+        Map<String, KernelCost> m = new java.util.HashMap<>();
+        m.put(JAVA.getKey(), JAVA.getValue());
+        for (int i = 0; i < classAndCost.length; i += 2) {
+            m.put((String) classAndCost[i], (KernelCost) classAndCost[i + 1]);
+        }
+        return m;
+    }
+
     private static Model model(KernelCosts costs, Backend... backends) {
         RuntimeOptions o = RuntimeOptions.defaults().withKernelCosts(costs);
         for (Backend b : backends) {
@@ -120,7 +132,7 @@ class KernelChoiceTest {
     void theCheaperMeasuredKernelWinsOverBackendPriority() {
         Backend slow = new Marking("slow", 1, Capability.of(Op.MatMul, "slow.sgemm", DType.FLOAT32), false);
         Backend fast = new Marking("fast", 2, Capability.of(Op.MatMul, "fast.sgemm", DType.FLOAT32), false);
-        KernelCosts costs = KernelCosts.fixed(Map.of("slow.sgemm", new KernelCost(100, 1.0),
+        KernelCosts costs = KernelCosts.fixed(costs("slow.sgemm", new KernelCost(100, 1.0),
                 "fast.sgemm", new KernelCost(100, 0.01)));
         try (Model m = model(costs, slow, fast)) {
             assertEquals(2f, runMark(m));
@@ -133,7 +145,7 @@ class KernelChoiceTest {
                     s.reason());
         }
         // a large fixed cost per call makes the other one cheaper for this small product
-        KernelCosts overhead = KernelCosts.fixed(Map.of("slow.sgemm", new KernelCost(100, 0.02),
+        KernelCosts overhead = KernelCosts.fixed(costs("slow.sgemm", new KernelCost(100, 0.02),
                 "fast.sgemm", new KernelCost(1e6, 0.01)));
         try (Model m = model(overhead, slow, fast)) {
             assertEquals(1f, runMark(m));
@@ -146,7 +158,7 @@ class KernelChoiceTest {
         Backend int8 = new Marking("native", 8, Capability.of(Op.MatMul, "native.s8gemm", DType.FLOAT32)
                 .withPrecision(Capability.Precision.INT8), false);
         Backend fp32 = new Marking("openblas", 32, Capability.of(Op.MatMul, "openblas.sgemm", DType.FLOAT32), false);
-        KernelCosts int8Slow = KernelCosts.fixed(Map.of("native.s8gemm", new KernelCost(0, 0.02),
+        KernelCosts int8Slow = KernelCosts.fixed(costs("native.s8gemm", new KernelCost(0, 0.02),
                 "openblas.sgemm", new KernelCost(0, 0.01)));
         try (Model m = model(int8Slow, int8, fp32)) {
             assertEquals(32f, runMark(m));
@@ -155,7 +167,7 @@ class KernelChoiceTest {
             assertTrue(s.reason().contains("int8 kernel slower on this host: stays fp32"), s.reason());
             assertTrue(m.plan(List.of(new int[] {64, 64})).explain().contains("stays fp32"));
         }
-        KernelCosts int8Fast = KernelCosts.fixed(Map.of("native.s8gemm", new KernelCost(0, 0.002),
+        KernelCosts int8Fast = KernelCosts.fixed(costs("native.s8gemm", new KernelCost(0, 0.002),
                 "openblas.sgemm", new KernelCost(0, 0.01)));
         try (Model m = model(int8Fast, int8, fp32)) {
             assertEquals(8f, runMark(m));
@@ -167,7 +179,8 @@ class KernelChoiceTest {
     void withoutCostsForEveryOfferTheFirstBackendWinsAndThePlanSaysWhy() {
         Backend a = new Marking("a", 1, Capability.of(Op.MatMul, "a.sgemm", DType.FLOAT32), false);
         Backend b = new Marking("b", 2, Capability.of(Op.MatMul, "b.sgemm", DType.FLOAT32), false);
-        try (Model m = model(KernelCosts.fixed(Map.of("b.sgemm", new KernelCost(0, 1e-9))), a, b)) {
+        try (Model m = model(KernelCosts.fixed(Map.of("b.sgemm", new KernelCost(0, 1e-9),
+                JAVA.getKey(), JAVA.getValue())), a, b)) {
             assertEquals(1f, runMark(m));
             assertEquals("backend priority (no measured cost for a.sgemm)", step(m).reason());
         }
@@ -220,6 +233,7 @@ class KernelChoiceTest {
         Backend other = new Marking("o", 6, Capability.of(Op.MatMul, "o.sgemm", DType.FLOAT32), false);
         KernelCosts costs = KernelCosts.measuring(file);
         costs.put("o.sgemm", new KernelCost(0, 1e6));
+        costs.put(JAVA.getKey(), JAVA.getValue());
         try (Model m = model(costs, other, measured)) {
             assertEquals(5f, runMark(m));
         }
@@ -231,6 +245,29 @@ class KernelChoiceTest {
         KernelCosts again = KernelCosts.measuring(file);
         assertEquals(c.nanosPerUnit(), again.get("m.sgemm").nanosPerUnit(), c.nanosPerUnit() * 1e-5);
         assertEquals(1, problems.get());
+    }
+
+    @Test
+    void theJavaBackendOffersItsProductsUnderAMeasurableClass() {
+        Node mm = Node.of("mm", Op.MatMul, List.of("a", "b"), List.of("y"));
+        List<PrepareContext.ValueType> f32 = List.of(new PrepareContext.ValueType(DType.FLOAT32, new int[] {4, 8}),
+                new PrepareContext.ValueType(DType.FLOAT32, new int[] {8, 16}));
+        var offers = dev.hedge.kernels.ref.RefBackend.INSTANCE.offers(mm, f32, java.util.Arrays.asList(null, null));
+        assertEquals(1, offers.size());
+        assertEquals("java.sgemm", offers.get(0).kernelClass());
+        try (KernelBenchmark.Problem p = dev.hedge.kernels.ref.RefBackend.INSTANCE.benchmark("java.sgemm")
+                .problem(4096)) {
+            assertEquals(4096, p.work());
+            p.run();
+        }
+        Node relu = Node.of("r", Op.Relu, List.of("a"), List.of("y"));
+        var reluOffers = dev.hedge.kernels.ref.RefBackend.INSTANCE.offers(relu, f32.subList(0, 1), List.of());
+        assertNull(reluOffers.get(0).kernelClass());
+        Node dw = new Node("dw", Op.Conv, List.of("x", "w"), List.of("y"), Map.of("group", new dev.hedge.ir.Attr.Int(8)));
+        var dwOffers = dev.hedge.kernels.ref.RefBackend.INSTANCE.offers(dw, List.of(
+                new PrepareContext.ValueType(DType.FLOAT32, new int[] {1, 8, 9, 9}),
+                new PrepareContext.ValueType(DType.FLOAT32, new int[] {8, 1, 3, 3})), java.util.Arrays.asList(null, null));
+        assertNull(dwOffers.get(0).kernelClass(), "depthwise is a direct kernel, not sgemm");
     }
 
     @Test
