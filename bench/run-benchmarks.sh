@@ -31,9 +31,10 @@ rm -rf "$OUT"
 mkdir -p "$OUT/models"
 
 echo "== building (offline)"
-mvn -q -B -o -f "$ROOT/pom.xml" -pl bench -am -DskipTests compile dependency:build-classpath \
+# test-compile: the JMH benchmarks are test sources of the bench module
+mvn -q -B -o -f "$ROOT/pom.xml" -pl bench -am -DskipTests test-compile dependency:build-classpath \
     -Dmdep.outputFile="$OUT/classpath.txt"
-CP="$ROOT/bench/target/classes:$(cat "$OUT/classpath.txt")"
+CP="$ROOT/bench/target/classes:$ROOT/bench/target/test-classes:$(cat "$OUT/classpath.txt")"
 JAVA=(java --enable-native-access=ALL-UNNAMED -Xss4m -cp "$CP")
 
 {

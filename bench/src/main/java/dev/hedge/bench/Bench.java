@@ -73,6 +73,16 @@ public final class Bench {
         if (!Files.isRegularFile(o.model())) {
             throw new NoSuchFileException(o.model().toString());
         }
+        if (o.compareOnnx() != null) {
+            if (!Files.isRegularFile(o.compareOnnx())) {
+                throw new NoSuchFileException(o.compareOnnx().toString());
+            }
+            if (!onnxRuntimeAvailable()) {
+                throw new IllegalStateException("--compare-onnxruntime needs ONNX Runtime on the class path "
+                        + "(com.microsoft.onnxruntime:onnxruntime:1.29.0, optional and not bundled), e.g. java -cp "
+                        + "hedge.jar:onnxruntime-1.29.0.jar dev.hedge.cli.HedgeCli bench ...");
+            }
+        }
         String backend = o.backend() == null ? "auto" : o.backend();
         RuntimeOptions ro = Backends.options(backend, o.threads());
         if (backend.equals("auto")) {
@@ -143,6 +153,15 @@ public final class Bench {
                         plan.totalArenaBytes(), plan.packedBytes(), rss, byBackend, ops, profiled, ort, diff,
                         plan.explain());
             }
+        }
+    }
+
+    static boolean onnxRuntimeAvailable() {
+        try {
+            Class.forName("ai.onnxruntime.OrtEnvironment", false, Bench.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
         }
     }
 

@@ -38,7 +38,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "50", description = "timed runs (default 50)")
     int iterations;
 
-    @Option(names = "--input", paramLabel = "NAME=FILE", description = "an input from a .pb (ONNX TensorProto) file")
+    @Option(names = "--input", paramLabel = "NAME=FILE", description = "an input from a .npy or .pb (ONNX TensorProto) file")
     Map<String, Path> inputFiles = new LinkedHashMap<>();
 
     @Option(names = "--input-shape", paramLabel = "NAME=DIMS",

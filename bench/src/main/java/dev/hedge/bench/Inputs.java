@@ -1,6 +1,7 @@
 package dev.hedge.bench;
 
 import dev.hedge.converter.onnx.TensorProtos;
+import dev.hedge.io.Npy;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.InvalidInputException;
@@ -22,7 +23,7 @@ final class Inputs {
     }
 
     /**
-     * One tensor per model input: from {@code files} (.pb ONNX TensorProto, .npy), else every element
+     * One tensor per model input: from {@code files} (.npy, or .pb ONNX TensorProto), else every element
      * {@code fills.get(name)}, else random (uniform in [-1, 1) for floats, 0..9 for integers, seeded) with
      * the shape from {@code shapes} or the declared one (dynamic dimensions 1).
      */
@@ -83,10 +84,14 @@ final class Inputs {
             throw new NoSuchFileException(file.toString());
         }
         String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (n.endsWith(".npy")) {
+            return Npy.read(file);
+        }
         if (n.endsWith(".pb")) {
             return TensorProtos.read(file);
         }
-        throw new InvalidInputException(file + ": unknown tensor file type; expected .pb (ONNX TensorProto)");
+        throw new InvalidInputException(file + ": unknown tensor file type; expected .npy (NumPy) or .pb "
+                + "(ONNX TensorProto)");
     }
 
     /** {@code 1,3,224,224} (the form {@code --input-shape} takes). */

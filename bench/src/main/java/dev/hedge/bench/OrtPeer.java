@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * ONNX Runtime on the original model, with the same inputs and intra-op thread count, for comparison. Only
- * this class touches ONNX Runtime; {@link #open} reports a missing jar instead of failing obscurely.
+ * this class touches ONNX Runtime, and it is loaded only after {@link Bench} found ONNX Runtime on the class
+ * path (verifying this class already needs ONNX Runtime's classes).
  */
 final class OrtPeer implements AutoCloseable {
 
@@ -28,20 +29,7 @@ final class OrtPeer implements AutoCloseable {
         this.session = session;
     }
 
-    static boolean available() {
-        try {
-            Class.forName("ai.onnxruntime.OrtEnvironment", false, OrtPeer.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
-    }
-
     static OrtPeer open(Path onnx, int threads, Map<String, Tensor> in) {
-        if (!available()) {
-            throw new IllegalStateException("--compare-onnxruntime needs ONNX Runtime on the class path "
-                    + "(com.microsoft.onnxruntime:onnxruntime:1.29.0); it is optional and not bundled");
-        }
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions o = new OrtSession.SessionOptions();

@@ -2,7 +2,6 @@ package dev.hedge.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.hedge.bench.jmh.KernelCases;
 import dev.hedge.kernels.KernelCosts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

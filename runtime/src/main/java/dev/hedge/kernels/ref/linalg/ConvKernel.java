@@ -136,6 +136,7 @@ final class ConvKernel implements Kernel, RunContext.TileTask {
         weights = w != null ? FloatData.toArray(w) : null;
         Tensor b = hasBias && ctx.isConstant(2) ? ctx.inputValue(2) : null;
         bias = b != null ? FloatData.toArray(b) : null;
+        ctx.reportPackedBytes(4L * ((weights == null ? 0 : weights.length) + (bias == null ? 0 : bias.length)));
         if (mode == Mode.DEPTHWISE) {
             int tiles = Tiles.pieces(channels, (double) mg * outSize * g.kernelSize());
             channelsPerTile = Tiles.ceilDiv(channels, tiles);

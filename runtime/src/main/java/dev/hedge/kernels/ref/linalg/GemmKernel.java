@@ -111,6 +111,10 @@ final class GemmKernel implements Kernel, RunContext.TileTask {
         Tensor bv = ctx.isConstant(1) && Sgemm.packingPays(m, n) ? ctx.inputValue(1) : null;
         if (bv != null) {
             packedB = Sgemm.pack(transB, k, n, FloatData.toArray(bv), null, 0, ldb);
+            ctx.reportPackedBytes(packedB.bytes());
+        }
+        if (cScaled != null) {
+            ctx.reportPackedBytes(4L * cScaled.length);
         }
         tiles = new Tiles(m, n, k, packedB == null, Integer.MAX_VALUE);
     }

@@ -126,6 +126,7 @@ final class MatMulKernel implements Kernel, RunContext.TileTask {
             packed = new Sgemm.PackedB[bBatches];
             for (int i = 0; i < bBatches; i++) {
                 packed[i] = Sgemm.pack(false, k, n, bf, null, i * k * n, n);
+                ctx.reportPackedBytes(packed[i].bytes());
             }
         }
         tiles = new Tiles(foldedRows >= 0 ? foldedRows : m, n, k, packed == null, Integer.MAX_VALUE);

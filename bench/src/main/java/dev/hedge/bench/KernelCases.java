@@ -1,4 +1,4 @@
-package dev.hedge.bench.jmh;
+package dev.hedge.bench;
 
 import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;

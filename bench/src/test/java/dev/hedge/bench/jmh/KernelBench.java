@@ -1,6 +1,7 @@
 package dev.hedge.bench.jmh;
 
 import dev.hedge.bench.Backends;
+import dev.hedge.bench.KernelCases;
 import dev.hedge.plan.Frame;
 import dev.hedge.plan.Plan;
 import dev.hedge.runtime.Model;
