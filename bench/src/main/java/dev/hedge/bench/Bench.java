@@ -59,13 +59,52 @@ public final class Bench {
             double percent) {
     }
 
+    /**
+     * {@code hedgeCpu} and {@code onnxRuntimeCpu}: the CPU time of the calling thread per run, only with one
+     * thread (both engines then compute on the calling thread). Unlike wall time it does not count time the
+     * thread waited for a core, so on a loaded machine it is the steadier measure of the work done.
+     */
     public record Result(String model, String backend, int threads, Map<String, int[]> inputShapes, double loadMs,
-            Latency hedge, long arenaBytes, long packedBytes, long peakRssBytes, Map<String, Integer> stepsByBackend,
-            List<OpTime> ops, int profiledRuns, Latency onnxRuntime, Double maxAbsDiff, String plan) {
+            Latency hedge, Latency hedgeCpu, long arenaBytes, long packedBytes, long peakRssBytes,
+            Map<String, Integer> stepsByBackend, List<OpTime> ops, int profiledRuns, Latency onnxRuntime,
+            Latency onnxRuntimeCpu, Double maxAbsDiff, String plan) {
 
-        /** Hedge median over ONNX Runtime median, or null without a peer. */
+        /** Hedge median over ONNX Runtime median (wall time), or null without a peer. */
         public Double ratio() {
             return onnxRuntime == null ? null : hedge.medianMs() / onnxRuntime.medianMs();
+        }
+
+        /** The same ratio in CPU time, or null without a peer or with more than one thread. */
+        public Double cpuRatio() {
+            return onnxRuntimeCpu == null || hedgeCpu == null ? null
+                    : hedgeCpu.medianMs() / onnxRuntimeCpu.medianMs();
+        }
+    }
+
+    /** Wall and calling-thread CPU times of repeated runs. */
+    private static final class Samples {
+        private static final java.lang.management.ThreadMXBean MX =
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        final long[] wall;
+        final long[] cpu;
+
+        Samples(int n, boolean withCpu) {
+            wall = new long[n];
+            cpu = withCpu && MX.isCurrentThreadCpuTimeSupported() ? new long[n] : null;
+        }
+
+        void time(int i, Runnable r) {
+            long c0 = cpu != null ? MX.getCurrentThreadCpuTime() : 0;
+            long t0 = System.nanoTime();
+            r.run();
+            wall[i] = System.nanoTime() - t0;
+            if (cpu != null) {
+                cpu[i] = MX.getCurrentThreadCpuTime() - c0;
+            }
+        }
+
+        Latency cpuLatency() {
+            return cpu == null ? null : Latency.of(cpu);
         }
     }
 
@@ -115,31 +154,31 @@ public final class Bench {
                     session.run(inputs);
                 }
                 long rss = peakRssBytes();
-                long[] hedge = new long[o.iterations()];
-                Latency ort = null;
+                boolean cpu = model.threads() == 1;
+                Samples hedge = new Samples(o.iterations(), cpu);
+                Runnable runHedge = () -> session.run(inputs);
+                Samples theirs = null;
                 Double diff = null;
                 if (o.compareOnnx() == null) {
-                    for (int i = 0; i < hedge.length; i++) {
-                        hedge[i] = timed(session, inputs);
+                    for (int i = 0; i < o.iterations(); i++) {
+                        hedge.time(i, runHedge);
                     }
                 } else {
                     try (OrtPeer peer = OrtPeer.open(o.compareOnnx(), o.threads(), inputs)) {
                         for (int i = 0; i < o.warmup(); i++) {
                             peer.run();
                         }
-                        long[] theirs = new long[o.iterations()];
-                        for (int i = 0; i < hedge.length; i += BLOCK) {
-                            int end = Math.min(hedge.length, i + BLOCK);
+                        theirs = new Samples(o.iterations(), cpu);
+                        Runnable runOrt = peer::run;
+                        for (int i = 0; i < o.iterations(); i += BLOCK) {
+                            int end = Math.min(o.iterations(), i + BLOCK);
                             for (int j = i; j < end; j++) {
-                                hedge[j] = timed(session, inputs);
+                                hedge.time(j, runHedge);
                             }
                             for (int j = i; j < end; j++) {
-                                long s = System.nanoTime();
-                                peer.run();
-                                theirs[j] = System.nanoTime() - s;
+                                theirs.time(j, runOrt);
                             }
                         }
-                        ort = Latency.of(theirs);
                         diff = maxAbsDiff(session, inputs, model.outputs().get(0).name(), peer);
                     }
                 }
@@ -149,9 +188,10 @@ public final class Bench {
                     profiled = Math.max(10, o.iterations() / 5);
                     ops = profile(session, inputs, profiled, backendOf);
                 }
-                return new Result(o.model().toString(), backend, model.threads(), shapes, loadMs, Latency.of(hedge),
-                        plan.totalArenaBytes(), plan.packedBytes(), rss, byBackend, ops, profiled, ort, diff,
-                        plan.explain());
+                return new Result(o.model().toString(), backend, model.threads(), shapes, loadMs,
+                        Latency.of(hedge.wall), hedge.cpuLatency(), plan.totalArenaBytes(), plan.packedBytes(), rss,
+                        byBackend, ops, profiled, theirs == null ? null : Latency.of(theirs.wall),
+                        theirs == null ? null : theirs.cpuLatency(), diff, plan.explain());
             }
         }
     }

@@ -98,6 +98,9 @@ public final class BenchCommand implements Callable<Integer> {
         });
         o.put("loadMs", r.loadMs());
         o.set("latency", latency(m, r.hedge()));
+        if (r.hedgeCpu() != null) {
+            o.set("cpuLatency", latency(m, r.hedgeCpu()));
+        }
         o.put("arenaBytes", r.arenaBytes());
         o.put("packedWeightBytes", r.packedBytes());
         o.put("peakRssBytes", r.peakRssBytes());
@@ -107,6 +110,10 @@ public final class BenchCommand implements Callable<Integer> {
             ObjectNode p = o.putObject("onnxRuntime");
             p.set("latency", latency(m, r.onnxRuntime()));
             p.put("ratio", r.ratio());
+            if (r.cpuRatio() != null) {
+                p.set("cpuLatency", latency(m, r.onnxRuntimeCpu()));
+                p.put("cpuRatio", r.cpuRatio());
+            }
             if (r.maxAbsDiff() != null) {
                 p.put("maxAbsDiff", r.maxAbsDiff());
             }
@@ -147,10 +154,17 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s  (%s, %d thread%s, inputs %s; loaded and planned in %.0f ms)%n", r.model(),
                 r.backend(), r.threads(), r.threads() == 1 ? "" : "s", shapes, r.loadMs());
         out.printf(Locale.ROOT, "hedge         %s%n", line(r.hedge()));
+        if (r.hedgeCpu() != null) {
+            out.printf(Locale.ROOT, "  cpu time    %s%n", line(r.hedgeCpu()));
+        }
         if (r.onnxRuntime() != null) {
             out.printf(Locale.ROOT, "onnxruntime   %s%n", line(r.onnxRuntime()));
-            out.printf(Locale.ROOT, "ratio         hedge / onnxruntime median latency = %.2f%s%n", r.ratio(),
-                    r.maxAbsDiff() == null ? "" : String.format(Locale.ROOT, " (outputs differ by at most %.2g)",
+            if (r.onnxRuntimeCpu() != null) {
+                out.printf(Locale.ROOT, "  cpu time    %s%n", line(r.onnxRuntimeCpu()));
+            }
+            out.printf(Locale.ROOT, "ratio         hedge / onnxruntime median latency = %.2f%s%s%n", r.ratio(),
+                    r.cpuRatio() == null ? "" : String.format(Locale.ROOT, " (cpu time %.2f)", r.cpuRatio()),
+                    r.maxAbsDiff() == null ? "" : String.format(Locale.ROOT, "; outputs differ by at most %.2g",
                             r.maxAbsDiff()));
         }
         out.printf(Locale.ROOT, "memory        arena %s, packed weights %s, peak RSS %s%n", mib(r.arenaBytes()),

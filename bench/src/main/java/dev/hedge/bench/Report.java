@@ -109,14 +109,14 @@ public final class Report {
     private static void modelTable(StringBuilder sb, List<Run> runs) throws IOException {
         sb.append("## Models: Hedge against ONNX Runtime 1.29, batch 1\n\n");
         sb.append("| model | variant | threads | Hedge median (p90) ms | ONNX Runtime median (p90) ms | ratio "
-                + "| peak RSS | arena | packed weights | steps by backend |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| ratio in CPU time | peak RSS | arena | packed weights | steps by backend |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Run r : runs) {
             sb.append("| ").append(r.name()).append(" | ").append(r.variant()).append(" | ").append(r.threads())
                     .append(" | ");
             JsonNode j = read(r.file());
             if (j == null) {
-                sb.append("not run: ").append(error(r.file())).append(" |  |  |  |  |  |  |\n");
+                sb.append("not run: ").append(error(r.file())).append(" |  |  |  |  |  |  |  |\n");
                 continue;
             }
             JsonNode lat = j.get("latency");
@@ -126,16 +126,20 @@ public final class Report {
             if (ort != null) {
                 JsonNode ol = ort.get("latency");
                 sb.append(fmt(ol.get("medianMs").asDouble(), 3)).append(" (").append(fmt(ol.get("p90Ms").asDouble(), 3))
-                        .append(") | ").append(fmt(ort.get("ratio").asDouble(), 2)).append(" | ");
+                        .append(") | ").append(fmt(ort.get("ratio").asDouble(), 2)).append(" | ")
+                        .append(ort.has("cpuRatio") ? fmt(ort.get("cpuRatio").asDouble(), 2) : "–").append(" | ");
             } else {
-                sb.append("– | – | ");
+                sb.append("– | – | – | ");
             }
             sb.append(mib(j.get("peakRssBytes").asLong())).append(" | ").append(mib(j.get("arenaBytes").asLong()))
                     .append(" | ").append(mib(j.get("packedWeightBytes").asLong())).append(" | ")
                     .append(j.get("stepsByBackend").toString().replace("\"", "").replace(",", ", ")).append(" |\n");
         }
-        sb.append("\nratio = Hedge median / ONNX Runtime median (below 1: Hedge is faster). Peak RSS is the "
-                + "process's VmHWM after Hedge's warm-up, before ONNX Runtime is loaded (JVM included).\n\n");
+        sb.append("\nratio = Hedge median / ONNX Runtime median (below 1: Hedge is faster). With one thread both "
+                + "engines compute on the calling thread, so the same ratio is also given in CPU time of that thread, "
+                + "which does not count time spent waiting for a core: on this shared machine it is the steadier "
+                + "figure. Peak RSS is the process's VmHWM after Hedge's warm-up, before ONNX Runtime is loaded (JVM "
+                + "included).\n\n");
     }
 
     private static void targets(StringBuilder sb, List<Run> runs) throws IOException {
@@ -156,8 +160,11 @@ public final class Report {
                 continue;
             }
             double ratio = ort.get("ratio").asDouble();
-            sb.append("* ").append(r.name()).append(": ").append(fmt(ratio, 2)).append("x — ")
-                    .append(ratio <= CNN_TARGET ? "met" : "**not met**").append('\n');
+            double cpu = ort.has("cpuRatio") ? ort.get("cpuRatio").asDouble() : ratio;
+            sb.append("* ").append(r.name()).append(": ").append(fmt(ratio, 2)).append("x wall, ").append(fmt(cpu, 2))
+                    .append("x CPU time — ").append(Math.max(ratio, cpu) <= CNN_TARGET ? "met"
+                            : Math.min(ratio, cpu) <= CNN_TARGET ? "met in one measure only" : "**not met**")
+                    .append('\n');
         }
         if (!any) {
             sb.append("* no CNN was measured\n");

@@ -43,6 +43,7 @@ class BenchTest {
                 h.toString());
         assertEquals(1000 / h.meanMs(), h.runsPerSecond(), 1e-6 * h.runsPerSecond());
         assertNotNull(r.onnxRuntime());
+        assertNull(r.hedgeCpu(), "two threads: no CPU time of the calling thread alone");
         assertEquals(h.medianMs() / r.onnxRuntime().medianMs(), r.ratio(), 1e-12);
         // both engines computed the same function of the same inputs
         assertTrue(r.maxAbsDiff() != null && r.maxAbsDiff() < 1e-4, "max abs diff " + r.maxAbsDiff());
@@ -72,6 +73,9 @@ class BenchTest {
         assertTrue(j.has("arenaBytes") && j.has("packedWeightBytes"));
         assertEquals(2, j.get("profile").get("ops").size());
         assertTrue(j.get("onnxRuntime").get("ratio").asDouble() > 0);
+        // one thread: CPU times of the calling thread too, for both engines
+        assertTrue(j.get("cpuLatency").get("medianMs").asDouble() > 0);
+        assertTrue(j.get("onnxRuntime").get("cpuRatio").asDouble() > 0);
         assertEquals(1, j.get("inputShapes").get("input").get(0).asInt());
 
         StringWriter text = new StringWriter();
