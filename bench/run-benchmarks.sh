@@ -27,6 +27,16 @@ JMH=${JMH:-1}
 JMH_ARGS=${JMH_ARGS:-}
 HEDGE_CLI=${HEDGE_CLI:-$ROOT/hedge}
 
+# OpenBLAS chooses its kernels for the CPU unless OPENBLAS_CORETYPE names them; a machine-wide setting for
+# an older CPU (this one's environment has OPENBLAS_CORETYPE=Haswell) halves sgemm speed on AVX-512 CPUs.
+# Measure what a default installation gets; BENCH_OPENBLAS_CORETYPE=NAME measures a given kernel set.
+CORETYPE_BEFORE=${OPENBLAS_CORETYPE:-}
+if [ -n "${BENCH_OPENBLAS_CORETYPE:-}" ]; then
+    export OPENBLAS_CORETYPE=$BENCH_OPENBLAS_CORETYPE
+else
+    unset OPENBLAS_CORETYPE
+fi
+
 rm -rf "$OUT"
 mkdir -p "$OUT/models"
 
@@ -42,6 +52,7 @@ JAVA=(java --enable-native-access=ALL-UNNAMED -Xss4m -cp "$CP")
     echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "java=$(java -version 2>&1 | head -1)"
     echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
+    echo "openblas=kernels ${OPENBLAS_CORETYPE:-detected by OpenBLAS} (OPENBLAS_CORETYPE in the calling environment: ${CORETYPE_BEFORE:-unset})"
 } > "$OUT/env.txt"
 
 echo "== generating the benchmark CNNs"

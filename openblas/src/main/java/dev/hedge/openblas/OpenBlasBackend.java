@@ -17,6 +17,10 @@ import java.util.Random;
  * fp32 Conv (1-D, 2-D), Gemm and MatMul through OpenBLAS {@code cblas_sgemm} on direct buffers. Use it with
  * {@code RuntimeOptions.defaults().withBackend(OpenBlasBackend.create())}; nodes it does not take
  * (depthwise and 3-D convolutions, other dtypes) run on the Java backend.
+ *
+ * <p>OpenBLAS picks its kernels for the CPU when it loads, unless the environment variable
+ * {@code OPENBLAS_CORETYPE} names them: a value for an older CPU (e.g. {@code Haswell} on an AVX-512 machine)
+ * halves sgemm speed (measured, see docs/performance.md).
  */
 public final class OpenBlasBackend implements Backend {
 

@@ -81,7 +81,10 @@ public final class KernelCosts {
         return Path.of(System.getProperty("user.home"), ".cache", "hedge", "kernel-costs-" + sig + ".properties");
     }
 
-    /** What kernel speed depends on: CPU model, logical cores, architecture, Java feature version. */
+    /**
+     * What kernel speed depends on: CPU model, logical cores, architecture, Java feature version, and a
+     * kernel choice forced through the environment ({@code OPENBLAS_CORETYPE}).
+     */
     public static String hostSignature() {
         String cpu = "unknown-cpu";
         try {
@@ -94,8 +97,9 @@ public final class KernelCosts {
         } catch (IOException | RuntimeException e) {
             // not Linux: the architecture and core count still separate hosts
         }
+        String forced = System.getenv("OPENBLAS_CORETYPE");
         return cpu + "; " + Runtime.getRuntime().availableProcessors() + " cpus; " + System.getProperty("os.arch")
-                + "; java " + Runtime.version().feature();
+                + "; java " + Runtime.version().feature() + (forced == null ? "" : "; OPENBLAS_CORETYPE=" + forced);
     }
 
     /** The cost of a class, or null when unknown. */
