@@ -147,9 +147,7 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
                             int row = (id * in[1] + sh + kh * dl[1]) * in[2] + sw;
                             for (int kw = w0; kw < w1; kw++) {
                                 float v = xa[row + kw * dl[2]];
-                                if (v > best) {
-                                    best = v;
-                                }
+                                best = v > best ? v : best; // a conditional move: maxima of noise mispredict
                             }
                         }
                     }
