@@ -29,6 +29,7 @@ import java.util.Arrays;
 final class BlasConvKernel implements Kernel {
 
     static final int COL_BUDGET = 4 << 20;
+    private static final int IM2COL_TILE = 1 << 16;
 
     // header longs
     private static final int X = 0;
@@ -66,6 +67,8 @@ final class BlasConvKernel implements Kernel {
     private int chunkTiles;
     private int chunkCols;
     private int chunks;
+    /** Input channels per im2col tile (their rows: about {@value #IM2COL_TILE} floats). */
+    private int channelsPerTile;
     private Operands.Constant wConst;
     private boolean hasBias;
     private float[] bias;
@@ -155,6 +158,7 @@ final class BlasConvKernel implements Kernel {
         chunkTiles = pointwise ? tiling.tilesN : Math.max(1, Math.min(tiling.tilesN, budgetCols / tiling.nBlock));
         chunkCols = Math.min(cols, chunkTiles * tiling.nBlock);
         chunks = Tiles.ceilDiv(tiling.tilesN, chunkTiles);
+        channelsPerTile = Math.max(1, Math.min(channels, IM2COL_TILE / Math.max(1, kh * kw * chunkCols)));
         Tensor w = ctx.isConstant(1) ? ctx.inputValue(1) : null;
         wConst = w != null ? new Operands.Constant(w) : null;
         if (wConst != null) {
@@ -237,7 +241,7 @@ final class BlasConvKernel implements Kernel {
             for (int c = 0; c < chunks; c++) {
                 Operands.header(h, CHUNK, c);
                 if (!pointwise) {
-                    ctx.parallelFor(channels, im2col);
+                    ctx.parallelFor(Tiles.ceilDiv(channels, channelsPerTile), im2col);
                 }
                 ctx.parallelFor(productTiles, product);
             }
@@ -249,36 +253,50 @@ final class BlasConvKernel implements Kernel {
         return c * chunkCols;
     }
 
-    /** Writes the kh*kw rows of input channel {@code ch} into the group's im2col matrix for this chunk. */
-    private void im2colTile(RunContext ctx, int ch, int worker) {
+    /**
+     * Writes the im2col rows of input channels {@code [tile * channelsPerTile, ...)} for this chunk. Channel c
+     * owns rows {@code [c * kh * kw, (c + 1) * kh * kw)} of the (all groups) matrix, so a tile's rows are one
+     * contiguous block, built in an array and written with one copy (its input planes read with one too).
+     */
+    private void im2colTile(RunContext ctx, int tile, int worker) {
         ByteBuffer h = ctx.scratch();
         int n = (int) Operands.header(h, IMAGE);
         int c0 = chunkStart((int) Operands.header(h, CHUNK));
         int c1 = Math.min(cols, c0 + chunkCols);
         int len = c1 - c0;
         int plane = height * width;
-        float[] x = ScratchArrays.floats(0, plane);
-        float[] row = ScratchArrays.floats(1, len);
-        Blas.read(Operands.header(h, X) + 4L * ((long) n * channels + ch) * plane, x, 0, plane);
-        int g = ch / cg;
+        int ch0 = tile * channelsPerTile;
+        int chs = Math.min(channels, ch0 + channelsPerTile) - ch0;
+        int taps = kh * kw;
+        float[] x = ScratchArrays.floats(0, chs * plane);
+        float[] rows = ScratchArrays.floats(1, chs * taps * len);
+        Blas.read(Operands.header(h, X) + 4L * ((long) n * channels + ch0) * plane, x, 0, chs * plane);
+        for (int c = 0; c < chs; c++) {
+            for (int ki = 0; ki < kh; ki++) {
+                for (int kj = 0; kj < kw; kj++) {
+                    fillRow(x, c * plane, rows, ((c * kh + ki) * kw + kj) * len, c0, c1, ki, kj);
+                }
+            }
+        }
         long col = Operands.header(h, COL);
-        for (int ki = 0; ki < kh; ki++) {
-            for (int kj = 0; kj < kw; kj++) {
-                int r = (ch % cg) * kh * kw + ki * kw + kj;
-                fillRow(x, row, c0, c1, ki, kj);
-                Blas.write(row, 0, len, col + 4L * ((long) g * kg + r) * chunkCols);
+        if (len == chunkCols) {
+            Blas.write(rows, 0, chs * taps * len, col + 4L * ch0 * taps * chunkCols);
+        } else {
+            // the last chunk is narrower than the matrix's rows
+            for (int r = 0; r < chs * taps; r++) {
+                Blas.write(rows, r * len, len, col + 4L * ((long) ch0 * taps + r) * chunkCols);
             }
         }
     }
 
-    /** One im2col row: input samples under kernel tap (ki, kj) for output positions [c0, c1). */
-    private void fillRow(float[] x, float[] row, int c0, int c1, int ki, int kj) {
-        int off = kj * dw - padL;
+    /** One im2col row at {@code row[off..]}: samples under tap (ki, kj) for output positions [c0, c1). */
+    private void fillRow(float[] x, int xOff, float[] row, int off, int c0, int c1, int ki, int kj) {
+        int shift = kj * dw - padL;
         // output columns whose input column is inside the image: ox in [lo, hi)
-        int lo = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int hi = width - 1 - off < 0 ? 0 : Math.min(ow, (width - 1 - off) / sw + 1);
+        int lo = shift >= 0 ? 0 : (-shift + sw - 1) / sw;
+        int hi = width - 1 - shift < 0 ? 0 : Math.min(ow, (width - 1 - shift) / sw + 1);
         int o = c0;
-        int j = 0;
+        int j = off;
         while (o < c1) {
             int oy = o / ow;
             int ox = o - oy * ow;
@@ -288,7 +306,7 @@ final class BlasConvKernel implements Kernel {
             if (iy < 0 || iy >= height) {
                 Arrays.fill(row, j, j + (end - o), 0f);
             } else {
-                int base = iy * width + off;
+                int base = xOff + iy * width + shift;
                 int a = Math.max(ox, Math.min(lo, segEnd));
                 int b = Math.max(a, Math.min(hi, segEnd));
                 Arrays.fill(row, j, j + (a - ox), 0f);
