@@ -58,13 +58,14 @@ JAVA=(java --enable-native-access=ALL-UNNAMED -Xss4m -cp "$CP")
 echo "== generating the benchmark CNNs"
 "${JAVA[@]}" dev.hedge.bench.models.BenchModels "$OUT/models"
 
-# name | kind (cnn, mlp, rnn) | ONNX file | extra hedge bench options
+# name | kind (cnn, mlp, rnn) | ONNX file | runs scale | extra hedge bench options. Runs scale multiplies
+# WARMUP and ITERATIONS: the small models take microseconds, and the JIT needs thousands of runs to settle.
 MODELS=(
-    "digits-cnn|cnn|$ROOT/examples/digits-cnn/model.onnx|"
-    "mobilenetv2-style|cnn|$OUT/models/mobilenetv2-style.onnx|"
-    "resnet-style|cnn|$OUT/models/resnet-style.onnx|"
-    "digits-mlp|mlp|$SHARED/models/digits-mlp/model.onnx|"
-    "silero-vad|rnn|$SHARED/models/silero-vad/silero_vad_v5.onnx|--input-shape input=1,512 --input-shape state=2,1,128 --input-fill sr=16000"
+    "digits-cnn|cnn|$ROOT/examples/digits-cnn/model.onnx|40|"
+    "mobilenetv2-style|cnn|$OUT/models/mobilenetv2-style.onnx|1|"
+    "resnet-style|cnn|$OUT/models/resnet-style.onnx|1|"
+    "digits-mlp|mlp|$SHARED/models/digits-mlp/model.onnx|40|"
+    "silero-vad|rnn|$SHARED/models/silero-vad/silero_vad_v5.onnx|20|--input-shape input=1,512 --input-shape state=2,1,128 --input-fill sr=16000"
 )
 
 : > "$OUT/runs.tsv"
@@ -76,13 +77,13 @@ printable() {
     echo "${c//$ROOT\//}"
 }
 
-# bench NAME KIND VARIANT THREADS MODEL_FILE ORIGINAL_ONNX EXTRA...
+# bench NAME KIND VARIANT THREADS MODEL_FILE ORIGINAL_ONNX SCALE EXTRA...
 bench() {
-    local name=$1 kind=$2 variant=$3 threads=$4 model=$5 onnx=$6
-    shift 6
+    local name=$1 kind=$2 variant=$3 threads=$4 model=$5 onnx=$6 scale=$7
+    shift 7
     local base="$name.$variant.t$threads"
-    local cmd=(hedge bench "$model" --threads "$threads" --warmup "$WARMUP" --iterations "$ITERATIONS" --profile-ops
-        --compare-onnxruntime "$onnx" --json "$@")
+    local cmd=(hedge bench "$model" --threads "$threads" --warmup $((WARMUP * scale))
+        --iterations $((ITERATIONS * scale)) --profile-ops --compare-onnxruntime "$onnx" --json "$@")
     echo "   ${cmd[*]}"
     if "${JAVA[@]}" dev.hedge.bench.BenchCommand "${cmd[@]:2}" > "$OUT/$base.json" 2> "$OUT/$base.err"; then
         rm -f "$OUT/$base.err"
@@ -106,7 +107,7 @@ variant() {
 
 echo "== models"
 for entry in "${MODELS[@]}"; do
-    IFS='|' read -r name kind onnx extra <<< "$entry"
+    IFS='|' read -r name kind onnx scale extra <<< "$entry"
     if [ ! -f "$onnx" ]; then
         echo "-- $name: $onnx not found, skipped"
         continue
@@ -114,20 +115,20 @@ for entry in "${MODELS[@]}"; do
     echo "-- $name"
     for t in $THREADS; do
         # shellcheck disable=SC2086
-        bench "$name" "$kind" fp32 "$t" "$onnx" "$onnx" $extra
+        bench "$name" "$kind" fp32 "$t" "$onnx" "$onnx" "$scale" $extra
     done
     if [ -n "${QUANTIZE_ARGS:-}" ]; then
         q=$(variant "$name" "$onnx" int8 "$QUANTIZE_ARGS")
         for t in $THREADS; do
             # shellcheck disable=SC2086
-            [ -n "$q" ] && bench "$name" "$kind" int8 "$t" "$q" "$onnx" $extra
+            [ -n "$q" ] && bench "$name" "$kind" int8 "$t" "$q" "$onnx" "$scale" $extra
         done
     fi
     if [ -n "${SPARSE_ARGS:-}" ]; then
         s=$(variant "$name" "$onnx" int8-sparse "$SPARSE_ARGS")
         for t in $THREADS; do
             # shellcheck disable=SC2086
-            [ -n "$s" ] && bench "$name" "$kind" int8+sparse "$t" "$s" "$onnx" $extra
+            [ -n "$s" ] && bench "$name" "$kind" int8+sparse "$t" "$s" "$onnx" "$scale" $extra
         done
     fi
 done
