@@ -133,6 +133,10 @@ for entry in "${MODELS[@]}"; do
     fi
 done
 
+echo "== kernel rates (one thread, CPU time)"
+"${JAVA[@]}" dev.hedge.bench.KernelRates "$OUT/kernel-rates.json" 2> "$OUT/kernel-rates.log" \
+    || echo "   failed, see $OUT/kernel-rates.log"
+
 if [ "$JMH" = 1 ]; then
     echo "== JMH kernel benchmarks"
     JMH_CMD=(org.openjdk.jmh.Main KernelBench -p threads="$(echo "$THREADS" | tr ' ' ',')" -rf json

@@ -91,9 +91,20 @@ public final class Report {
 
         modelTable(sb, runs);
         targets(sb, runs);
+        rateTable(sb, dir.resolve("kernel-rates.json"));
         kernelTable(sb, dir.resolve("jmh.json"));
         profiles(sb, runs);
 
+        sb.append("## What the figures reflect\n\n");
+        sb.append("* fp32 Conv, Gemm and MatMul run on OpenBLAS `sgemm` where they can (the kernel-cost table picks "
+                + "it over the Java `Sgemm` on this host); depthwise convolutions, pooling and the element-wise ops run "
+                + "on the Java reference kernels. A convolution builds its im2col matrix in Java arrays and copies it "
+                + "to native memory, then adds bias and activation in a second pass; ONNX Runtime (MLAS) runs direct, "
+                + "channel-blocked convolution kernels with the activation fused.\n");
+        sb.append("* OpenBLAS picks its kernels for the CPU unless `OPENBLAS_CORETYPE` names them; the script "
+                + "measures what a default installation gets (see *Machine*; `BENCH_OPENBLAS_CORETYPE` overrides).\n");
+        sb.append("* int8 and int8+sparse rows appear when the script is given the converter's compression options "
+                + "(`QUANTIZE_ARGS`, `SPARSE_ARGS`) and the native int8 kernels are in the build.\n\n");
         sb.append("## How to reproduce\n\n```\n");
         sb.append("bench/run-benchmarks.sh            # everything, then this file\n");
         sb.append("THREADS=1 ITERATIONS=100 bench/run-benchmarks.sh   # other settings\n```\n\n");
@@ -172,8 +183,32 @@ public final class Report {
         sb.append('\n');
     }
 
+    private static void rateTable(StringBuilder sb, Path file) throws IOException {
+        sb.append("## Kernels, one thread, CPU time\n\n");
+        JsonNode root = Files.exists(file) ? JSON.readTree(file.toFile()) : null;
+        if (root == null || !root.isArray() || root.size() == 0) {
+            sb.append("No kernel rates.\n\n");
+            return;
+        }
+        sb.append("| kernel | multiply-adds | backend | CPU time per run | throughput | share of one core's peak |\n");
+        sb.append("|---|---|---|---|---|---|\n");
+        for (JsonNode r : root) {
+            boolean int8 = r.get("int8").asBoolean();
+            double us = r.get("cpuMicros").asDouble();
+            double rate = 2 * r.get("macs").asDouble() / (us * 1e3);
+            double peak = int8 ? INT8_PEAK_GOPS : FP32_PEAK_GFLOPS;
+            sb.append("| ").append(r.get("kernel").asText()).append(" | ")
+                    .append(fmt(r.get("macs").asDouble() / 1e6, 1)).append(" M | ").append(r.get("backend").asText())
+                    .append(" | ").append(fmt(us, 1)).append(" us | ").append(fmt(rate, 1))
+                    .append(int8 ? " GOPS" : " GFLOP/s").append(" | ").append(fmt(100 * rate / peak, 0))
+                    .append("% |\n");
+        }
+        sb.append("\nBest of ten batches of runs of each single-node model (`dev.hedge.bench.KernelRates`), in CPU "
+                + "time of the running thread, so time spent waiting for a core is not counted.\n\n");
+    }
+
     private static void kernelTable(StringBuilder sb, Path jmh) throws IOException {
-        sb.append("## Kernels (JMH)\n\n");
+        sb.append("## Kernels (JMH, wall time)\n\n");
         JsonNode root = Files.exists(jmh) ? JSON.readTree(jmh.toFile()) : null;
         if (root == null || !root.isArray() || root.size() == 0) {
             sb.append("No JMH results.\n\n");
@@ -209,8 +244,22 @@ public final class Report {
             if (prof == null) {
                 continue;
             }
-            sb.append("**").append(r.name()).append("** (").append(r.variant()).append(")\n\n");
-            sb.append("| node | op | backend | ms per run | share |\n|---|---|---|---|---|\n");
+            sb.append("**").append(r.name()).append("** (").append(r.variant()).append(")");
+            Map<String, Double> byKind = new java.util.TreeMap<>();
+            double total = 0;
+            for (Iterator<JsonNode> it = prof.get("ops").elements(); it.hasNext();) {
+                JsonNode o = it.next();
+                if (!o.get("backend").asText().equals("subgraph")) {
+                    byKind.merge(o.get("op").asText() + " on " + o.get("backend").asText(),
+                            o.get("msPerRun").asDouble(), Double::sum);
+                    total += o.get("msPerRun").asDouble();
+                }
+            }
+            final double sum = total;
+            sb.append(": by op and backend, ");
+            sb.append(String.join(", ", byKind.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(),
+                    a.getValue())).map(e -> e.getKey() + " " + fmt(100 * e.getValue() / sum, 0) + "%").toList()));
+            sb.append("\n\n| node | op | backend | ms per run | share |\n|---|---|---|---|---|\n");
             int n = 0;
             for (Iterator<JsonNode> it = prof.get("ops").elements(); it.hasNext() && n < 8; n++) {
                 JsonNode o = it.next();
