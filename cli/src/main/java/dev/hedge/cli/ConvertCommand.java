@@ -2,7 +2,11 @@ package dev.hedge.cli;
 
 import dev.hedge.converter.Converter;
 import dev.hedge.format.HedgeWriter;
+import dev.hedge.profiles.DeviceProfile;
+import dev.hedge.profiles.Profiles;
+import dev.hedge.profiles.fit.TargetCheck;
 import dev.hedge.runtime.InvalidInputException;
+import dev.hedge.runtime.UnsupportedModelException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = "Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write).")
 final class ConvertCommand implements Callable<Integer> {
+
+    /** Metadata key naming the device profile a model was converted for. */
+    static final String META_PROFILE = "target.profile";
 
     /** Models at least this big get a progress bar (on a terminal): their conversion takes a noticeable time. */
     static final long PROGRESS_BAR_BYTES = 16L << 20;
@@ -43,8 +50,21 @@ final class ConvertCommand implements Callable<Integer> {
             description = "Concrete shape for a dynamic input, e.g. images=1,3,224,224 (repeatable).")
     Map<String, String> inputShapes;
 
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "Convert for a device profile (see 'hedge profiles'): compression follows what the target "
+                    + "accepts, weights and the planned arena are checked against its memory budget, and the report "
+                    + "says which node runs on which backend and why.")
+    String profile;
+
+    @Option(names = "--allow-cpu-fallback",
+            description = "With a profile that allows no CPU fallback (an NPU), let the nodes its accelerator "
+                    + "cannot run stay on the CPU instead of failing.")
+    boolean allowCpuFallback;
+
     @Override
     public Integer call() throws Exception {
+        DeviceProfile device = profile == null ? null : Profiles.resolve(profile);
+        TargetCheck.Report check = null;
         PrintWriter out = spec.commandLine().getOut();
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.requireFile(input, "an ONNX model");
@@ -62,6 +82,22 @@ final class ConvertCommand implements Callable<Integer> {
         try (ProgressBar bar = line != null ? progressBar(line) : null) {
             progress(bar, 0, "importing and optimising");
             result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
+            if (device != null) {
+                progress(bar, 1, "checking against " + device.name());
+                check = TargetCheck.check(result.model(), device, shapes, allowCpuFallback);
+                if (check.ok()) {
+                    result = new Converter.Result(result.model().withMetadata(META_PROFILE, device.name()),
+                            result.passes(), result.nodesBefore(), result.nodesAfter());
+                }
+            }
+            if (check != null && !check.ok()) {
+                out.print(check.text());
+                out.flush();
+                int more = check.violations().size() - 1;
+                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
+                        + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more violation"
+                        + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
+            }
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
             progress(bar, 2, "done");
@@ -76,6 +112,9 @@ final class ConvertCommand implements Callable<Integer> {
         for (Converter.PassReport p : result.passes()) {
             out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
                     p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
+        }
+        if (check != null) {
+            out.print(check.text());
         }
         out.printf(Locale.ROOT, "wrote %s: %d nodes, %s; %.2fx the ONNX file's %,d bytes; %s%n", target,
                 result.nodesAfter(), ModelFiles.bytes(written), (double) written / onnxBytes, onnxBytes,
