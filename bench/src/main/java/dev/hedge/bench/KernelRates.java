@@ -15,7 +15,7 @@ import java.util.List;
 
 /**
  * Single-thread kernel rates in CPU time: every {@link KernelCases} case on every backend that takes it,
- * timed as the best of several batches of runs of its frame, in CPU time of the running thread. On a shared
+ * warmed up, then timed as the best of ten batches of runs of its frame, in CPU time of the running thread. On a shared
  * machine this is the steadier counterpart of the JMH wall-clock figures.
  *
  * <p>{@code java dev.hedge.bench.KernelRates OUT.json [backend...]} (default backends: java openblas, plus
@@ -47,17 +47,19 @@ public final class KernelRates {
                     }
                     Frame f = p.newFrame();
                     List<Tensor> in = List.of(c.input());
+                    // warm up (the JIT compiles the Java kernels after some hundred runs): 2 s of CPU or 500 runs
+                    long warm = mx.getCurrentThreadCpuTime() + 2_000_000_000L;
+                    for (int i = 0; i < 500 && mx.getCurrentThreadCpuTime() < warm; i++) {
+                        f.run(in);
+                    }
                     int reps = (int) Math.max(1, Math.min(2000, 2e8 / Math.max(1, c.macs())));
                     long best = Long.MAX_VALUE;
-                    for (int round = 0; round < 12; round++) {
+                    for (int round = 0; round < 10; round++) {
                         long t0 = mx.getCurrentThreadCpuTime();
                         for (int i = 0; i < reps; i++) {
                             f.run(in);
                         }
-                        long t = (mx.getCurrentThreadCpuTime() - t0) / reps;
-                        if (round >= 2) {
-                            best = Math.min(best, t); // the first rounds warm up the JIT
-                        }
+                        best = Math.min(best, (mx.getCurrentThreadCpuTime() - t0) / reps);
                     }
                     ObjectNode r = out.addObject();
                     r.put("kernel", name);
