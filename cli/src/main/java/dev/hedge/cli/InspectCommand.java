@@ -164,6 +164,7 @@ final class InspectCommand implements Callable<Integer> {
             p.put("arenaBytes", plan.arenaBytes());
             p.put("arenaBytesWithSubgraphs", plan.totalArenaBytes());
             p.put("unsharedBytes", plan.unsharedBytes());
+            p.put("packedWeightBytes", plan.packedBytes());
             p.put("steps", plan.stepCount());
         } catch (RuntimeException e) {
             // Inspecting must still work for a model this build cannot plan; the reason is part of the answer.
@@ -223,6 +224,8 @@ final class InspectCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "  with subgraphs: %s%n",
                         ModelFiles.bytes(p.get("arenaBytesWithSubgraphs").asLong()));
             }
+            out.printf(Locale.ROOT, "weights copied or packed by kernels: %s%n",
+                    ModelFiles.bytes(p.get("packedWeightBytes").asLong()));
         }
 
         out.println("metadata:");

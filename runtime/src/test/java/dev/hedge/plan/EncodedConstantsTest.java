@@ -11,7 +11,9 @@ import dev.hedge.ir.Graph;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.Offer;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.cpu.SparseEncode;
@@ -42,9 +44,15 @@ class EncodedConstantsTest {
             return "test";
         }
 
+        /** With `consume`, a MatMul whose B is stored encoded gets an offer that reads it as stored. */
         @Override
-        public Kernel createForEncoded(Node node, List<PrepareContext.ValueType> inputs, List<Tensor> encoded) {
-            return consume && node.op() == Op.MatMul && encoded.get(1) != null ? matMul() : null;
+        public List<Offer> offers(Node node, List<PrepareContext.ValueType> inputs, List<Tensor> constants) {
+            Tensor b = constants.size() > 1 ? constants.get(1) : null;
+            if (consume && node.op() == Op.MatMul && b != null && b.isEncoded()) {
+                return List.of(new Offer(this, "test.encoded", Capability.Precision.FP32, false, 1, true,
+                        this::matMul));
+            }
+            return Backend.super.offers(node, inputs, constants);
         }
 
         @Override
