@@ -1,61 +1,33 @@
 package dev.hedge.bench;
 
-import dev.hedge.kernels.Backend;
-import dev.hedge.openblas.OpenBlasBackend;
-import dev.hedge.runtime.InvalidInputException;
+import dev.hedge.kernels.BackendRegistry;
 import dev.hedge.runtime.RuntimeOptions;
 
 /**
- * Backends by name for the benchmarks: {@code java} (the reference backend alone), {@code openblas},
- * {@code native} (the C++ kernels of {@code dev.hedge.kernels.cpu.NativeBackend}, found reflectively so
- * this module builds without them), {@code native+openblas}, and {@code auto}: every one available.
+ * Backends by name for the benchmarks ({@link RuntimeOptions#forBackends}): {@code auto} (every backend
+ * available here, the runtime's default order), {@code java} (the reference backend alone), or names joined
+ * by {@code +} in priority order, e.g. {@code native}, {@code openblas}, {@code native+openblas}.
  */
 public final class Backends {
-
-    private static final String NATIVE = "dev.hedge.kernels.cpu.NativeBackend";
 
     private Backends() {
     }
 
     /** Options with the named backends ahead of the Java one; throws when one is not available here. */
     public static RuntimeOptions options(String name, int threads) {
-        RuntimeOptions o = RuntimeOptions.defaults().withThreads(threads);
-        switch (name) {
-            case "java":
-                return o;
-            case "openblas":
-                return o.withBackend(OpenBlasBackend.create());
-            case "native":
-                return o.withBackend(nativeBackend(true));
-            case "native+openblas":
-                return o.withBackend(nativeBackend(true)).withBackend(OpenBlasBackend.create());
-            case "auto": {
-                Backend n = nativeBackend(false);
-                if (n != null) {
-                    o = o.withBackend(n);
-                }
-                Backend b = openBlasOrNull();
-                return b == null ? o : o.withBackend(b);
-            }
-            default:
-                throw new InvalidInputException("unknown backend '" + name
-                        + "'; expected auto, java, openblas, native or native+openblas");
-        }
+        return RuntimeOptions.forBackends(name).withThreads(threads);
     }
 
-    /** The names {@code auto} resolves to here, e.g. "native+openblas". */
-    public static String describeAuto() {
-        boolean n = nativeBackend(false) != null;
-        boolean b = openBlasOrNull() != null;
-        return n && b ? "native+openblas" : n ? "native" : b ? "openblas" : "java";
+    /** The backends of {@code o} ahead of Java, joined by '+' ("java" when none). */
+    public static String describe(RuntimeOptions o) {
+        return o.backends().isEmpty() ? BackendRegistry.JAVA
+                : String.join("+", o.backends().stream().map(b -> b.name()).toList());
     }
 
-    private static Backend openBlasOrNull() {
-        try {
-            return OpenBlasBackend.create();
-        } catch (LinkageError | RuntimeException e) {
-            return null; // no OpenBLAS for this platform
-        }
+    /** Whether {@code name} names a backend that is available here. */
+    static boolean available(String name) {
+        BackendRegistry.Entry e = BackendRegistry.find(name);
+        return e != null && e.available();
     }
 
     /** {@code java dev.hedge.bench.Backends NAME}: exit status 0 when that backend is available here. */
@@ -66,25 +38,6 @@ public final class Backends {
         } catch (RuntimeException | LinkageError e) {
             System.err.println(e.getMessage());
             System.exit(1);
-        }
-    }
-
-    static Backend nativeBackend(boolean required) {
-        try {
-            Class<?> c = Class.forName(NATIVE);
-            if (!(Boolean) c.getMethod("isAvailable").invoke(null)) {
-                if (required) {
-                    throw new InvalidInputException("native backend unavailable: "
-                            + c.getMethod("unavailableReason").invoke(null));
-                }
-                return null;
-            }
-            return (Backend) c.getConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-            if (required) {
-                throw new InvalidInputException("native backend not in this build (" + NATIVE + "): " + e);
-            }
-            return null;
         }
     }
 }

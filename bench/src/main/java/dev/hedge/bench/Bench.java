@@ -109,6 +109,11 @@ public final class Bench {
     }
 
     public static Result run(Options o) throws IOException {
+        return run(o, Backends.options(o.backend() == null ? "auto" : o.backend(), o.threads()));
+    }
+
+    /** As {@link #run(Options)} on the given backends and threads (the options' backend name is then unused). */
+    public static Result run(Options o, RuntimeOptions ro) throws IOException {
         if (!Files.isRegularFile(o.model())) {
             throw new NoSuchFileException(o.model().toString());
         }
@@ -122,11 +127,7 @@ public final class Bench {
                         + "hedge.jar:onnxruntime-1.29.0.jar dev.hedge.cli.HedgeCli bench ...");
             }
         }
-        String backend = o.backend() == null ? "auto" : o.backend();
-        RuntimeOptions ro = Backends.options(backend, o.threads());
-        if (backend.equals("auto")) {
-            backend = Backends.describeAuto();
-        }
+        String backend = Backends.describe(ro);
         long t0 = System.nanoTime();
         Model model;
         boolean onnx = o.model().getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = {"Measures a model (.hedge, or .onnx converted in memory): load time, latency min / median / "
                 + "p90 / p99, throughput, peak RSS, planned arena and packed-weight bytes; optionally a per-op "
                 + "profile and ONNX Runtime on the same inputs with the same thread count."})
-public final class BenchCommand implements Callable<Integer> {
+public class BenchCommand implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -50,8 +51,8 @@ public final class BenchCommand implements Callable<Integer> {
     Map<String, Double> inputFills = new LinkedHashMap<>();
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "auto (every backend available here), java, openblas, native or native+openblas "
-                    + "(default auto)")
+            description = "auto (every backend available here, in the host profile's order), java (the "
+                    + "reference backend alone), or names joined by '+' such as native+openblas (default auto)")
     String backend;
 
     @Option(names = "--profile-ops", description = "time every node over extra runs and list the costliest")
@@ -72,7 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         inputShapes.forEach((k, v) -> shapes.put(k, Inputs.parseShape(k, v)));
         Bench.Result r = Bench.run(new Bench.Options(model, threads, warmup, iterations, inputFiles, shapes,
-                inputFills, profileOps, compareOnnx, backend, seed));
+                inputFills, profileOps, compareOnnx, backend, seed), runtimeOptions(backend, threads));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toJson(r)));
@@ -81,6 +82,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * The backends and threads for {@code --backend NAME} ({@link Backends#options}); the {@code hedge} CLI
+     * gives {@code auto} its host device profile's order.
+     */
+    protected RuntimeOptions runtimeOptions(String backendName, int threadCount) {
+        return Backends.options(backendName, threadCount);
     }
 
     static ObjectNode toJson(Bench.Result r) {

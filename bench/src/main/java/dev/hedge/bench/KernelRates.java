@@ -32,7 +32,7 @@ public final class KernelRates {
             System.exit(2);
         }
         List<String> backends = args.length > 1 ? List.of(args).subList(1, args.length)
-                : Backends.nativeBackend(false) != null ? List.of("java", "openblas", "native")
+                : Backends.available("native") ? List.of("java", "openblas", "native")
                 : List.of("java", "openblas");
         ObjectMapper json = new ObjectMapper();
         ArrayNode out = json.createArrayNode();

@@ -1,6 +1,5 @@
 package dev.hedge.cli;
 
-import dev.hedge.bench.BenchCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;

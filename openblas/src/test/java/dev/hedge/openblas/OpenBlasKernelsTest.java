@@ -67,7 +67,7 @@ class OpenBlasKernelsTest {
             constants.forEach(g::initializer);
             g.addNode(node);
             g.addOutput(ValueInfo.of("y", DType.FLOAT32, Arrays.stream(outShape).asLongStream().toArray()));
-            return Model.of(new ModelDef(g.build(), Map.of()), RuntimeOptions.defaults().withThreads(threads)
+            return Model.of(new ModelDef(g.build(), Map.of()), RuntimeOptions.reference().withThreads(threads)
                     .withBackend(BLAS).withKernelCosts(KernelCosts.fixed(Map.of())));
         }
     }
@@ -506,7 +506,7 @@ class OpenBlasKernelsTest {
                     OpenBlasBackend.SGEMM, new dev.hedge.kernels.KernelCost(javaCheaper ? 20000 : 500, 0.01),
                     "java.sgemm", new dev.hedge.kernels.KernelCost(100, 0.03)));
             try (Model m = Model.of(new ModelDef(graph, Map.of()),
-                    RuntimeOptions.defaults().withBackend(BLAS).withKernelCosts(costs))) {
+                    RuntimeOptions.reference().withBackend(BLAS).withKernelCosts(costs))) {
                 Plan.StepInfo s = m.plan(List.of(new int[] {64, 64})).describe().get(0);
                 assertEquals(javaCheaper ? "java" : "openblas", s.backend(), s.reason());
                 assertTrue(s.reason().contains("openblas.sgemm") && s.reason().contains("java.sgemm"), s.reason());

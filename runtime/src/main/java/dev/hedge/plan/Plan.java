@@ -164,6 +164,15 @@ public final class Plan {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(java.util.Locale.ROOT, "%d steps, arena %d bytes, packed weights %d bytes%n",
                 steps.length, arenaBytes, packedBytes()));
+        StringBuilder order = new StringBuilder();
+        for (dev.hedge.kernels.Backend b : planner.backends()) {
+            order.append(order.length() == 0 ? "" : " > ").append(b.name());
+        }
+        sb.append("backends: ").append(order).append(", ").append(planner.threads())
+                .append(planner.threads() == 1 ? " thread" : " threads").append(System.lineSeparator());
+        for (String u : planner.unavailable()) {
+            sb.append("  not used: ").append(u).append(System.lineSeparator());
+        }
         List<StepInfo> infos = describe();
         for (int i = 0; i < infos.size(); i++) {
             StepInfo s = infos.get(i);

@@ -41,6 +41,7 @@ public final class Planner {
     private final Function<Tensor, Tensor> decoder;
     private final WorkerPool pool;
     private final KernelCosts costs;
+    private final List<String> unavailable;
 
     /**
      * A planner without a thread pool or kernel costs: kernels run on the calling thread and each node
@@ -52,7 +53,7 @@ public final class Planner {
      *     encoding, see {@link Offer#readsEncoded})
      */
     public Planner(List<Backend> backends, int threads, Function<Tensor, Tensor> decoder) {
-        this(backends, null, threads, null, decoder);
+        this(backends, null, threads, null, decoder, List.of());
     }
 
     /**
@@ -60,16 +61,23 @@ public final class Planner {
      * @param costs measured kernel costs to choose between backends (null: backend priority only)
      */
     public Planner(List<Backend> backends, WorkerPool pool, KernelCosts costs, Function<Tensor, Tensor> decoder) {
-        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder);
+        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder, List.of());
+    }
+
+    /** @param unavailable backends wanted but not available here, as "name: reason", for {@link Plan#explain} */
+    public Planner(List<Backend> backends, WorkerPool pool, KernelCosts costs, Function<Tensor, Tensor> decoder,
+            List<String> unavailable) {
+        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder, unavailable);
     }
 
     private Planner(List<Backend> backends, WorkerPool pool, int threads, KernelCosts costs,
-            Function<Tensor, Tensor> decoder) {
+            Function<Tensor, Tensor> decoder, List<String> unavailable) {
         this.backends = List.copyOf(backends);
         this.pool = pool;
         this.threads = Math.max(1, threads);
         this.costs = costs;
         this.decoder = decoder;
+        this.unavailable = List.copyOf(unavailable);
     }
 
     public int threads() {
@@ -83,6 +91,11 @@ public final class Planner {
 
     public List<Backend> backends() {
         return backends;
+    }
+
+    /** Backends wanted but not available here, as "name: reason". */
+    public List<String> unavailable() {
+        return unavailable;
     }
 
     /** Plans the main graph. */

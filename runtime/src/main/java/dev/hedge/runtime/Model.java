@@ -43,6 +43,7 @@ public final class Model implements AutoCloseable {
     private final Map<String, Plan> plans = new LinkedHashMap<>(16, 0.75f, true);
     private final WorkerPool pool;
     private final Cleaner.Cleanable poolCleanup;
+    private final RuntimeOptions options;
 
     private Model(ModelDef definition, RuntimeOptions options, long fileBytes) {
         this.definition = definition;
@@ -51,8 +52,14 @@ public final class Model implements AutoCloseable {
         this.pool = options.threads() > 1 ? new WorkerPool(options.threads(), "hedge-" + graph().name()) : null;
         WorkerPool p = pool;
         this.poolCleanup = p == null ? null : CLEANER.register(this, p::close);
-        this.planner = new Planner(backends, pool, options.kernelCosts(), Decoding::densify);
+        this.planner = new Planner(backends, pool, options.kernelCosts(), Decoding::densify, options.unavailable());
         this.fileBytes = fileBytes;
+        this.options = options;
+    }
+
+    /** The options this model runs with (backends in order, threads, backends not available here). */
+    public RuntimeOptions options() {
+        return options;
     }
 
     /** Intra-op threads this model's kernels run on (the calling thread included). */
@@ -60,7 +67,7 @@ public final class Model implements AutoCloseable {
         return planner.threads();
     }
 
-    /** Memory-maps and verifies a .hedge file. */
+    /** Memory-maps and verifies a .hedge file; runs it on every backend available here. */
     public static Model load(Path path) throws IOException {
         return load(path, RuntimeOptions.defaults());
     }

@@ -121,7 +121,7 @@ class KernelChoiceTest {
     }
 
     private static Model model(KernelCosts costs, Backend... backends) {
-        RuntimeOptions o = RuntimeOptions.defaults().withKernelCosts(costs);
+        RuntimeOptions o = RuntimeOptions.reference().withKernelCosts(costs);
         for (Backend b : backends) {
             o = o.withBackend(b);
         }

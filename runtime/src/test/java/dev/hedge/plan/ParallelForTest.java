@@ -113,7 +113,7 @@ class ParallelForTest {
 
     private static Model model(int threads, ConcurrentLinkedQueue<Integer> seen) {
         return Model.of(new ModelDef(matmul(), Map.of()),
-                RuntimeOptions.defaults().withThreads(threads).withBackend(new Backend1(seen)));
+                RuntimeOptions.reference().withThreads(threads).withBackend(new Backend1(seen)));
     }
 
     private static float[] random(Random r, int n) {

@@ -59,7 +59,7 @@ final class NativeRun {
         b.addOutput(new ValueInfo(node.output(0), null, null));
         Graph g = b.build();
         // no kernel costs: backend priority, so the backend under test runs whatever it offers for
-        RuntimeOptions options = RuntimeOptions.defaults().withKernelCosts(KernelCosts.fixed(Map.of()));
+        RuntimeOptions options = RuntimeOptions.reference().withKernelCosts(KernelCosts.fixed(Map.of()));
         options = backend == null ? options : options.withBackend(backend);
         try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
             assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
