@@ -67,10 +67,16 @@ public final class RuntimeOptions {
             return reference();
         }
         List<String> names = List.of(s.split("[+,]", -1));
-        RuntimeOptions o = defaults().withBackendOrder(names);
-        List<String> problems = new ArrayList<>(o.unavailable());
-        if (names.stream().anyMatch(String::isBlank)) {
-            problems.add("an empty name");
+        List<String> problems = new ArrayList<>();
+        for (String n : names) {
+            BackendRegistry.Entry e = n.isBlank() ? null : BackendRegistry.find(n);
+            if (n.isBlank()) {
+                problems.add("an empty name");
+            } else if (e == null) {
+                problems.add("unknown backend '" + n + "'");
+            } else if (!e.available()) {
+                problems.add(n + " unavailable: " + e.unavailableReason());
+            }
         }
         if (!problems.isEmpty()) {
             List<String> here = new ArrayList<>();
@@ -82,7 +88,7 @@ public final class RuntimeOptions {
             throw new InvalidInputException("backend '" + spec + "': " + String.join("; ", problems)
                     + "; give auto, java, or names joined by '+' from those available here: " + String.join(", ", here));
         }
-        return o;
+        return defaults().withBackendOrder(names);
     }
 
     public RuntimeOptions withThreads(int n) {
