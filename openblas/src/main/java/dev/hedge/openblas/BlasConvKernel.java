@@ -312,7 +312,9 @@ final class BlasConvKernel implements Kernel {
                 Arrays.fill(row, j, j + (a - ox), 0f);
                 int dst = j + (a - ox);
                 if (sw == 1) {
-                    System.arraycopy(x, base + a, row, dst, b - a);
+                    if (b > a) { // with no sample in range base + a may be negative, which arraycopy rejects
+                        System.arraycopy(x, base + a, row, dst, b - a);
+                    }
                 } else {
                     for (int q = a; q < b; q++) {
                         row[dst++] = x[base + q * sw];

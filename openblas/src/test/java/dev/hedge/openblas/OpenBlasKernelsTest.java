@@ -298,6 +298,31 @@ class OpenBlasKernelsTest {
         }
     }
 
+    /** Taps that only ever see padding (an input narrower than the kernel), as in PyTorch's Conv1d pad 2, size 1. */
+    @Test
+    void conv1dWithAKernelWiderThanItsInput() {
+        Random r = new Random(4);
+        for (int iter = 0; iter < 12; iter++) {
+            int c = 1 + r.nextInt(4);
+            int m = 1 + r.nextInt(5);
+            int len = 1 + r.nextInt(3);
+            int p0 = iter == 0 ? 2 : 1 + r.nextInt(3);
+            int p1 = iter == 0 ? 2 : 1 + r.nextInt(3);
+            int k = iter == 0 ? 5 : len + 1 + r.nextInt(p0 + p1);
+            int out = len + p0 + p1 - k + 1;
+            Node node = new Node("conv", Op.Conv, List.of("x", "w"), List.of("y"),
+                    Map.of("pads", new Attr.Ints(new long[] {p0, p1})));
+            Case cs = new Case(node, null, new int[] {1, m, out});
+            Tensor x = put(cs, r, "x", false, 1, c, len);
+            Tensor wt = put(cs, r, "w", true, m, c, k);
+            Case full = new Case(node, convRef(x.toFloatArray(), 1, c, 1, len, wt.toFloatArray(), m, 1, k, null, 1, 1,
+                    1, 1, 1, 0, p0, 1, out, null), cs.outShape);
+            full.inputs.putAll(cs.inputs);
+            full.constants.putAll(cs.constants);
+            check(full, "conv1d wide kernel " + iter + " (len " + len + ", k " + k + ", pads " + p0 + "," + p1 + ")");
+        }
+    }
+
     @Test
     void depthwiseAndThreeDimensionalConvolutionsAreLeftToOtherBackends() {
         Node dw = new Node("dw", Op.Conv, List.of("x", "w"), List.of("y"), Map.of("group", new Attr.Int(8)));
