@@ -2,7 +2,13 @@ package dev.hedge.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
+import dev.hedge.kernels.KernelBenchmark;
+import dev.hedge.kernels.KernelCost;
 import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.ref.RefBackend;
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -95,13 +101,17 @@ public final class Report {
         targets(sb, runs);
         rateTable(sb, dir.resolve("kernel-rates.json"));
         kernelTable(sb, dir.resolve("jmh.json"));
+        costTable(sb);
         profiles(sb, runs);
 
         sb.append("## What the figures reflect\n\n");
-        sb.append("* fp32 Conv, Gemm and MatMul run on OpenBLAS `sgemm` where they can (the kernel-cost table picks "
-                + "it over the Java `Sgemm` on this host); depthwise convolutions, pooling and the element-wise ops run "
-                + "on the Java reference kernels. A convolution builds its im2col matrix in Java arrays and copies it "
-                + "to native memory, then adds bias and activation in a second pass; ONNX Runtime (MLAS) runs direct, "
+        sb.append("* The models run on the runtime's default backends (`hedge bench --backend auto`): every backend "
+                + "available here (" + RuntimeOptions.defaults().describe() + "), and per node the kernel with the "
+                + "lowest estimate from the measured kernel costs above. fp32 Conv, Gemm and MatMul run on OpenBLAS "
+                + "`sgemm` where it beats the Java `Sgemm`; fp32 depthwise convolutions, int8 layers, 8-bit max pooling "
+                + "and sparse weights on the native kernels; float pooling and the element-wise ops on the Java "
+                + "reference kernels. An OpenBLAS convolution builds its im2col matrix in Java arrays and copies it to "
+                + "native memory, then adds bias and activation in a second pass; ONNX Runtime (MLAS) runs direct, "
                 + "channel-blocked convolution kernels with the activation fused.\n");
         sb.append("* OpenBLAS picks its kernels for the CPU unless `OPENBLAS_CORETYPE` names them; the script "
                 + "measures what a default installation gets (see *Machine*; `BENCH_OPENBLAS_CORETYPE` overrides).\n");
@@ -207,6 +217,36 @@ public final class Report {
         }
         sb.append("\nBest of ten batches of runs of each single-node model (`dev.hedge.bench.KernelRates`), in CPU "
                 + "time of the running thread, so time spent waiting for a core is not counted.\n\n");
+    }
+
+    /**
+     * The costs the planner weighs, per kernel class of every available backend that can measure it: taken
+     * from this host's cache ({@link KernelCosts#host()}), measured now when missing.
+     */
+    private static void costTable(StringBuilder sb) {
+        sb.append("## Kernel costs the planner compares\n\n");
+        sb.append("| kernel class | backend | precision | threads | overhead per call | multiply-adds per second |\n");
+        sb.append("|---|---|---|---|---|---|\n");
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<Backend> all = new ArrayList<>(RuntimeOptions.defaults().backends());
+        all.add(RefBackend.INSTANCE);
+        for (Backend b : all) {
+            for (Capability c : b.capabilities()) {
+                KernelBenchmark bm = seen.add(c.kernelClass()) ? b.benchmark(c.kernelClass()) : null;
+                KernelCost k = bm == null ? null : KernelCosts.host().get(c.kernelClass(), bm);
+                if (k != null) {
+                    sb.append("| ").append(c.kernelClass()).append(" | ").append(b.name()).append(" | ")
+                            .append(c.precision().name().toLowerCase(Locale.ROOT)).append(" | ")
+                            .append(c.parallel() ? "all" : "one").append(" | ")
+                            .append(fmt(k.overheadNanos() / 1e3, 1)).append(" us | ")
+                            .append(fmt(k.unitsPerSecond() / 1e9, 1)).append(" G |\n");
+                }
+            }
+        }
+        sb.append("\nOne thread, fitted as `overhead + work / rate` from a small and a large problem of each class "
+                + "(`KernelCosts`, cached per host in `~/.cache/hedge`). Sparse classes count only the stored "
+                + "multiply-adds, so at density d their rate is worth 1/d dense ones; classes marked \"all\" split "
+                + "their work over the intra-op threads.\n\n");
     }
 
     private static void kernelTable(StringBuilder sb, Path jmh) throws IOException {
