@@ -403,8 +403,9 @@ public final class Planner {
 
     /**
      * Tries the ranked offers in turn: the first whose kernel exists and prepares wins. An offer whose
-     * {@code prepare} throws {@link UnsupportedModelException} gives way to the next one (ultimately the
-     * Java backend); every other exception, {@link Deferred} included, propagates for the caller to report.
+     * kernel throws {@link UnsupportedModelException} or a {@link LinkageError} gives way to the next one
+     * (ultimately the Java backend); every other exception, {@link Deferred} included, propagates for the
+     * caller to report.
      * {@code contexts} makes a fresh context per attempt, giving encoded constants as stored or dense as
      * the offer reads them.
      */
