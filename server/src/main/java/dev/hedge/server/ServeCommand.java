@@ -137,7 +137,7 @@ public class ServeCommand implements Callable<Integer> {
             return new ServerOptions(paths, modelName, host, port, w, maxQueue, maxBodyBytes, timeoutMs,
                     batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs,
                     runtimeOptions(backend, threads, Math.max(1, w)));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | dev.hedge.runtime.InvalidInputException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
