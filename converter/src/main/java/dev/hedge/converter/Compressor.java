@@ -1,0 +1,414 @@
+package dev.hedge.converter;
+
+import dev.hedge.converter.data.Dataset;
+import dev.hedge.converter.eval.Evaluator;
+import dev.hedge.converter.eval.Probe;
+import dev.hedge.converter.quantize.ActivationSplit;
+import dev.hedge.converter.quantize.CalibrationMethod;
+import dev.hedge.converter.quantize.Calibrator;
+import dev.hedge.converter.quantize.Layer;
+import dev.hedge.converter.quantize.LayerPrecision;
+import dev.hedge.converter.quantize.Layers;
+import dev.hedge.converter.quantize.ModelQuantizer;
+import dev.hedge.converter.quantize.QuantOptions;
+import dev.hedge.converter.quantize.Ranges;
+import dev.hedge.converter.quantize.ValueStats;
+import dev.hedge.converter.report.CompressionReport;
+import dev.hedge.converter.report.CompressionReport.MixedPrecisionStep;
+import dev.hedge.converter.report.LayerRow;
+import dev.hedge.format.Decoding;
+import dev.hedge.format.HedgeWriter;
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The compression pipeline after the clean-up passes: activation split, layer discovery, calibration,
+ * quantization, writing, evaluation of the written file against the float model, the mixed-precision loop,
+ * and the final write with the report in the file's metadata ({@link ModelDef#META_REPORT}).
+ *
+ * <p>Every figure comes from executing a written file: each candidate is written to a temporary file, loaded
+ * with {@link Model#load} and run through the reference kernels next to the float model.
+ */
+public final class Compressor {
+
+    /** The written model, its report, and where it was written. */
+    public record Result(ModelDef model, CompressionReport report, Path file) {
+    }
+
+    private static final int MAX_REPORT_ROUNDS = 4;
+
+    private final ModelDef floatModel;
+    private final CompressionOptions options;
+    private final ModelDef reference;
+    private final List<Layer> layers;
+    private final Path dir;
+    private final List<String> notes = new ArrayList<>();
+
+    private Compressor(ModelDef floatModel, CompressionOptions options, Path dir) {
+        this.floatModel = floatModel;
+        this.options = options;
+        this.reference = floatModel.withGraph(new ActivationSplit().apply(floatModel.graph()));
+        this.layers = Layers.find(reference.graph());
+        this.dir = dir;
+    }
+
+    /** Compresses a converted float model and writes it to {@code output}. */
+    public static Result compress(ModelDef converted, CompressionOptions options, Path output) throws IOException {
+        Path dir = output.toAbsolutePath().getParent();
+        return new Compressor(converted, options, dir).run(output);
+    }
+
+    private Result run(Path output) throws IOException {
+        QuantOptions q = options.quant();
+        Map<String, LayerPrecision> decisions = new LinkedHashMap<>();
+        for (Layer l : layers) {
+            decisions.put(l.name(), q.precisionOf(l.name()));
+        }
+        Map<String, Ranges.Affine> activations = calibrate(decisions);
+        Dataset eval = options.evaluation() != null ? options.evaluation() : options.calibration();
+        if (options.evaluation() == null && eval != null) {
+            notes.add("evaluated on the calibration data (no --eval given)");
+        }
+        if (options.mixedPrecision() && eval == null) {
+            throw new IllegalArgumentException("automatic mixed precision needs evaluation data (--eval or --calib)");
+        }
+        long fp32Bytes = fileSize(floatModel);
+
+        List<MixedPrecisionStep> steps = new ArrayList<>();
+        ModelQuantizer.Result quantized;
+        Evaluator.Result evaluation;
+        Path candidate = Files.createTempFile(dir, ".hedge-compress-", ".hedge");
+        try {
+            int maxSteps = 1 + 3 * layers.size();
+            while (true) {
+                quantized = ModelQuantizer.quantize(reference.graph(), layers, decisions, activations, q);
+                ModelDef comp = floatModel.withGraph(quantized.graph());
+                HedgeWriter.write(comp, candidate);
+                evaluation = evaluate(candidate, eval, quantized);
+                if (!options.mixedPrecision() || steps.size() >= maxSteps) {
+                    break;
+                }
+                String miss = missesTarget(evaluation);
+                if (miss == null) {
+                    break;
+                }
+                MixedPrecisionStep step = raiseWorst(decisions, quantized, evaluation, miss);
+                if (step == null) {
+                    notes.add("mixed precision: target not reached with every layer at fp32 (" + miss + ")");
+                    break;
+                }
+                steps.add(step);
+            }
+            CompressionReport report = report(quantized, evaluation, candidate, fp32Bytes, steps);
+            return writeFinal(floatModel.withGraph(quantized.graph()), report, output);
+        } finally {
+            Files.deleteIfExists(candidate);
+        }
+    }
+
+    // ---- calibration -------------------------------------------------------------------------------------------
+
+    /** Calibrates the inputs and outputs of int8-capable layers when any layer may become static int8. */
+    private Map<String, Ranges.Affine> calibrate(Map<String, LayerPrecision> decisions) {
+        boolean needs = false;
+        for (Layer l : layers) {
+            LayerPrecision p = decisions.get(l.name());
+            needs |= l.int8Capable() && (p.kind() == LayerPrecision.Kind.INT8 || options.mixedPrecision()
+                    && (p.kind() == LayerPrecision.Kind.INT4 || p.kind() == LayerPrecision.Kind.CODEBOOK));
+        }
+        if (!needs) {
+            return Map.of();
+        }
+        Dataset calib = options.calibration();
+        if (calib == null) {
+            throw new IllegalArgumentException("static int8 needs calibration data (--calib); int8-dynamic needs none");
+        }
+        Set<String> values = new LinkedHashSet<>();
+        for (Layer l : layers) {
+            if (l.int8Capable()) {
+                values.add(l.input());
+                values.add(l.output());
+            }
+        }
+        QuantOptions q = options.quant();
+        Map<String, ValueStats> stats = Calibrator.calibrate(reference, calib, values,
+                q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
+        Map<String, Ranges.Affine> out = new HashMap<>();
+        for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
+            ValueStats s = e.getValue();
+            if (s.observed()) {
+                double[] r = Ranges.choose(s, q.method(), q.percentile());
+                out.put(e.getKey(), Ranges.uint8(r[0], r[1]));
+            }
+        }
+        return out;
+    }
+
+    // ---- evaluation --------------------------------------------------------------------------------------------
+
+    private Evaluator.Result evaluate(Path file, Dataset eval, ModelQuantizer.Result q) throws IOException {
+        Map<String, Probe> probes = new LinkedHashMap<>();
+        Map<String, Probe> byValue = new HashMap<>();
+        for (ModelQuantizer.Outcome o : q.layers().values()) {
+            byValue.put(o.value(), o.quantized() == null ? Probe.same(o.value())
+                    : new Probe(o.value(), o.quantized(), o.scale(), o.zeroPoint()));
+        }
+        for (Layer l : layers) {
+            probes.put(l.output(), byValue.getOrDefault(l.output(), Probe.same(l.output())));
+            probes.put(l.input(), byValue.getOrDefault(l.input(), Probe.same(l.input())));
+        }
+        Set<String> nodes = new LinkedHashSet<>();
+        for (Layer l : layers) {
+            nodes.add(l.name());
+        }
+        Dataset data = eval != null ? eval : zeroSample();
+        return Evaluator.compare(reference, file, data, probes, nodes, options.runtime(),
+                eval != null ? options.progress() : Progress.NONE);
+    }
+
+    /** One all-zero sample at the default input shapes: enough to count MACs when there is no data. */
+    private Dataset zeroSample() {
+        try (Model m = Model.of(reference)) {
+            List<int[]> shapes = m.defaultInputShapes(Map.of());
+            Map<String, Tensor> feed = new LinkedHashMap<>();
+            for (int i = 0; i < shapes.size(); i++) {
+                var in = reference.graph().inputs().get(i);
+                feed.put(in.name(), Tensor.allocate(in.dtype(), shapes.get(i)));
+            }
+            return Dataset.of(List.of(feed));
+        }
+    }
+
+    private String missesTarget(Evaluator.Result e) {
+        double t = options.targetAgreement();
+        double d = options.maxAccuracyDrop();
+        if (!Double.isNaN(t)) {
+            if (Double.isNaN(e.agreement())) {
+                throw new IllegalArgumentException("--target-agreement needs a model whose first output is a score "
+                        + "vector (top-1 agreement is undefined here)");
+            }
+            if (e.agreement() < t) {
+                return String.format(Locale.ROOT, "top-1 agreement %.4f < %.4f", e.agreement(), t);
+            }
+        }
+        if (!Double.isNaN(d)) {
+            if (Double.isNaN(e.accuracyDrop())) {
+                throw new IllegalArgumentException("--max-accuracy-drop needs labelled evaluation data (--labels)");
+            }
+            if (e.accuracyDrop() > d) {
+                return String.format(Locale.ROOT, "accuracy drop %.2f pt > %.2f pt", e.accuracyDrop(), d);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Raises the precision of the layer adding the most noise: the largest increase of noise-to-signal ratio
+     * from its input to its output (noise ratios of successive stages add up, so this is its own share).
+     */
+    private MixedPrecisionStep raiseWorst(Map<String, LayerPrecision> decisions, ModelQuantizer.Result q,
+            Evaluator.Result e, String miss) {
+        Layer worst = null;
+        double worstNsr = -1;
+        for (Layer l : layers) {
+            LayerPrecision p = q.layers().get(l.name()).applied();
+            if (p.raise() == null) {
+                continue;
+            }
+            Evaluator.ValueMetrics out = e.values().get(l.output());
+            Evaluator.ValueMetrics in = e.values().get(l.input());
+            double local = out == null ? 0 : out.nsr() - (in == null ? 0 : in.nsr());
+            if (worst == null || local > worstNsr) {
+                worst = l;
+                worstNsr = local;
+            }
+        }
+        if (worst == null) {
+            return null;
+        }
+        LayerPrecision from = q.layers().get(worst.name()).applied();
+        LayerPrecision to = from.raise();
+        decisions.put(worst.name(), to);
+        Evaluator.ValueMetrics out = e.values().get(worst.output());
+        String sqnr = out == null ? "not measured" : String.format(Locale.ROOT, "output SQNR %.1f dB", out.sqnrDb());
+        return new MixedPrecisionStep(worst.name(), from.label(), to.label(), String.format(Locale.ROOT,
+                "%s; largest added noise-to-signal ratio %.3g (%s)", miss, Math.max(0, worstNsr), sqnr));
+    }
+
+    // ---- report and final write --------------------------------------------------------------------------------
+
+    private CompressionReport report(ModelQuantizer.Result q, Evaluator.Result e, Path file, long fp32Bytes,
+            List<MixedPrecisionStep> steps) throws IOException {
+        Map<String, Tensor> stored = new HashMap<>();
+        long fileBytes;
+        try (Model m = Model.load(file)) {
+            collectConstants(m.graph(), stored);
+            fileBytes = Files.size(file);
+        }
+        List<LayerRow> rows = new ArrayList<>();
+        for (Layer l : layers) {
+            ModelQuantizer.Outcome o = q.layers().get(l.name());
+            long before = 0;
+            for (Tensor w : l.weightValues()) {
+                before += w.byteSize();
+            }
+            Tensor bias = l.bias() == null ? null : findConstant(reference.graph(), l.bias());
+            if (bias != null) {
+                before += bias.byteSize();
+            }
+            long after = 0;
+            for (String c : o.constants()) {
+                Tensor t = stored.get(c);
+                if (t != null) {
+                    after += payloadBytes(t);
+                }
+            }
+            Tensor mainWeight = o.constants().isEmpty() ? null : stored.get(o.constants().get(0));
+            double sparsity = mainWeight == null ? 0 : zeroFraction(mainWeight);
+            Evaluator.ValueMetrics vm = e.values().get(l.output());
+            long macsBefore = e.macsReference().getOrDefault(l.name(), -1L);
+            long macsAfter = e.macsCompressed().getOrDefault(l.name(), -1L);
+            if (macsAfter > 0 && mainWeight != null && mainWeight.sparse() != null) {
+                macsAfter = Math.round(macsAfter * (1 - sparsity));
+            }
+            String note = o.note();
+            if (!o.requested().equals(o.applied())) {
+                note = "asked " + o.requested().label() + ": " + note;
+            }
+            rows.add(new LayerRow(l.name(), l.op().name(), l.params(), sparsity, o.applied().label(),
+                    o.applied().bits(), before, after, vm == null ? Double.NaN : vm.sqnrDb(), macsBefore, macsAfter,
+                    note));
+        }
+        Map<String, Double> evaluation = new LinkedHashMap<>();
+        Map<String, double[]> outputs = new LinkedHashMap<>();
+        boolean evaluated = options.evaluation() != null || options.calibration() != null;
+        if (evaluated) {
+            evaluation.put("samples", (double) e.samples());
+            if (!Double.isNaN(e.agreement())) {
+                evaluation.put("top1_agreement", e.agreement());
+            }
+            if (!Double.isNaN(e.accuracyReference())) {
+                evaluation.put("accuracy_original", e.accuracyReference());
+                evaluation.put("accuracy_compressed", e.accuracyCompressed());
+                evaluation.put("accuracy_drop_pt", e.accuracyDrop());
+            }
+            for (Evaluator.OutputMetrics om : e.outputs().values()) {
+                outputs.put(om.name(), new double[] {om.sqnrDb(), om.maxAbsError(), om.meanAbsError()});
+            }
+        } else {
+            notes.add("no calibration or evaluation data: accuracy not measured, MACs from one all-zero input");
+        }
+        return new CompressionReport(settings(), rows, fp32Bytes, fileBytes, evaluation, outputs, steps, notes);
+    }
+
+    private Map<String, String> settings() {
+        QuantOptions q = options.quant();
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("precision", q.precision().label());
+        s.put("weights", q.perTensor() ? "per-tensor" : "per-channel");
+        s.put("calibration_method", q.method().label());
+        if (q.method() == CalibrationMethod.PERCENTILE) {
+            s.put("percentile", Double.toString(q.percentile()));
+        }
+        s.put("int4_group", Integer.toString(q.int4Group()));
+        if (!q.layers().isEmpty()) {
+            s.put("layers", q.layers().toString());
+        }
+        if (options.calibration() != null) {
+            s.put("calibration_samples", Integer.toString(options.calibration().size()));
+        }
+        if (options.evaluation() != null) {
+            s.put("evaluation_samples", Integer.toString(options.evaluation().size()));
+        }
+        if (!Double.isNaN(options.targetAgreement())) {
+            s.put("target_agreement", Double.toString(options.targetAgreement()));
+        }
+        if (!Double.isNaN(options.maxAccuracyDrop())) {
+            s.put("max_accuracy_drop_pt", Double.toString(options.maxAccuracyDrop()));
+        }
+        return s;
+    }
+
+    /** Writes with the report in the metadata; rewrites until the report states the file's own final size. */
+    private Result writeFinal(ModelDef model, CompressionReport report, Path output) throws IOException {
+        CompressionReport r = report;
+        ModelDef m = model;
+        for (int round = 0; round < MAX_REPORT_ROUNDS; round++) {
+            m = model.withMetadata(ModelDef.META_REPORT, r.toJson());
+            long size = HedgeWriter.write(m, output);
+            if (size == r.fileBytesAfter()) {
+                break;
+            }
+            r = r.withFileBytesAfter(size);
+        }
+        return new Result(m, r, output);
+    }
+
+    private long fileSize(ModelDef model) throws IOException {
+        Path tmp = Files.createTempFile(dir, ".hedge-fp32-", ".hedge");
+        try {
+            return HedgeWriter.write(model, tmp);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------------------------
+
+    private static void collectConstants(Graph g, Map<String, Tensor> out) {
+        out.putAll(g.initializers());
+        for (Node n : g.nodes()) {
+            for (Graph s : n.subgraphs()) {
+                collectConstants(s, out);
+            }
+        }
+    }
+
+    private static Tensor findConstant(Graph g, String name) {
+        Map<String, Tensor> all = new HashMap<>();
+        collectConstants(g, all);
+        return all.get(name);
+    }
+
+    /** Bytes a constant takes in the file: its payload, sparse index buffers and codebook palette. */
+    static long payloadBytes(Tensor t) {
+        long b = t.byteSize();
+        if (t.sparse() != null) {
+            b += t.sparse().rowPtr().limit() + t.sparse().colIdx().limit();
+        }
+        if (t.codebook() != null) {
+            b += 4L * t.codebook().paletteSize();
+        }
+        return b;
+    }
+
+    /** Fraction of elements whose stored value is 0. */
+    static double zeroFraction(Tensor t) {
+        Tensor d = Decoding.densify(t);
+        int n = d.elementCount();
+        if (n == 0) {
+            return 0;
+        }
+        int zeros = 0;
+        for (int i = 0; i < n; i++) {
+            if (d.getDouble(i) == 0) {
+                zeros++;
+            }
+        }
+        return (double) zeros / n;
+    }
+}

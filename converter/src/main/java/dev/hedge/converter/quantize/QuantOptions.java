@@ -1,0 +1,69 @@
+package dev.hedge.converter.quantize;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Quantization settings.
+ *
+ * @param precision the default for every layer (fp32: no quantization)
+ * @param perTensor one int8 weight scale per tensor instead of per output channel
+ * @param method activation calibration method (static int8)
+ * @param percentile for {@link CalibrationMethod#PERCENTILE}, e.g. 99.99
+ * @param int4Group block size along the reduction axis for int4 weights
+ * @param layers per-layer precision overrides by layer (node) name; a trailing {@code *} matches a prefix
+ * @param seed seeds k-means (codebooks)
+ */
+public record QuantOptions(LayerPrecision precision, boolean perTensor, CalibrationMethod method, double percentile,
+        int int4Group, Map<String, LayerPrecision> layers, long seed) {
+
+    public QuantOptions {
+        layers = Map.copyOf(new LinkedHashMap<>(layers));
+        if (int4Group < 1) {
+            throw new IllegalArgumentException("int4 group size must be >= 1, got " + int4Group);
+        }
+        if (method == CalibrationMethod.PERCENTILE && !(percentile > 50 && percentile <= 100)) {
+            throw new IllegalArgumentException("percentile " + percentile + " is not in (50, 100]");
+        }
+    }
+
+    public static QuantOptions of(LayerPrecision precision) {
+        return new QuantOptions(precision, false, CalibrationMethod.MINMAX, 99.99, 32, Map.of(), 0);
+    }
+
+    public QuantOptions withMethod(CalibrationMethod m, double p) {
+        return new QuantOptions(precision, perTensor, m, p, int4Group, layers, seed);
+    }
+
+    public QuantOptions withPerTensor(boolean v) {
+        return new QuantOptions(precision, v, method, percentile, int4Group, layers, seed);
+    }
+
+    public QuantOptions withLayers(Map<String, LayerPrecision> l) {
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, l, seed);
+    }
+
+    public QuantOptions withInt4Group(int g) {
+        return new QuantOptions(precision, perTensor, method, percentile, g, layers, seed);
+    }
+
+    public QuantOptions withSeed(long s) {
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, s);
+    }
+
+    /** The precision asked for a layer: an exact override, else the longest matching prefix override, else the default. */
+    public LayerPrecision precisionOf(String layer) {
+        LayerPrecision exact = layers.get(layer);
+        if (exact != null) {
+            return exact;
+        }
+        String best = null;
+        for (String k : layers.keySet()) {
+            if (k.endsWith("*") && layer.startsWith(k.substring(0, k.length() - 1))
+                    && (best == null || k.length() > best.length())) {
+                best = k;
+            }
+        }
+        return best != null ? layers.get(best) : precision;
+    }
+}

@@ -1,0 +1,134 @@
+package dev.hedge.converter.quantize;
+
+import dev.hedge.kernels.ref.quant.QuantizeLinearKernel;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
+
+/**
+ * Weight quantizers. Quantization itself always goes through {@link QuantizeLinearKernel#quantize}, the
+ * runtime's own QuantizeLinear formula, so stored integers are exactly what a QuantizeLinear node would give.
+ */
+public final class WeightQuant {
+
+    private WeightQuant() {
+    }
+
+    /** Integer weights with one scale per slice of an axis (or one for the tensor) or per block. */
+    public record Quantized(Tensor values, float[] scales, int[] scaleShape) {
+    }
+
+    /** [outer, dim, inner] around {@code axis} of {@code shape}. */
+    static int[] split(int[] shape, int axis) {
+        int outer = 1;
+        int inner = 1;
+        for (int i = 0; i < axis; i++) {
+            outer *= shape[i];
+        }
+        for (int i = axis + 1; i < shape.length; i++) {
+            inner *= shape[i];
+        }
+        return new int[] {outer, shape[axis], inner};
+    }
+
+    /**
+     * INT8 symmetric (zero point 0, values in [-127, 127]): one scale {@code max|w| / 127} per slice of
+     * {@code axis}, or for the whole tensor when {@code axis < 0}. An all-zero slice gets scale 1.
+     */
+    public static Quantized int8Symmetric(Tensor w, int axis) {
+        float[] v = w.toFloatArray();
+        int[] shape = w.shape();
+        int[] s = axis < 0 ? new int[] {1, v.length, 1} : split(shape, axis);
+        int channels = axis < 0 ? 1 : s[1];
+        float[] absMax = new float[channels];
+        for (int e = 0; e < v.length; e++) {
+            int c = axis < 0 ? 0 : (e / s[2]) % s[1];
+            absMax[c] = Math.max(absMax[c], Math.abs(v[e]));
+        }
+        float[] scales = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            scales[c] = absMax[c] > 0 ? absMax[c] / 127f : 1f;
+        }
+        Tensor q = Tensor.allocate(DType.INT8, shape);
+        for (int e = 0; e < v.length; e++) {
+            int c = axis < 0 ? 0 : (e / s[2]) % s[1];
+            q.data().put(e, (byte) QuantizeLinearKernel.quantize(v[e], scales[c], 0, -127f, 127f));
+        }
+        return new Quantized(q, scales, axis < 0 ? new int[0] : new int[] {channels});
+    }
+
+    /**
+     * INT4 symmetric with one scale per block of {@code block} consecutive elements along {@code axis} (ONNX
+     * blocked quantization). Each block's scale is searched among {@code max|w| * f / 7} for f from 1 down to
+     * 0.5, keeping the one with the least squared error (clipping a few outliers often pays).
+     */
+    public static Quantized int4Blocked(Tensor w, int axis, int block) {
+        float[] v = w.toFloatArray();
+        int[] shape = w.shape();
+        int[] s = split(shape, axis);
+        int outer = s[0];
+        int dim = s[1];
+        int inner = s[2];
+        int blocks = (dim + block - 1) / block;
+        int[] scaleShape = shape.clone();
+        scaleShape[axis] = blocks;
+        float[] scales = new float[outer * blocks * inner];
+        Tensor q = Tensor.allocate(DType.INT4, shape);
+        for (int o = 0; o < outer; o++) {
+            for (int b = 0; b < blocks; b++) {
+                for (int i = 0; i < inner; i++) {
+                    int d0 = b * block;
+                    int d1 = Math.min(dim, d0 + block);
+                    float max = 0;
+                    for (int d = d0; d < d1; d++) {
+                        max = Math.max(max, Math.abs(v[(o * dim + d) * inner + i]));
+                    }
+                    float best = max > 0 ? max / 7f : 1f;
+                    if (max > 0) {
+                        double bestErr = Double.POSITIVE_INFINITY;
+                        for (int k = 0; k <= 20; k++) {
+                            float sc = max * (1f - 0.025f * k) / 7f;
+                            double err = 0;
+                            for (int d = d0; d < d1; d++) {
+                                float x = v[(o * dim + d) * inner + i];
+                                int qv = QuantizeLinearKernel.quantize(x, sc, 0, -8f, 7f);
+                                double diff = qv * sc - x;
+                                err += diff * diff;
+                            }
+                            if (err < bestErr) {
+                                bestErr = err;
+                                best = sc;
+                            }
+                        }
+                    }
+                    scales[(o * blocks + b) * inner + i] = best;
+                    for (int d = d0; d < d1; d++) {
+                        int e = (o * dim + d) * inner + i;
+                        q.setLong(e, QuantizeLinearKernel.quantize(v[e], best, 0, -8f, 7f));
+                    }
+                }
+            }
+        }
+        return new Quantized(q, scales, scaleShape);
+    }
+
+    /** The int32 bias of a quantized layer: {@code rint(b[c] / (xScale * wScale[c]))}, saturated. */
+    public static Tensor int32Bias(float[] bias, float xScale, float[] wScales) {
+        Tensor t = Tensor.allocate(DType.INT32, bias.length);
+        for (int c = 0; c < bias.length; c++) {
+            float s = xScale * wScales[wScales.length == 1 ? 0 : c];
+            double q = Math.rint(bias[c] / s);
+            t.data().putInt(c * 4, (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, q)));
+        }
+        return t;
+    }
+
+    /** The tensor converted to FLOAT16 (round to nearest even). */
+    public static Tensor fp16(Tensor w) {
+        Tensor h = Tensor.allocate(DType.FLOAT16, w.shape());
+        float[] v = w.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            h.setFloat(i, v[i]);
+        }
+        return h;
+    }
+}
