@@ -43,6 +43,11 @@ public final class ConformanceRunner {
 
     public static final double RTOL = 1e-4;
     public static final double ATOL = 1e-5;
+    /**
+     * Tests whose expected outputs were typed in by hand to four decimals (0.1511 for 0.151055...); ONNX's
+     * own harness compares them with rtol 1e-3, and so does this runner.
+     */
+    private static final Set<String> HAND_ROUNDED = Set.of("test_averagepool_2d_ceil_last_window_starts_on_pad");
     private static final long TIMEOUT_SECONDS = 60;
 
     /** Suites in the order they are read; node-onnx-1.22 wins over node for tests in both. */
@@ -194,7 +199,8 @@ public final class ConformanceRunner {
                     if (actual == null) {
                         return new Result(suite, name, ops, Status.FAIL, "no output '" + n + "'");
                     }
-                    String diff = compare(expected, actual);
+                    String diff = HAND_ROUNDED.contains(name) ? compare(expected, actual, 1e-3)
+                            : compare(expected, actual);
                     if (diff != null) {
                         return new Result(suite, name, ops, Status.FAIL,
                                 set.getFileName() + " output '" + n + "': " + diff);
@@ -211,6 +217,11 @@ public final class ConformanceRunner {
 
     /** Null when equal within tolerance, else a description of the first difference. */
     public static String compare(Tensor expected, Tensor actual) {
+        return compare(expected, actual, RTOL);
+    }
+
+    /** As {@link #compare(Tensor, Tensor)} with relative tolerance {@code floatRtol} for float32/float64. */
+    public static String compare(Tensor expected, Tensor actual, double floatRtol) {
         if (expected.dtype() != actual.dtype()) {
             return "dtype " + actual.dtype() + ", expected " + expected.dtype();
         }
@@ -219,7 +230,7 @@ public final class ConformanceRunner {
         }
         int n = expected.elementCount();
         boolean isFloat = expected.dtype().isFloat();
-        double rtol = expected.dtype() == DType.FLOAT16 || expected.dtype() == DType.BFLOAT16 ? 1e-2 : RTOL;
+        double rtol = expected.dtype() == DType.FLOAT16 || expected.dtype() == DType.BFLOAT16 ? 1e-2 : floatRtol;
         double atol = expected.dtype() == DType.FLOAT16 || expected.dtype() == DType.BFLOAT16 ? 1e-3 : ATOL;
         int bad = 0;
         String first = null;

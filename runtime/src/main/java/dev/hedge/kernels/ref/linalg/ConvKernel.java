@@ -1,0 +1,204 @@
+package dev.hedge.kernels.ref.linalg;
+
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.PrepareContext;
+import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.kernels.util.ScratchArrays;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * Conv (1-D to 3-D, groups, strides, dilations, pads/auto_pad, optional bias, fused activation).
+ *
+ * <p>Per image and group, {@code Y_g = W_g * col_g}: W_g is the group's {@code M/group x (C/group * kernel)}
+ * weights (row-major as stored, copied to a float array once at prepare time when constant) and col_g the
+ * im2col patch matrix, built one column block at a time so its buffer stays bounded. A 1x1 kernel with unit
+ * strides and no padding multiplies the input directly; a depthwise conv (one input channel per group) runs
+ * the direct {@link Depthwise} kernel instead of GEMMs with a one-channel K. Bias and activation are applied
+ * by the GEMM as it stores each block.
+ *
+ * <p>Scratch (per thread, {@link ScratchArrays}): slot 0 the current image, slot 1 the column block or the
+ * depthwise output planes of one channel, slot 2 the output image for non-float32 types, slot 3 weights and
+ * bias that are not constants.
+ */
+final class ConvKernel implements Kernel {
+
+    private enum Mode { IM2COL, POINTWISE, DEPTHWISE }
+
+    /** Column-block budget of the im2col buffer, in floats. */
+    private static final int COL_BUDGET = 1 << 20;
+
+    private final Node node;
+    private final FusedActivation act;
+    private DType dtype;
+    private ConvGeometry g;
+    private Mode mode;
+    private Depthwise depthwise;
+    private int batch;
+    private int channels;
+    private int maps;
+    private int groups;
+    private int cg;
+    private int mg;
+    private int kg;
+    private int colBlock;
+    private boolean hasBias;
+    private float[] weights;
+    private float[] bias;
+
+    ConvKernel(Node node) {
+        this.node = node;
+        this.act = FusedActivation.of(node);
+    }
+
+    @Override
+    public void prepare(PrepareContext ctx) {
+        dtype = ctx.inputType(0);
+        FloatData.require(node, "input X", dtype);
+        if (ctx.inputType(1) != dtype) {
+            throw new IllegalArgumentException("weights are " + ctx.inputType(1) + ", input is "
+                    + dtype);
+        }
+        hasBias = ctx.hasInput(2);
+        if (hasBias && ctx.inputType(2) != dtype) {
+            throw new IllegalArgumentException("bias is " + ctx.inputType(2) + ", input is "
+                    + dtype);
+        }
+        int[] xs = ctx.inputShape(0);
+        int[] ws = ctx.inputShape(1);
+        if (xs.length < 3) {
+            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
+                    + " needs rank 3 to 5 (N, C, spatial...)");
+        }
+        if (ws.length != xs.length) {
+            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
+                    + " has not the rank of input shape " + Arrays.toString(xs));
+        }
+        long grp = node.intAttr("group");
+        batch = xs[0];
+        channels = xs[1];
+        maps = ws[0];
+        if (grp < 1 || channels % grp != 0 || maps % grp != 0) {
+            throw new IllegalArgumentException("group " + grp + " does not divide input channels "
+                    + channels + " and output channels " + maps);
+        }
+        groups = (int) grp;
+        cg = channels / groups;
+        mg = maps / groups;
+        if (ws[1] != cg) {
+            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
+                    + " needs " + cg + " input channels per group (input has " + channels + ", group " + groups + ")");
+        }
+        int r = xs.length - 2;
+        int[] kernel = ConvGeometry.kernelShape(node, Arrays.copyOfRange(ws, 2, ws.length));
+        g = ConvGeometry.conv(node, Arrays.copyOfRange(xs, 2, xs.length), kernel);
+        if (hasBias) {
+            int[] bs = ctx.inputShape(2);
+            if (bs.length != 1 || bs[0] != maps) {
+                throw new IllegalArgumentException("bias shape " + Arrays.toString(bs)
+                        + " is not [" + maps + "]");
+            }
+        }
+        int[] out = new int[r + 2];
+        out[0] = batch;
+        out[1] = maps;
+        System.arraycopy(g.outShape(), 0, out, 2, r);
+        ctx.setOutput(0, dtype, out);
+
+        kg = cg * g.kernelSize();
+        if (cg == 1 && groups > 1) {
+            mode = Mode.DEPTHWISE;
+            depthwise = new Depthwise(g);
+        } else if (g.isPointwise()) {
+            mode = Mode.POINTWISE;
+        } else {
+            mode = Mode.IM2COL;
+        }
+        int outSize = g.outSize();
+        long full = (long) kg * outSize;
+        colBlock = full <= COL_BUDGET ? outSize
+                : Math.min(outSize, Math.max(Sgemm.NC, COL_BUDGET / kg / Sgemm.NC * Sgemm.NC));
+        Tensor w = ctx.isConstant(1) ? ctx.inputValue(1) : null;
+        weights = w != null ? FloatData.toArray(w) : null;
+        Tensor b = hasBias && ctx.isConstant(2) ? ctx.inputValue(2) : null;
+        bias = b != null ? FloatData.toArray(b) : null;
+    }
+
+    @Override
+    public void run(RunContext ctx) {
+        Tensor x = ctx.input(0);
+        Tensor y = ctx.output(0);
+        float[] wv = weights;
+        float[] bv = bias;
+        int bOff = 0;
+        if (wv == null || (hasBias && bv == null)) {
+            int wn = maps * kg;
+            float[] wb = ScratchArrays.floats(3, wn + maps);
+            if (wv == null) {
+                FloatData.read(ctx.input(1), 0, wb, 0, wn);
+                wv = wb;
+            }
+            if (hasBias && bv == null) {
+                FloatData.read(ctx.input(2), 0, wb, wn, maps);
+                bv = wb;
+                bOff = wn;
+            }
+        }
+        boolean f32 = dtype == DType.FLOAT32;
+        int inSize = g.inSize();
+        int outSize = g.outSize();
+        int imageIn = channels * inSize;
+        int imageOut = maps * outSize;
+        FloatBuffer xb = f32 ? x.floats() : null;
+        FloatBuffer yb = f32 ? y.floats() : null;
+        boolean directInput = f32 && mode == Mode.POINTWISE;
+        float[] xa = directInput ? null : ScratchArrays.floats(0, imageIn);
+        float[] ya = f32 || mode == Mode.DEPTHWISE ? null : ScratchArrays.floats(2, imageOut);
+        for (int n = 0; n < batch; n++) {
+            if (!directInput) {
+                FloatData.read(x, n * imageIn, xa, 0, imageIn);
+            }
+            int yBase = f32 ? n * imageOut : 0;
+            switch (mode) {
+                case DEPTHWISE: {
+                    // One input channel per group, so groups == channels and mg outputs per channel.
+                    float[] res = ScratchArrays.floats(1, mg * outSize);
+                    for (int c = 0; c < channels; c++) {
+                        depthwise.run(xa, c * inSize, wv, c * mg * g.kernelSize(), mg, bv, bOff + c * mg, res);
+                        act.apply(res, 0, mg * outSize);
+                        FloatData.write(res, 0, y, n * imageOut + c * mg * outSize, mg * outSize);
+                    }
+                    break;
+                }
+                case POINTWISE:
+                    for (int grp = 0; grp < groups; grp++) {
+                        int xo = directInput ? n * imageIn + grp * cg * inSize : grp * cg * inSize;
+                        Sgemm.sgemm(false, false, mg, outSize, cg, 1f, wv, null, grp * mg * kg, Math.max(1, kg),
+                                directInput ? null : xa, directInput ? xb : null, xo, Math.max(1, inSize),
+                                0f, ya, yb, yBase + grp * mg * outSize, Math.max(1, outSize),
+                                bv, bOff + grp * mg, act);
+                    }
+                    break;
+                default: {
+                    float[] col = ScratchArrays.floats(1, kg * colBlock);
+                    for (int grp = 0; grp < groups; grp++) {
+                        for (int n0 = 0; n0 < outSize; n0 += colBlock) {
+                            int nb = Math.min(colBlock, outSize - n0);
+                            Im2Col.im2col(g, xa, grp * cg * inSize, cg, col, n0, nb);
+                            Sgemm.sgemm(false, false, mg, nb, kg, 1f, wv, null, grp * mg * kg, Math.max(1, kg),
+                                    col, null, 0, nb, 0f, ya, yb, yBase + grp * mg * outSize + n0, outSize,
+                                    bv, bOff + grp * mg, act);
+                        }
+                    }
+                }
+            }
+            if (ya != null) {
+                FloatData.write(ya, 0, y, n * imageOut, imageOut);
+            }
+        }
+    }
+}
