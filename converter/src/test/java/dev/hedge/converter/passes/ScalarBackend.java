@@ -17,9 +17,9 @@ import java.util.List;
  * kernels (which are tested on their own). Only the forms the tests build are supported (4-D NCHW
  * convolutions, 2-D Gemm, MatMul with a 2-D right side); anything else is refused.
  */
-final class ScalarBackend implements Backend {
+public final class ScalarBackend implements Backend {
 
-    static final ScalarBackend INSTANCE = new ScalarBackend();
+    public static final ScalarBackend INSTANCE = new ScalarBackend();
 
     @Override
     public String name() {

@@ -1,0 +1,123 @@
+package dev.hedge.cli;
+
+import dev.hedge.converter.Converter;
+import dev.hedge.format.HedgeWriter;
+import dev.hedge.runtime.InvalidInputException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write).")
+final class ConvertCommand implements Callable<Integer> {
+
+    /** Models at least this big get a progress bar (on a terminal): their conversion takes a noticeable time. */
+    static final long PROGRESS_BAR_BYTES = 16L << 20;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "IN.onnx", description = "The ONNX model.")
+    Path input;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT.hedge",
+            description = "Where to write the .hedge file (default: IN with the extension .hedge).")
+    Path output;
+
+    @Option(names = "--no-optimize", description = "Skip the graph optimisation passes (folding, fusion, elimination).")
+    boolean noOptimize;
+
+    @Option(names = "--input-shape", paramLabel = "NAME=DIMS",
+            description = "Concrete shape for a dynamic input, e.g. images=1,3,224,224 (repeatable).")
+    Map<String, String> inputShapes;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
+        ModelFiles.requireFile(input, "an ONNX model");
+        Path target = output != null ? output : defaultOutput(input);
+        if (Files.isDirectory(target)) {
+            throw new InvalidInputException("output " + target + " is a directory; give a file name");
+        }
+        long onnxBytes = Files.size(input);
+        boolean showBar = onnxBytes >= PROGRESS_BAR_BYTES && System.console() != null;
+
+        Converter.Result result;
+        long written;
+        long t0 = System.nanoTime();
+        BarLine line = showBar ? new BarLine() : null;
+        try (ProgressBar bar = line != null ? progressBar(line) : null) {
+            progress(bar, 0, "importing and optimising");
+            result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
+            progress(bar, 1, "writing " + target.getFileName());
+            written = HedgeWriter.write(result.model(), target);
+            progress(bar, 2, "done");
+        } finally {
+            if (line != null) {
+                line.close();
+            }
+        }
+        long nanos = System.nanoTime() - t0;
+
+        out.printf(Locale.ROOT, "%s: %d nodes%n", input, result.nodesBefore());
+        for (Converter.PassReport p : result.passes()) {
+            out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
+                    p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
+        }
+        out.printf(Locale.ROOT, "wrote %s: %d nodes, %s; %.2fx the ONNX file's %,d bytes; %s%n", target,
+                result.nodesAfter(), ModelFiles.bytes(written), (double) written / onnxBytes, onnxBytes,
+                ModelFiles.millis(nanos));
+        out.flush();
+        return Errors.OK;
+    }
+
+    static Path defaultOutput(Path in) {
+        String name = in.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return in.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".hedge");
+    }
+
+    private static ProgressBar progressBar(BarLine line) {
+        return new ProgressBarBuilder().setTaskName("convert").setInitialMax(2).setStyle(ProgressBarStyle.ASCII)
+                .setConsumer(line).setUpdateIntervalMillis(250)
+                .continuousUpdate().build();
+    }
+
+    /** Stage-level progress: the converter and writer report no finer progress than their own return. */
+    private static void progress(ProgressBar bar, int stage, String what) {
+        if (bar != null) {
+            bar.stepTo(stage);
+            bar.setExtraMessage(what);
+        }
+    }
+
+    /** The bar's stderr line; progressbar 0.10 does not end it when closed before its first refresh. */
+    private static final class BarLine extends ConsoleProgressBarConsumer {
+        private boolean closed;
+
+        BarLine() {
+            super(System.err);
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                super.close();
+            }
+        }
+    }
+}
