@@ -3,6 +3,9 @@ package dev.hedge.converter;
 import dev.hedge.converter.data.Dataset;
 import dev.hedge.converter.eval.Evaluator;
 import dev.hedge.converter.eval.Probe;
+import dev.hedge.converter.prune.ChannelPruning;
+import dev.hedge.converter.prune.MagnitudePruning;
+import dev.hedge.converter.prune.SparseEncoder;
 import dev.hedge.converter.quantize.ActivationSplit;
 import dev.hedge.converter.quantize.CalibrationMethod;
 import dev.hedge.converter.quantize.Calibrator;
@@ -13,11 +16,14 @@ import dev.hedge.converter.quantize.ModelQuantizer;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.converter.quantize.Ranges;
 import dev.hedge.converter.quantize.ValueStats;
+import dev.hedge.converter.quantize.WeightQuant;
+import dev.hedge.converter.reconstruct.Reconstruction;
 import dev.hedge.converter.report.CompressionReport;
 import dev.hedge.converter.report.CompressionReport.MixedPrecisionStep;
 import dev.hedge.converter.report.LayerRow;
 import dev.hedge.format.Decoding;
 import dev.hedge.format.HedgeWriter;
+import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
@@ -51,18 +57,42 @@ public final class Compressor {
 
     private static final int MAX_REPORT_ROUNDS = 4;
 
+    /**
+     * Block shapes tried for sparse weights: the encoder's defaults and their transposes (a Gemm weight is
+     * stored transposed for QLinearMatMul, turning pruned 1xN row blocks into Nx1 blocks).
+     */
+    private static final List<int[]> SPARSE_BLOCKS;
+
+    static {
+        List<int[]> l = new ArrayList<>(SparseEncoder.DEFAULT_BLOCKS);
+        for (int[] b : SparseEncoder.DEFAULT_BLOCKS) {
+            if (l.stream().noneMatch(x -> x[0] == b[1] && x[1] == b[0])) {
+                l.add(new int[] {b[1], b[0]});
+            }
+        }
+        SPARSE_BLOCKS = List.copyOf(l);
+    }
+
     private final ModelDef floatModel;
     private final CompressionOptions options;
+    /** The original float model (activations split): what everything is measured against. */
     private final ModelDef reference;
-    private final List<Layer> layers;
     private final Path dir;
     private final List<String> notes = new ArrayList<>();
+    /** Per layer: what pruning did to it. */
+    private final Map<String, String> pruneNotes = new LinkedHashMap<>();
+    /** Per layer: reconstruction SQNR before and after the refit. */
+    private final Map<String, double[]> refit = new LinkedHashMap<>();
+    /** The pruned and refit float model (activations split), which quantization works on. */
+    private Graph student;
+    private List<Layer> layers;
+    /** Layers automatic mixed precision gave their original dense weights back. */
+    private final Set<String> densified = new LinkedHashSet<>();
 
     private Compressor(ModelDef floatModel, CompressionOptions options, Path dir) {
         this.floatModel = floatModel;
         this.options = options;
         this.reference = floatModel.withGraph(new ActivationSplit().apply(floatModel.graph()));
-        this.layers = Layers.find(reference.graph());
         this.dir = dir;
     }
 
@@ -74,11 +104,15 @@ public final class Compressor {
 
     private Result run(Path output) throws IOException {
         QuantOptions q = options.quant();
+        Graph pruned = prune(floatModel.graph());
         Map<String, LayerPrecision> decisions = new LinkedHashMap<>();
-        for (Layer l : layers) {
+        for (Layer l : Layers.find(pruned)) {
             decisions.put(l.name(), q.precisionOf(l.name()));
         }
-        Map<String, Ranges.Affine> activations = calibrate(decisions);
+        pruned = reconstruct(floatModel.graph(), pruned, decisions);
+        student = new ActivationSplit().apply(pruned);
+        layers = Layers.find(student);
+        Map<String, Ranges.Affine> activations = calibrate(decisions, student);
         Dataset eval = options.evaluation() != null ? options.evaluation() : options.calibration();
         if (options.evaluation() == null && eval != null) {
             notes.add("evaluated on the calibration data (no --eval given)");
@@ -95,7 +129,8 @@ public final class Compressor {
         try {
             int maxSteps = 1 + 3 * layers.size();
             while (true) {
-                quantized = ModelQuantizer.quantize(reference.graph(), layers, decisions, activations, q);
+                quantized = ModelQuantizer.quantize(currentStudent(), layers, decisions, activations, q);
+                quantized = new ModelQuantizer.Result(encodeSparse(quantized), quantized.layers());
                 ModelDef comp = floatModel.withGraph(quantized.graph());
                 HedgeWriter.write(comp, candidate);
                 evaluation = evaluate(candidate, eval, quantized);
@@ -108,10 +143,13 @@ public final class Compressor {
                 }
                 MixedPrecisionStep step = raiseWorst(decisions, quantized, evaluation, miss);
                 if (step == null) {
-                    notes.add("mixed precision: target not reached with every layer at fp32 (" + miss + ")");
+                    notes.add("mixed precision: target not reached with every layer dense fp32 (" + miss + ")");
                     break;
                 }
                 steps.add(step);
+                if (step.to().equals("dense")) {
+                    activations = calibrate(decisions, currentStudent());
+                }
             }
             CompressionReport report = report(quantized, evaluation, candidate, fp32Bytes, steps);
             return writeFinal(floatModel.withGraph(quantized.graph()), report, output);
@@ -120,10 +158,156 @@ public final class Compressor {
         }
     }
 
+    // ---- pruning and reconstruction ---------------------------------------------------------------------------
+
+    /** Structured then unstructured pruning, as asked. */
+    private Graph prune(Graph g) {
+        Graph cur = g;
+        if (options.channels() != null) {
+            options.progress().update("channel pruning", 0, 1);
+            ChannelPruning.Result r = ChannelPruning.prune(cur, options.channels().withRuntime(options.runtime()));
+            cur = r.graph();
+            keptChannels = r.keptChannels();
+            for (ChannelPruning.LayerStats s : r.layers()) {
+                pruneNotes.merge(s.node(), String.format(Locale.ROOT, "channels %d -> %d (%s)", s.channelsBefore(),
+                        s.channelsAfter(), s.note()), (x, y) -> x + "; " + y);
+            }
+            options.progress().update("channel pruning", 1, 1);
+        }
+        if (options.prune() != null) {
+            MagnitudePruning.Result r = MagnitudePruning.prune(cur, options.prune());
+            cur = r.graph();
+            for (MagnitudePruning.LayerStats s : r.layers()) {
+                pruneNotes.merge(s.node(), s.rule(), (x, y) -> x + "; " + y);
+            }
+        }
+        return cur;
+    }
+
+    private Map<String, int[]> keptChannels = Map.of();
+
+    /**
+     * Least-squares refit of the changed layers against the original (on by default when there is calibration
+     * data and the weights change); the refit weights are then passed through the layer's own quantizer so the
+     * bias is re-solved for the weights the layer will really have.
+     */
+    private Graph reconstruct(Graph teacher, Graph pruned, Map<String, LayerPrecision> decisions) {
+        boolean changes = options.channels() != null || options.prune() != null
+                || decisions.values().stream().anyMatch(p -> !p.isFloat32());
+        Boolean asked = options.reconstruct();
+        Dataset calib = options.calibration();
+        boolean on = asked != null ? asked : calib != null && changes;
+        if (!on) {
+            return pruned;
+        }
+        if (calib == null) {
+            throw new IllegalArgumentException("reconstruction needs calibration data (--calib)");
+        }
+        if (!calib.carry().isEmpty()) {
+            notes.add("reconstruction skipped: the calibration data carries state between samples");
+            return pruned;
+        }
+        options.progress().update("reconstruction", 0, 1);
+        QuantOptions q = options.quant();
+        Reconstruction.Options ro = Reconstruction.Options.defaults().withOutputChannels(keptChannels)
+                .withObsMask(options.obsMask()).withRuntime(options.runtime())
+                .withTransform((node, w) -> WeightQuant.roundTrip(node, w,
+                        decisions.getOrDefault(node.name(), LayerPrecision.FP32), q));
+        Reconstruction.Result r = Reconstruction.reconstruct(teacher, pruned, calib.batches(64), ro);
+        for (Reconstruction.LayerError e : r.layers()) {
+            if (!Double.isNaN(e.relErrorAfter())) {
+                refit.put(e.node(), new double[] {e.sqnrBefore(), e.sqnrAfter()});
+            } else if (!e.note().isEmpty()) {
+                pruneNotes.merge(e.node(), e.note(), (x, y) -> x + "; " + y);
+            }
+        }
+        options.progress().update("reconstruction", 1, 1);
+        return r.graph();
+    }
+
+    /** The student with the layers mixed precision densified given back their original weights. */
+    private Graph currentStudent() {
+        if (densified.isEmpty()) {
+            return student;
+        }
+        Map<String, Tensor> original = new HashMap<>();
+        collectConstants(reference.graph(), original);
+        Map<String, Tensor> repl = new HashMap<>();
+        for (Layer l : layers) {
+            if (densified.contains(l.name())) {
+                for (String w : l.weights()) {
+                    repl.put(w, original.get(w));
+                }
+                if (l.bias() != null && original.containsKey(l.bias())) {
+                    repl.put(l.bias(), original.get(l.bias()));
+                }
+            }
+        }
+        return replaceConstants(student, repl);
+    }
+
+    /** Whether the student's weights of {@code l} are sparser than the original's (and can be given back). */
+    private boolean prunedLayer(Layer l) {
+        Map<String, Tensor> original = new HashMap<>();
+        collectConstants(reference.graph(), original);
+        Tensor o = original.get(l.weights().get(0));
+        Tensor s = l.weightValues().get(0);
+        return o != null && java.util.Arrays.equals(o.shape(), s.shape()) && zeroFraction(s) > zeroFraction(o);
+    }
+
+    /** Stores each layer's main weight sparse (CSR / block-CSR) when that takes fewer file bytes. */
+    private Graph encodeSparse(ModelQuantizer.Result q) {
+        Map<String, Tensor> all = new HashMap<>();
+        collectConstants(q.graph(), all);
+        Map<String, Tensor> repl = new HashMap<>();
+        for (ModelQuantizer.Outcome o : q.layers().values()) {
+            if (o.constants().isEmpty()) {
+                continue;
+            }
+            String name = o.constants().get(0);
+            Tensor t = all.get(name);
+            if (t == null || t.sparse() != null || t.rank() == 0) {
+                continue;
+            }
+            SparseEncoder.Encoding e = SparseEncoder.best(t, SPARSE_BLOCKS);
+            if (e != null && e.alignedBytes() < aligned(SparseEncoder.payloadBytes(t))) {
+                repl.put(name, SparseEncoder.encode(t, e.blockRows(), e.blockCols()));
+            }
+        }
+        return repl.isEmpty() ? q.graph() : replaceConstants(q.graph(), repl);
+    }
+
+    /** Bytes of a payload padded to the file's 64-byte buffer alignment. */
+    private static long aligned(long n) {
+        return (n + 63) / 64 * 64;
+    }
+
+    /** {@code g} with the named constants replaced wherever (in which subgraph) they live. */
+    private static Graph replaceConstants(Graph g, Map<String, Tensor> repl) {
+        Graph.Builder b = g.toBuilder();
+        for (Map.Entry<String, Tensor> e : g.initializers().entrySet()) {
+            Tensor r = repl.get(e.getKey());
+            if (r != null) {
+                b.initializer(e.getKey(), r);
+            }
+        }
+        b.nodes().clear();
+        for (Node n : g.nodes()) {
+            Node m = n;
+            for (Map.Entry<String, Attr> a : n.attrs().entrySet()) {
+                if (a.getValue() instanceof Attr.GraphValue gv) {
+                    m = m.withAttr(a.getKey(), new Attr.GraphValue(replaceConstants(gv.value(), repl)));
+                }
+            }
+            b.addNode(m);
+        }
+        return b.build();
+    }
+
     // ---- calibration -------------------------------------------------------------------------------------------
 
     /** Calibrates the inputs and outputs of int8-capable layers when any layer may become static int8. */
-    private Map<String, Ranges.Affine> calibrate(Map<String, LayerPrecision> decisions) {
+    private Map<String, Ranges.Affine> calibrate(Map<String, LayerPrecision> decisions, Graph graph) {
         boolean needs = false;
         for (Layer l : layers) {
             LayerPrecision p = decisions.get(l.name());
@@ -145,7 +329,7 @@ public final class Compressor {
             }
         }
         QuantOptions q = options.quant();
-        Map<String, ValueStats> stats = Calibrator.calibrate(reference, calib, values,
+        Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values,
                 q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
         Map<String, Ranges.Affine> out = new HashMap<>();
         for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
@@ -226,7 +410,7 @@ public final class Compressor {
         double worstNsr = -1;
         for (Layer l : layers) {
             LayerPrecision p = q.layers().get(l.name()).applied();
-            if (p.raise() == null) {
+            if (p.raise() == null && (densified.contains(l.name()) || !prunedLayer(l))) {
                 continue;
             }
             Evaluator.ValueMetrics out = e.values().get(l.output());
@@ -242,10 +426,19 @@ public final class Compressor {
         }
         LayerPrecision from = q.layers().get(worst.name()).applied();
         LayerPrecision to = from.raise();
-        decisions.put(worst.name(), to);
+        String fromLabel = from.label();
+        String toLabel;
+        if (to == null) {
+            densified.add(worst.name());
+            fromLabel = "sparse";
+            toLabel = "dense";
+        } else {
+            decisions.put(worst.name(), to);
+            toLabel = to.label();
+        }
         Evaluator.ValueMetrics out = e.values().get(worst.output());
         String sqnr = out == null ? "not measured" : String.format(Locale.ROOT, "output SQNR %.1f dB", out.sqnrDb());
-        return new MixedPrecisionStep(worst.name(), from.label(), to.label(), String.format(Locale.ROOT,
+        return new MixedPrecisionStep(worst.name(), fromLabel, toLabel, String.format(Locale.ROOT,
                 "%s; largest added noise-to-signal ratio %.3g (%s)", miss, Math.max(0, worstNsr), sqnr));
     }
 
@@ -260,13 +453,16 @@ public final class Compressor {
             fileBytes = Files.size(file);
         }
         List<LayerRow> rows = new ArrayList<>();
+        Map<String, Tensor> original = new HashMap<>();
+        collectConstants(reference.graph(), original);
         for (Layer l : layers) {
             ModelQuantizer.Outcome o = q.layers().get(l.name());
             long before = 0;
-            for (Tensor w : l.weightValues()) {
-                before += w.byteSize();
+            for (String w : l.weights()) {
+                Tensor t = original.get(w);
+                before += t != null ? t.byteSize() : 0;
             }
-            Tensor bias = l.bias() == null ? null : findConstant(reference.graph(), l.bias());
+            Tensor bias = l.bias() == null ? null : original.get(l.bias());
             if (bias != null) {
                 before += bias.byteSize();
             }
@@ -285,13 +481,22 @@ public final class Compressor {
             if (macsAfter > 0 && mainWeight != null && mainWeight.sparse() != null) {
                 macsAfter = Math.round(macsAfter * (1 - sparsity));
             }
-            String note = o.note();
-            if (!o.requested().equals(o.applied())) {
-                note = "asked " + o.requested().label() + ": " + note;
+            List<String> parts = new ArrayList<>();
+            if (pruneNotes.containsKey(l.name())) {
+                parts.add(pruneNotes.get(l.name()));
             }
+            if (!o.requested().equals(o.applied())) {
+                parts.add("asked " + o.requested().label() + ": " + o.note());
+            } else if (!o.note().isEmpty()) {
+                parts.add(o.note());
+            }
+            if (densified.contains(l.name())) {
+                parts.add("dense again (mixed precision)");
+            }
+            double[] rf = refit.getOrDefault(l.name(), new double[] {Double.NaN, Double.NaN});
             rows.add(new LayerRow(l.name(), l.op().name(), l.params(), sparsity, o.applied().label(),
                     o.applied().bits(), before, after, vm == null ? Double.NaN : vm.sqnrDb(), macsBefore, macsAfter,
-                    note));
+                    rf[0], rf[1], String.join("; ", parts)));
         }
         Map<String, Double> evaluation = new LinkedHashMap<>();
         Map<String, double[]> outputs = new LinkedHashMap<>();
@@ -324,6 +529,16 @@ public final class Compressor {
         if (q.method() == CalibrationMethod.PERCENTILE) {
             s.put("percentile", Double.toString(q.percentile()));
         }
+        if (options.channels() != null) {
+            s.put("prune_channels", Double.toString(options.channels().ratio()));
+        }
+        if (options.prune() != null) {
+            MagnitudePruning.Options p = options.prune();
+            s.put("prune", p.mode() == MagnitudePruning.Mode.N_M ? p.n() + ":" + p.m()
+                    : p.mode().name().toLowerCase(Locale.ROOT) + " " + p.value() + (p.global() ? " global" : "")
+                    + (p.blockRows() * p.blockCols() > 1 ? " blocks " + p.blockRows() + "x" + p.blockCols() : ""));
+        }
+        s.put("reconstruct", refit.isEmpty() ? "off" : options.obsMask() ? "on (OBS mask)" : "on");
         s.put("int4_group", Integer.toString(q.int4Group()));
         if (!q.layers().isEmpty()) {
             s.put("layers", q.layers().toString());
@@ -376,12 +591,6 @@ public final class Compressor {
                 collectConstants(s, out);
             }
         }
-    }
-
-    private static Tensor findConstant(Graph g, String name) {
-        Map<String, Tensor> all = new HashMap<>();
-        collectConstants(g, all);
-        return all.get(name);
     }
 
     /** Bytes a constant takes in the file: its payload, sparse index buffers and codebook palette. */

@@ -3,6 +3,7 @@ package dev.hedge.converter.data;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,8 +49,51 @@ public record Dataset(List<Map<String, Tensor>> samples, long[] labels, Map<Stri
         if (n >= samples.size()) {
             return this;
         }
-        long[] l = labels == null ? null : java.util.Arrays.copyOf(labels, n);
+        long[] l = labels == null ? null : Arrays.copyOf(labels, n);
         return new Dataset(samples.subList(0, n), l, carry);
+    }
+
+    /**
+     * The samples concatenated along their first (batch) dimension, {@code rows} samples per batch (for
+     * reconstruction, which works on batches); every sample of an input must have the same shape. Inputs of
+     * rank 0 are taken from the batch's first sample.
+     */
+    public List<Map<String, Tensor>> batches(int rows) {
+        List<Map<String, Tensor>> out = new ArrayList<>();
+        for (int start = 0; start < samples.size(); start += rows) {
+            int end = Math.min(samples.size(), start + rows);
+            Map<String, Tensor> batch = new LinkedHashMap<>();
+            for (String name : samples.get(start).keySet()) {
+                Tensor first = samples.get(start).get(name);
+                if (first.rank() == 0) {
+                    batch.put(name, first);
+                    continue;
+                }
+                int[] shape = first.shape();
+                shape[0] = 0;
+                for (int i = start; i < end; i++) {
+                    Tensor t = samples.get(i).get(name);
+                    if (t == null || t.dtype() != first.dtype() || t.rank() != first.rank()
+                            || !Arrays.equals(Arrays.copyOfRange(t.shape(), 1, t.rank()),
+                                    Arrays.copyOfRange(first.shape(), 1, first.rank()))) {
+                        throw new IllegalArgumentException("sample " + i + " input '" + name + "' is "
+                                + (t == null ? "missing" : t) + ", unlike sample " + start + "'s " + first
+                                + "; samples of different shapes cannot be batched");
+                    }
+                    shape[0] += t.dim(0);
+                }
+                Tensor b = Tensor.allocate(first.dtype(), shape);
+                int off = 0;
+                for (int i = start; i < end; i++) {
+                    Tensor t = samples.get(i).get(name);
+                    b.data().put(off, t.data(), 0, t.byteSize());
+                    off += t.byteSize();
+                }
+                batch.put(name, b);
+            }
+            out.add(batch);
+        }
+        return out;
     }
 
     /**

@@ -218,7 +218,8 @@ public final class ModelQuantizer {
         String wZp = names.fresh(base + "/zero_point");
         b.initializer(wName, wq.values());
         b.initializer(wScale, Tensor.of(wq.scales(), wq.scaleShape()));
-        b.initializer(wZp, Tensor.allocate(DType.INT8, wq.scaleShape()));
+        // symmetric weights: one zero point 0 serves every channel's scale
+        b.initializer(wZp, Tensor.allocate(DType.INT8));
         List<String> consts = new ArrayList<>(List.of(wName, wScale, wZp));
         String yName = names.fresh(l.output() + "/quantized");
         QValue yq = new QValue(yName, names.fresh(l.output() + "/scale"), names.fresh(l.output() + "/zero_point"));

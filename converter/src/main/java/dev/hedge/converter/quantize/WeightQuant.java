@@ -131,4 +131,55 @@ public final class WeightQuant {
         }
         return h;
     }
+
+    /**
+     * The weights as the layer will compute with them at precision {@code p}: quantized and dequantized with the
+     * same quantizer (and axes) the quantization pass uses, so that reconstruction fits the bias to them.
+     */
+    public static Tensor roundTrip(dev.hedge.ir.Node layer, Tensor w, LayerPrecision p, QuantOptions o) {
+        switch (p.kind()) {
+            case FP32:
+                return w;
+            case FP16:
+                return dequantize(fp16(w));
+            case INT4: {
+                int axis = Layers.reductionAxis(layer, 0, w.rank());
+                Quantized q = int4Blocked(w, axis, Math.min(o.int4Group(), w.dim(axis)));
+                return dequantize(q, axis, Math.min(o.int4Group(), w.dim(axis)));
+            }
+            case CODEBOOK:
+                return dequantize(ModelQuantizer.codebook(w, p.bits(), o.seed() ^ layer.input(1).hashCode()));
+            default: {
+                int axis = o.perTensor() ? -1 : Layers.outputAxis(layer, 0, w.rank());
+                return dequantize(int8Symmetric(w, axis), axis, 0);
+            }
+        }
+    }
+
+    /** A FLOAT16 or encoded tensor as dense FLOAT32. */
+    private static Tensor dequantize(Tensor t) {
+        Tensor d = dev.hedge.format.Decoding.densify(t);
+        return Tensor.of(d.toFloatArray(), d.shape());
+    }
+
+    /** {@code scale * q} per element, the scale per slice of {@code axis} or per block along it. */
+    static Tensor dequantize(Quantized q, int axis, int block) {
+        Tensor v = q.values();
+        int[] shape = v.shape();
+        float[] out = new float[v.elementCount()];
+        if (q.scales().length == 1) {
+            for (int e = 0; e < out.length; e++) {
+                out[e] = v.getLong(e) * q.scales()[0];
+            }
+            return Tensor.of(out, shape);
+        }
+        int[] s = split(shape, axis);
+        int blocks = block == 0 ? 0 : (s[1] + block - 1) / block;
+        for (int e = 0; e < out.length; e++) {
+            int d = (e / s[2]) % s[1];
+            int si = block == 0 ? d : ((e / (s[1] * s[2])) * blocks + d / block) * s[2] + e % s[2];
+            out[e] = v.getLong(e) * q.scales()[si];
+        }
+        return Tensor.of(out, shape);
+    }
 }

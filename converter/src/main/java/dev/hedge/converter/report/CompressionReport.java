@@ -3,7 +3,6 @@ package dev.hedge.converter.report;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -30,7 +29,7 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
     public record MixedPrecisionStep(String layer, String from, String to, String reason) {
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public CompressionReport {
         settings = new LinkedHashMap<>(settings);
@@ -70,6 +69,16 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
         return layers.stream().mapToLong(r -> Math.max(0, r.macsAfter())).sum();
     }
 
+    /** Indented JSON, for {@code --report} files. */
+    public String toPrettyJson() {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(JSON.readTree(toJson()));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Compact JSON, as stored in the file's metadata. */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode s = root.putObject("settings");
@@ -88,6 +97,10 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
             putNumber(o, "sqnr_db", r.sqnrDb());
             o.put("macs_before", r.macsBefore());
             o.put("macs_after", r.macsAfter());
+            if (!Double.isNaN(r.refitSqnrBefore())) {
+                putNumber(o, "refit_sqnr_before_db", r.refitSqnrBefore());
+                putNumber(o, "refit_sqnr_after_db", r.refitSqnrAfter());
+            }
             if (!r.note().isEmpty()) {
                 o.put("note", r.note());
             }
@@ -149,7 +162,9 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
                 rows.add(new LayerRow(o.path("name").asText(), o.path("op").asText(), o.path("params").asLong(),
                         o.path("sparsity").asDouble(), o.path("precision").asText(), o.path("bits").asInt(),
                         o.path("bytes_before").asLong(), o.path("bytes_after").asLong(), number(o.path("sqnr_db")),
-                        o.path("macs_before").asLong(), o.path("macs_after").asLong(), o.path("note").asText("")));
+                        o.path("macs_before").asLong(), o.path("macs_after").asLong(),
+                        number(o.path("refit_sqnr_before_db")), number(o.path("refit_sqnr_after_db")),
+                        o.path("note").asText("")));
             }
             JsonNode t = root.path("totals");
             Map<String, Double> eval = new LinkedHashMap<>();
@@ -204,6 +219,17 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
         }
         outputs.forEach((k, v) -> sb.append(String.format(Locale.ROOT,
                 "output %s: SQNR %s dB, max |error| %.6g, mean |error| %.6g%n", k, db(v[0]), v[1], v[2])));
+        for (LayerRow r : layers) {
+            if (!Double.isNaN(r.refitSqnrBefore())) {
+                sb.append(String.format(Locale.ROOT, "reconstruction %s: SQNR %s -> %s dB on the calibration data%n",
+                        r.name(), db(r.refitSqnrBefore()), db(r.refitSqnrAfter())));
+            }
+        }
+        for (LayerRow r : layers) {
+            if (!r.note().isEmpty()) {
+                sb.append("layer ").append(r.name()).append(": ").append(r.note()).append('\n');
+            }
+        }
         for (MixedPrecisionStep st : mixedPrecision) {
             sb.append("mixed precision: ").append(st.layer()).append(' ').append(st.from()).append(" -> ")
                     .append(st.to()).append(": ").append(st.reason()).append('\n');
