@@ -1,6 +1,9 @@
 package dev.hedge.cli;
 
+import dev.hedge.converter.CompressionOptions;
+import dev.hedge.converter.Compressor;
 import dev.hedge.converter.Converter;
+import dev.hedge.converter.Progress;
 import dev.hedge.format.HedgeWriter;
 import dev.hedge.runtime.InvalidInputException;
 import java.io.PrintWriter;
@@ -14,13 +17,16 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write).")
+@Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write), and "
+                + "optionally compress it: pruning, reconstruction, quantization, sparse encoding, evaluation and "
+                + "automatic mixed precision, with a per-layer report stored in the file."})
 final class ConvertCommand implements Callable<Integer> {
 
     /** Models at least this big get a progress bar (on a terminal): their conversion takes a noticeable time. */
@@ -43,9 +49,15 @@ final class ConvertCommand implements Callable<Integer> {
             description = "Concrete shape for a dynamic input, e.g. images=1,3,224,224 (repeatable).")
     Map<String, String> inputShapes;
 
+    @Mixin
+    CompressionFlags compression = new CompressionFlags();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (compression.requested()) {
+            return compress(out);
+        }
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.requireFile(input, "an ONNX model");
         Path target = output != null ? output : defaultOutput(input);
@@ -72,16 +84,47 @@ final class ConvertCommand implements Callable<Integer> {
         }
         long nanos = System.nanoTime() - t0;
 
-        out.printf(Locale.ROOT, "%s: %d nodes%n", input, result.nodesBefore());
-        for (Converter.PassReport p : result.passes()) {
-            out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
-                    p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
-        }
+        printPasses(out, result);
         out.printf(Locale.ROOT, "wrote %s: %d nodes, %s; %.2fx the ONNX file's %,d bytes; %s%n", target,
                 result.nodesAfter(), ModelFiles.bytes(written), (double) written / onnxBytes, onnxBytes,
                 ModelFiles.millis(nanos));
         out.flush();
         return Errors.OK;
+    }
+
+    /** Conversion followed by the compression pipeline; prints the pass reports and the compression table. */
+    private Integer compress(PrintWriter out) throws Exception {
+        Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
+        ModelFiles.requireFile(input, "an ONNX model");
+        Path target = output != null ? output : defaultOutput(input);
+        if (Files.isDirectory(target)) {
+            throw new InvalidInputException("output " + target + " is a directory; give a file name");
+        }
+        long t0 = System.nanoTime();
+        Converter.Result result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
+        printPasses(out, result);
+        out.flush();
+        Progress progress = compression.progress(spec.commandLine().getErr());
+        CompressionOptions options = compression.options(result.model().graph().inputs(), progress);
+        Compressor.Result r = Compressor.compress(result.model(), options, target);
+        out.print(r.report().toTable());
+        if (compression.report != null) {
+            Files.writeString(compression.report, r.report().toPrettyJson());
+            out.printf(Locale.ROOT, "report written to %s%n", compression.report);
+        }
+        out.printf(Locale.ROOT, "wrote %s: %s (%.3fx the fp32 .hedge file); %s%n", target,
+                ModelFiles.bytes(r.report().fileBytesAfter()), r.report().ratio(),
+                ModelFiles.millis(System.nanoTime() - t0));
+        out.flush();
+        return Errors.OK;
+    }
+
+    private void printPasses(PrintWriter out, Converter.Result result) {
+        out.printf(Locale.ROOT, "%s: %d nodes%n", input, result.nodesBefore());
+        for (Converter.PassReport p : result.passes()) {
+            out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
+                    p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
+        }
     }
 
     static Path defaultOutput(Path in) {

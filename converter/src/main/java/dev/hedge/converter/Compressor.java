@@ -5,6 +5,7 @@ import dev.hedge.converter.eval.Evaluator;
 import dev.hedge.converter.eval.Probe;
 import dev.hedge.converter.prune.ChannelPruning;
 import dev.hedge.converter.prune.MagnitudePruning;
+import dev.hedge.converter.prune.PrunableLayer;
 import dev.hedge.converter.prune.SparseEncoder;
 import dev.hedge.converter.quantize.ActivationSplit;
 import dev.hedge.converter.quantize.CalibrationMethod;
@@ -27,6 +28,7 @@ import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Tensor;
 import java.io.IOException;
@@ -118,7 +120,7 @@ public final class Compressor {
             notes.add("evaluated on the calibration data (no --eval given)");
         }
         if (options.mixedPrecision() && eval == null) {
-            throw new IllegalArgumentException("automatic mixed precision needs evaluation data (--eval or --calib)");
+            throw new InvalidInputException("automatic mixed precision needs evaluation data (--eval or --calib)");
         }
         long fp32Bytes = fileSize(floatModel);
 
@@ -201,7 +203,7 @@ public final class Compressor {
             return pruned;
         }
         if (calib == null) {
-            throw new IllegalArgumentException("reconstruction needs calibration data (--calib)");
+            throw new InvalidInputException("reconstruction needs calibration data (--calib)");
         }
         if (!calib.carry().isEmpty()) {
             notes.add("reconstruction skipped: the calibration data carries state between samples");
@@ -213,7 +215,21 @@ public final class Compressor {
                 .withObsMask(options.obsMask()).withRuntime(options.runtime())
                 .withTransform((node, w) -> WeightQuant.roundTrip(node, w,
                         decisions.getOrDefault(node.name(), LayerPrecision.FP32), q));
-        Reconstruction.Result r = Reconstruction.reconstruct(teacher, pruned, calib.batches(64), ro);
+        Graph start = pruned;
+        if (decisions.values().stream().anyMatch(p -> !p.isFloat32())) {
+            // quantization changes every quantized layer, not only the pruned ones: refit them all, starting
+            // from their quantized weights so that the error before the refit includes the quantization's
+            Set<String> all = new LinkedHashSet<>();
+            Map<String, Tensor> quantized = new HashMap<>();
+            for (PrunableLayer l : PrunableLayer.find(pruned)) {
+                all.add(l.name());
+                LayerPrecision p = decisions.getOrDefault(l.name(), LayerPrecision.FP32);
+                quantized.put(l.weight(), WeightQuant.roundTrip(l.node(), l.weightOf(pruned), p, q));
+            }
+            ro = ro.withLayers(all);
+            start = replaceConstants(pruned, quantized);
+        }
+        Reconstruction.Result r = Reconstruction.reconstruct(teacher, start, calib.batches(64), ro);
         for (Reconstruction.LayerError e : r.layers()) {
             if (!Double.isNaN(e.relErrorAfter())) {
                 refit.put(e.node(), new double[] {e.sqnrBefore(), e.sqnrAfter()});
@@ -319,7 +335,7 @@ public final class Compressor {
         }
         Dataset calib = options.calibration();
         if (calib == null) {
-            throw new IllegalArgumentException("static int8 needs calibration data (--calib); int8-dynamic needs none");
+            throw new InvalidInputException("static int8 needs calibration data (--calib); int8-dynamic needs none");
         }
         Set<String> values = new LinkedHashSet<>();
         for (Layer l : layers) {
@@ -382,7 +398,7 @@ public final class Compressor {
         double d = options.maxAccuracyDrop();
         if (!Double.isNaN(t)) {
             if (Double.isNaN(e.agreement())) {
-                throw new IllegalArgumentException("--target-agreement needs a model whose first output is a score "
+                throw new InvalidInputException("--target-agreement needs a model whose first output is a score "
                         + "vector (top-1 agreement is undefined here)");
             }
             if (e.agreement() < t) {
@@ -391,7 +407,7 @@ public final class Compressor {
         }
         if (!Double.isNaN(d)) {
             if (Double.isNaN(e.accuracyDrop())) {
-                throw new IllegalArgumentException("--max-accuracy-drop needs labelled evaluation data (--labels)");
+                throw new InvalidInputException("--max-accuracy-drop needs labelled evaluation data (--labels)");
             }
             if (e.accuracyDrop() > d) {
                 return String.format(Locale.ROOT, "accuracy drop %.2f pt > %.2f pt", e.accuracyDrop(), d);
