@@ -229,7 +229,7 @@ public final class Compressor {
             ro = ro.withLayers(all);
             start = replaceConstants(pruned, quantized);
         }
-        Reconstruction.Result r = Reconstruction.reconstruct(teacher, start, calib.batches(64), ro);
+        Reconstruction.Result r = Reconstruction.reconstruct(teacher, start, calib.batches(batchRows()), ro);
         for (Reconstruction.LayerError e : r.layers()) {
             if (!Double.isNaN(e.relErrorAfter())) {
                 refit.put(e.node(), new double[] {e.sqnrBefore(), e.sqnrAfter()});
@@ -239,6 +239,16 @@ public final class Compressor {
         }
         options.progress().update("reconstruction", 1, 1);
         return r.graph();
+    }
+
+    /** Samples per reconstruction batch: 64, or 1 when an input has a fixed first (batch) dimension. */
+    private int batchRows() {
+        for (var in : floatModel.graph().inputs()) {
+            if (in.dims() != null && !in.dims().isEmpty() && in.dims().get(0).isFixed()) {
+                return 1;
+            }
+        }
+        return 64;
     }
 
     /** The student with the layers mixed precision densified given back their original weights. */

@@ -18,12 +18,12 @@ import java.util.Map;
 import java.util.Random;
 
 /** Small models and data for the compression tests. */
-final class QTestGraphs {
+public final class QTestGraphs {
 
     private QTestGraphs() {
     }
 
-    static Tensor random(long seed, float scale, int... shape) {
+    public static Tensor random(long seed, float scale, int... shape) {
         Random r = new Random(seed);
         float[] v = new float[Tensor.elementCount(shape)];
         for (int i = 0; i < v.length; i++) {
@@ -32,7 +32,7 @@ final class QTestGraphs {
         return Tensor.of(v, shape);
     }
 
-    static Node node(String name, Op op, List<String> in, List<String> out, Object... attrs) {
+    public static Node node(String name, Op op, List<String> in, List<String> out, Object... attrs) {
         Map<String, Attr> a = new LinkedHashMap<>();
         for (int i = 0; i < attrs.length; i += 2) {
             Object v = attrs[i + 1];
@@ -46,21 +46,26 @@ final class QTestGraphs {
     /**
      * x[N, 6] → Gemm(W1 [6, 8], b1, Relu) → h → Gemm(W2 [4, 8] transposed, b2, alpha 0.5, beta 2) → y[N, 4].
      */
-    static ModelDef mlp() {
+    public static ModelDef mlp() {
+        return mlp(6, 8, 4);
+    }
+
+    /** The same shape of model with other sizes. */
+    public static ModelDef mlp(int in, int hidden, int out) {
         Graph g = Graph.builder("mlp")
-                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, 6))
-                .initializer("w1", random(1, 0.5f, 6, 8)).initializer("b1", random(2, 0.1f, 8))
-                .initializer("w2", random(3, 0.5f, 4, 8)).initializer("b2", random(4, 0.1f, 4))
+                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, in))
+                .initializer("w1", random(1, 0.5f, in, hidden)).initializer("b1", random(2, 0.1f, hidden))
+                .initializer("w2", random(3, 0.5f, out, hidden)).initializer("b2", random(4, 0.1f, out))
                 .addNode(node("fc1", Op.Gemm, List.of("x", "w1", "b1"), List.of("h"), "fused_activation", "Relu"))
                 .addNode(node("fc2", Op.Gemm, List.of("h", "w2", "b2"), List.of("y"), "transB", 1, "alpha", 0.5f,
                         "beta", 2f))
-                .addOutput(ValueInfo.of("y", DType.FLOAT32, 1, 4))
+                .addOutput(ValueInfo.of("y", DType.FLOAT32, 1, out))
                 .build();
         return new ModelDef(g, Map.of());
     }
 
     /** {@code n} samples of one input with a single row each. */
-    static Dataset samples(String input, long seed, int n, int... shape) {
+    public static Dataset samples(String input, long seed, int n, int... shape) {
         List<Map<String, Tensor>> l = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             l.add(Map.of(input, random(seed * 1000 + i, 1f, shape)));
@@ -68,7 +73,7 @@ final class QTestGraphs {
         return Dataset.of(l);
     }
 
-    static Map<String, Tensor> run(ModelDef m, Map<String, Tensor> feed) {
+    public static Map<String, Tensor> run(ModelDef m, Map<String, Tensor> feed) {
         try (Model model = Model.of(m); Session s = model.newSession()) {
             Map<String, Tensor> out = new LinkedHashMap<>();
             s.run(feed).forEach((k, v) -> out.put(k, v.copy()));
@@ -76,11 +81,11 @@ final class QTestGraphs {
         }
     }
 
-    static List<Op> ops(Graph g) {
+    public static List<Op> ops(Graph g) {
         return g.nodes().stream().map(Node::op).toList();
     }
 
-    static Map<String, Ranges.Affine> calibrate(ModelDef m, Dataset d, List<Layer> layers) {
+    public static Map<String, Ranges.Affine> calibrate(ModelDef m, Dataset d, List<Layer> layers) {
         java.util.Set<String> values = new java.util.LinkedHashSet<>();
         for (Layer l : layers) {
             values.add(l.input());
