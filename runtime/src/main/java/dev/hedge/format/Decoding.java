@@ -57,6 +57,27 @@ public final class Decoding {
             for (int e = 0; e < n; e++) {
                 out.setDouble(e, palette.value(unpack(payload, e, bits), e));
             }
+        } else if (s.format() == Sparse.Format.BITMASK) {
+            int rows = shape[0];
+            long cols = n == 0 ? 0 : n / rows;
+            int w = dt.byteWidth();
+            int v = 0;
+            for (int r = 0; r < rows; r++) {
+                for (long c = 0; c < cols; c++) {
+                    if (!s.bit(r, c, cols)) {
+                        continue;
+                    }
+                    int flat = (int) (r * cols + c);
+                    if (palette != null) {
+                        out.setDouble(flat, palette.value(unpack(payload, v, bits), flat));
+                    } else if (dt.bits() == 4) {
+                        out.setLong(flat, (payload.get(v >> 1) >> ((v & 1) * 4)) & 0xf);
+                    } else {
+                        copy(payload, v, out.data(), flat, w);
+                    }
+                    v++;
+                }
+            }
         } else {
             int br = s.blockRows();
             int bc = s.blockCols();

@@ -147,8 +147,8 @@ final class Encodings {
         }
         int br = s.blockRows();
         int bc = s.blockCols();
-        if (s.format() == Sparse.Format.CSR && (br != 1 || bc != 1)) {
-            throw new ModelFormatException(p + "CSR with " + br + "x" + bc + " blocks (CSR blocks are 1x1)");
+        if (s.format() != Sparse.Format.BLOCK_CSR && (br != 1 || bc != 1)) {
+            throw new ModelFormatException(p + s.format() + " with " + br + "x" + bc + " blocks (its blocks are 1x1)");
         }
         if (br < 1 || bc < 1) {
             throw new ModelFormatException(p + "block size " + br + "x" + bc + " is not positive");
@@ -184,9 +184,12 @@ final class Encodings {
                     + " block rows need " + (blockRows + 1) + " " + s.indexType() + " entries ("
                     + (blockRows + 1) * w + " bytes)");
         }
-        if (colIdxBytes != nnz * w) {
-            throw new ModelFormatException(p + "col_idx has " + colIdxBytes + " bytes; " + nnz + " blocks need "
-                    + nnz * w);
+        boolean bitmask = s.format() == Sparse.Format.BITMASK;
+        long colIdxNeeded = bitmask ? (blockRows * blockCols + 7) / 8 : nnz * w;
+        if (colIdxBytes != colIdxNeeded) {
+            throw new ModelFormatException(p + (bitmask ? "bitmap has " + colIdxBytes + " bytes; a " + blockRows + "x"
+                    + blockCols + " matrix needs " : "col_idx has " + colIdxBytes + " bytes; " + nnz + " blocks need ")
+                    + colIdxNeeded);
         }
         long values = nnz * br * bc;
         long needed = codebookBits > 0 ? packedBytes(values, codebookBits) : dtype.byteSize(values);
@@ -205,6 +208,20 @@ final class Encodings {
                 throw new ModelFormatException(p + "row_ptr[" + (r + 1) + "] = " + next + " is not in row_ptr["
                         + r + "] = " + prev + " .. nnz_blocks = " + nnz);
             }
+            if (bitmask) {
+                long set = 0;
+                for (long c = 0; c < blockCols; c++) {
+                    if (s.bit(r, c, blockCols)) {
+                        set++;
+                    }
+                }
+                if (set != next - prev) {
+                    throw new ModelFormatException(p + "bitmap row " + r + " has " + set + " bits set, row_ptr says "
+                            + (next - prev));
+                }
+                prev = next;
+                continue;
+            }
             int last = -1;
             for (int k = prev; k < next; k++) {
                 int col = s.index(s.colIdx(), k);
@@ -222,6 +239,15 @@ final class Encodings {
         }
         if (prev != nnz) {
             throw new ModelFormatException(p + "row_ptr ends at " + prev + ", expected nnz_blocks = " + nnz);
+        }
+        if (bitmask) {
+            long tail = blockRows * blockCols;
+            for (long i = tail; i < colIdxBytes * 8; i++) {
+                if ((s.colIdx().get((int) (i >>> 3)) >> (int) (i & 7) & 1) != 0) {
+                    throw new ModelFormatException(p + "bitmap has bits set past the matrix end (bit " + i + ")");
+                }
+            }
+            return blockRows + 1 + colIdxBytes;
         }
         return blockRows + 1 + nnz;
     }

@@ -19,7 +19,6 @@ import dev.hedge.schema.fb.Codebook;
 import dev.hedge.schema.fb.KeyValue;
 import dev.hedge.schema.fb.Model;
 import dev.hedge.schema.fb.SparseEncoding;
-import dev.hedge.schema.fb.SparseFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -255,7 +254,7 @@ public final class HedgeReader {
             }
             Sparse sparse = null;
             if (fs != null) {
-                sparse = new Sparse(fs.format() == SparseFormat.CSR ? Sparse.Format.CSR : Sparse.Format.BLOCK_CSR,
+                sparse = new Sparse(Sparse.Format.fromCode(fs.format()),
                         fs.blockRows(), fs.blockCols(), DType.fromCode(fs.indexType()), slice(fs.rowPtrBuffer()),
                         slice(fs.colIdxBuffer()), (int) fs.nnzBlocks());
             }

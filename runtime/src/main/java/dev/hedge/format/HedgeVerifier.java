@@ -529,8 +529,8 @@ public final class HedgeVerifier {
         }
 
         private void sparse(String w, DType dt, int[] shape, SparseEncoding s, long buf, long len, int bits) {
-            if (s.format() != SparseFormat.CSR
-                    && s.format() != SparseFormat.BLOCK_CSR) {
+            if (s.format() != SparseFormat.CSR && s.format() != SparseFormat.BLOCK_CSR
+                    && s.format() != SparseFormat.BITMASK) {
                 throw new ModelFormatException(w + ": unknown sparse format code " + s.format());
             }
             DType it;
@@ -560,8 +560,8 @@ public final class HedgeVerifier {
                 throw new ModelFormatException(w + ": sparse index buffers are referenced too many times"
                         + " (verification work would exceed a multiple of the file size)");
             }
-            Sparse sp = new Sparse(s.format() == SparseFormat.CSR ? Sparse.Format.CSR
-                    : Sparse.Format.BLOCK_CSR, s.blockRows(), s.blockCols(), it, slice(rp), slice(ci),
+            Sparse sp = new Sparse(Sparse.Format.fromCode(s.format()), s.blockRows(), s.blockCols(), it, slice(rp),
+                    slice(ci),
                     (int) s.nnzBlocks());
             Encodings.checkSparse(w, dt, shape, sp, len, bits);
         }

@@ -18,7 +18,6 @@ import dev.hedge.schema.fb.Codebook;
 import dev.hedge.schema.fb.KeyValue;
 import dev.hedge.schema.fb.Model;
 import dev.hedge.schema.fb.SparseEncoding;
-import dev.hedge.schema.fb.SparseFormat;
 import dev.hedge.schema.fb.Version;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -366,7 +365,7 @@ public final class HedgeWriter {
             if (t != null && t.sparse() != null) {
                 Sparse s = t.sparse();
                 SparseEncoding.startSparseEncoding(b);
-                SparseEncoding.addFormat(b, s.format() == Sparse.Format.CSR ? SparseFormat.CSR : SparseFormat.BLOCK_CSR);
+                SparseEncoding.addFormat(b, s.format().code());
                 SparseEncoding.addBlockRows(b, s.blockRows());
                 SparseEncoding.addBlockCols(b, s.blockCols());
                 SparseEncoding.addIndexType(b, s.indexType().code());

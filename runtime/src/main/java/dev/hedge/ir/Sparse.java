@@ -11,7 +11,31 @@ import java.nio.ByteBuffer;
 public record Sparse(Format format, int blockRows, int blockCols, dev.hedge.runtime.DType indexType,
         ByteBuffer rowPtr, ByteBuffer colIdx, int nnzBlocks) {
 
-    public enum Format { CSR, BLOCK_CSR }
+    /**
+     * CSR and BLOCK_CSR store one block-column index per stored block; BITMASK (1x1 blocks) stores a row-major
+     * bitmap of the whole matrix instead ({@code colIdx}, LSB first, {@code ceil(rows*cols/8)} bytes) and keeps
+     * {@code rowPtr} as in CSR. Codes equal the FlatBuffers {@code SparseFormat} values.
+     */
+    public enum Format {
+        CSR, BLOCK_CSR, BITMASK;
+
+        public byte code() {
+            return (byte) ordinal();
+        }
+
+        public static Format fromCode(int code) {
+            if (code < 0 || code >= values().length) {
+                throw new IllegalArgumentException("unknown sparse format code " + code);
+            }
+            return values()[code];
+        }
+    }
+
+    /** Whether element (row, col) of a BITMASK encoding is stored. */
+    public boolean bit(long row, long col, long cols) {
+        long i = row * cols + col;
+        return (colIdx.get((int) (i >>> 3)) >> (int) (i & 7) & 1) != 0;
+    }
 
     /** Index {@code i} of an index buffer of {@link #indexType()}. */
     public int index(ByteBuffer b, int i) {

@@ -144,7 +144,9 @@ public final class Frame {
                 return false;
             }
         }
-        for (String name : plan.captureNames) {
+        // indexed: this runs per subgraph call (every Loop iteration) and must not allocate an iterator
+        for (int c = 0; c < plan.captureNames.size(); c++) {
+            String name = plan.captureNames.get(c);
             int mine = plan.slotIndex(name);
             int theirs = parent == null ? -1 : parent.plan.slotIndex(name);
             if (theirs < 0 || !fits(plan.slot(mine), parent.values[theirs])) {

@@ -115,6 +115,42 @@ class DecodingTest {
         return Tensor.encoded(dt, shape, payload, dense.quant(), s, null);
     }
 
+    /** Reference bitmap encoder: one bit per element, row-major, LSB first; values in row-major order. */
+    private static Tensor encodeBitmask(Tensor dense, DType indexType) {
+        int[] shape = dense.shape();
+        int rows = shape[0];
+        int cols = dense.elementCount() / rows;
+        byte[] bitmap = new byte[(rows * cols + 7) / 8];
+        int[] rowPtr = new int[rows + 1];
+        List<Long> values = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                long x = raw(dense, r * cols + c);
+                if (x != 0) {
+                    int i = r * cols + c;
+                    bitmap[i / 8] |= (byte) (1 << (i % 8));
+                    values.add(x);
+                }
+            }
+            rowPtr[r + 1] = values.size();
+        }
+        DType dt = dense.dtype();
+        ByteBuffer payload = ByteBuffer.allocate((int) dt.byteSize(values.size())).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v = 0; v < values.size(); v++) {
+            long x = values.get(v);
+            if (dt.bits() == 4) {
+                payload.put(v / 2, (byte) (payload.get(v / 2) | (x << (4 * (v % 2)))));
+            } else {
+                for (int k = 0; k < dt.byteWidth(); k++) {
+                    payload.put(v * dt.byteWidth() + k, (byte) (x >>> (8 * k)));
+                }
+            }
+        }
+        Sparse s = new Sparse(Sparse.Format.BITMASK, 1, 1, indexType, SampleModels.indices(indexType, rowPtr),
+                ByteBuffer.wrap(bitmap).order(ByteOrder.LITTLE_ENDIAN), values.size());
+        return Tensor.encoded(dt, shape, payload, dense.quant(), s, null);
+    }
+
     /** Reference LSB-first bit packer, one bit at a time. */
     private static ByteBuffer pack(int[] idx, int bits) {
         byte[] out = new byte[(idx.length * bits + 7) / 8];
@@ -294,6 +330,53 @@ class DecodingTest {
                 new Codebook(new float[3], 2, -1));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Decoding.densify(cb));
         assertTrue(e.getMessage().contains("palette has 3 entries"), e.getMessage());
+    }
+
+    @Test
+    void bitmaskOfEveryWidthAndOddSizes() {
+        for (DType dt : new DType[] {DType.FLOAT32, DType.INT8, DType.UINT8, DType.INT16, DType.INT64, DType.INT4}) {
+            for (int[] shape : new int[][] {{7, 13}, {1, 1}, {5, 3, 3}, {16, 64}}) {
+                Tensor dense = sparseDense(dt, 0.3, shape);
+                assertDensifiesTo(dense, encodeBitmask(dense, DType.INT16));
+            }
+        }
+    }
+
+    @Test
+    void bitmaskRowCountsMustMatchTheBitmap() {
+        Tensor dense = sparseDense(DType.FLOAT32, 0.5, 4, 9);
+        Tensor enc = encodeBitmask(dense, DType.INT32);
+        Sparse s = enc.sparse();
+        ByteBuffer bitmap = ByteBuffer.allocate(s.colIdx().limit());
+        bitmap.put(0, s.colIdx(), 0, s.colIdx().limit());
+        int firstSet = 0;
+        while ((bitmap.get(firstSet / 8) >> (firstSet % 8) & 1) == 0) {
+            firstSet++;
+        }
+        bitmap.put(firstSet / 8, (byte) (bitmap.get(firstSet / 8) & ~(1 << (firstSet % 8))));
+        Tensor bad = Tensor.encoded(DType.FLOAT32, new int[] {4, 9}, enc.data(), null,
+                new Sparse(Sparse.Format.BITMASK, 1, 1, DType.INT32, s.rowPtr(), bitmap, s.nnzBlocks()), null);
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Decoding.densify(bad));
+        assertTrue(e.getMessage().contains("bitmap row"), e.getMessage());
+        Tensor shortMap = Tensor.encoded(DType.FLOAT32, new int[] {4, 9}, enc.data(), null,
+                new Sparse(Sparse.Format.BITMASK, 1, 1, DType.INT32, s.rowPtr(), ByteBuffer.allocate(2),
+                        s.nnzBlocks()), null);
+        e = assertThrows(ModelFormatException.class, () -> Decoding.densify(shortMap));
+        assertTrue(e.getMessage().contains("bitmap has 2 bytes"), e.getMessage());
+    }
+
+    @Test
+    void bitmaskSurvivesAFile(@TempDir Path dir) throws IOException {
+        Tensor dense = sparseDense(DType.INT8, 0.3, 10, 12);
+        Graph g = Graph.builder("g")
+                .initializer("w", encodeBitmask(dense, DType.UINT8))
+                .addOutput(ValueInfo.of("w", DType.INT8, 10, 12))
+                .build();
+        Path f = dir.resolve("w.hedge");
+        HedgeWriter.write(new ModelDef(g, Map.of()), f);
+        Tensor read = HedgeReader.read(f).model().graph().initializers().get("w");
+        assertEquals(Sparse.Format.BITMASK, read.sparse().format());
+        assertDensifiesTo(dense, read);
     }
 
     @Test

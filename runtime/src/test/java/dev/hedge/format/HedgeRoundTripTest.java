@@ -71,7 +71,7 @@ class HedgeRoundTripTest {
         }
         assertEquals(Files.size(f), end);
         assertEquals(1, model.version().major());
-        assertEquals(0, model.version().minor());
+        assertEquals(HedgeFormat.MINOR, model.version().minor());
         // dup_a and dup_b hold the same 16 bytes: one buffer
         assertEquals(p.tensor(0, "dup_a").buffer(), p.tensor(0, "dup_b").buffer());
         // no payload is stored twice

@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Stores pruned constants as CSR or block-CSR ({@link Sparse}) when that makes them smaller.
+ * Stores pruned constants as an element bitmap, CSR or block-CSR ({@link Sparse}) when that makes them smaller.
  *
  * <p>The tensor is seen as the matrix {@code [shape[0], prod(shape[1:])]} cut in {@code r x c} blocks; a block
  * is stored when any of its entries is not zero (stored blocks keep their zeros). An entry is zero when its
@@ -26,9 +26,16 @@ import java.util.Set;
  */
 public final class SparseEncoder {
 
-    /** Block shapes {@link #best} tries by default: CSR and row blocks, which suit row-wise pruned weights. */
-    public static final List<int[]> DEFAULT_BLOCKS = List.of(new int[] {1, 1}, new int[] {1, 2}, new int[] {1, 4},
-            new int[] {1, 8}, new int[] {1, 16}, new int[] {2, 2}, new int[] {4, 1}, new int[] {4, 4});
+    /** Pseudo block shape standing for the BITMASK format (one bit per element). */
+    public static final int[] BITMASK = {0, 0};
+
+    /**
+     * Layouts {@link #best} tries by default: the element bitmap, CSR and row blocks, which suit row-wise pruned
+     * weights.
+     */
+    public static final List<int[]> DEFAULT_BLOCKS = List.of(BITMASK, new int[] {1, 1}, new int[] {1, 2},
+            new int[] {1, 4}, new int[] {1, 8}, new int[] {1, 16}, new int[] {2, 2}, new int[] {4, 1},
+            new int[] {4, 4});
 
     /** File alignment of every buffer (see docs/format.md). */
     public static final int ALIGNMENT = 64;
@@ -53,9 +60,13 @@ public final class SparseEncoder {
 
         @Override
         public String toString() {
-            return (format == Sparse.Format.CSR ? "CSR" : "block-CSR " + blockRows + "x" + blockCols) + " "
-                    + indexType + " indices, " + nnzBlocks + " blocks, " + valueBytes + "+" + rowPtrBytes + "+"
-                    + colIdxBytes + " bytes";
+            String f = switch (format) {
+                case CSR -> "CSR";
+                case BLOCK_CSR -> "block-CSR " + blockRows + "x" + blockCols;
+                case BITMASK -> "bitmask";
+            };
+            return f + " " + indexType + " indices, " + nnzBlocks + " blocks, " + valueBytes + "+" + rowPtrBytes
+                    + "+" + colIdxBytes + " bytes";
         }
     }
 
@@ -98,7 +109,8 @@ public final class SparseEncoder {
      * not tile its matrix or it is a scalar.
      */
     public static Encoding plan(Tensor t, int r, int c) {
-        Layout l = Layout.of(t, r, c);
+        boolean bitmask = r == 0 && c == 0;
+        Layout l = bitmask ? Layout.of(t, 1, 1) : Layout.of(t, r, c);
         if (l == null) {
             return null;
         }
@@ -108,7 +120,7 @@ public final class SparseEncoder {
                 nnz += l.blockNonZero(bi, bj) ? 1 : 0;
             }
         }
-        return l.encoding(nnz);
+        return bitmask ? l.bitmaskEncoding(nnz) : l.encoding(nnz);
     }
 
     /** The smallest encoding (by aligned size) among {@code blocks}, or null when none applies. */
@@ -126,6 +138,9 @@ public final class SparseEncoder {
 
     /** {@code t} (dense, or codebook-only) stored in {@code r x c} blocks; quantization parameters are kept. */
     public static Tensor encode(Tensor t, int r, int c) {
+        if (r == 0 && c == 0) {
+            return encodeBitmask(t);
+        }
         Layout l = Layout.of(t, r, c);
         if (l == null) {
             throw new IllegalArgumentException(r + "x" + c + " blocks do not tile the matrix of " + t);
@@ -164,10 +179,46 @@ public final class SparseEncoder {
         return Tensor.encoded(t.dtype(), t.shape(), values, t.quant(), s, t.codebook());
     }
 
+    /** {@code t} (dense, or codebook-only) stored as a bitmap of its non-zero elements plus their values. */
+    public static Tensor encodeBitmask(Tensor t) {
+        Layout l = Layout.of(t, 1, 1);
+        if (l == null) {
+            throw new IllegalArgumentException("cannot store scalar " + t + " as a bitmask");
+        }
+        int nnz = 0;
+        long cells = (long) l.blockRows * l.blockCols;
+        ByteBuffer bitmap = buffer((cells + 7) / 8);
+        for (int i = 0; i < l.blockRows; i++) {
+            for (int j = 0; j < l.blockCols; j++) {
+                if (l.blockNonZero(i, j)) {
+                    long bit = (long) i * l.blockCols + j;
+                    bitmap.put((int) (bit >>> 3), (byte) (bitmap.get((int) (bit >>> 3)) | 1 << (bit & 7)));
+                    nnz++;
+                }
+            }
+        }
+        Encoding e = l.bitmaskEncoding(nnz);
+        ByteBuffer rowPtr = buffer(e.rowPtrBytes());
+        ByteBuffer values = buffer(e.valueBytes());
+        long v = 0;
+        put(rowPtr, e.indexType(), 0, 0);
+        for (int i = 0; i < l.blockRows; i++) {
+            for (int j = 0; j < l.blockCols; j++) {
+                if (l.blockNonZero(i, j)) {
+                    l.copyValue(l.flat(i, j), values, v++);
+                }
+            }
+            put(rowPtr, e.indexType(), i + 1, (int) v);
+        }
+        Sparse s = new Sparse(Sparse.Format.BITMASK, 1, 1, e.indexType(), rowPtr, bitmap, nnz);
+        return Tensor.encoded(t.dtype(), t.shape(), values, t.quant(), s, t.codebook());
+    }
+
     /**
      * Encodes the weight (input 1) of every Conv / ConvTranspose / Gemm / MatMul of the main graph whose best
-     * encoding among {@code blocks} takes fewer file bytes (aligned) than the dense tensor. Constants read by
-     * other nodes too are encoded all the same (the runtime densifies them for any reader).
+     * encoding among {@code blocks} saves at least an eighth of the dense tensor's file bytes (aligned): below
+     * that, the load-time decoding and the sparse kernels' overhead cost more than the bytes are worth.
+     * Constants read by other nodes too are encoded all the same (the runtime densifies them for any reader).
      */
     public static Result encodeGraph(Graph g, List<int[]> blocks) {
         Set<String> weights = new LinkedHashSet<>();
@@ -186,8 +237,9 @@ public final class SparseEncoder {
                 continue;
             }
             Encoding e = best(t, blocks);
-            if (e != null && e.alignedBytes() < align(dense)) {
-                b.initializer(w, encode(t, e.blockRows(), e.blockCols()));
+            if (e != null && e.alignedBytes() <= align(dense) - align(dense) / 8) {
+                b.initializer(w, e.format() == Sparse.Format.BITMASK ? encodeBitmask(t)
+                        : encode(t, e.blockRows(), e.blockCols()));
                 stats.add(new TensorStats(w, t.dtype(), t.shape(), dense, e.payloadBytes(), e));
             } else {
                 stats.add(new TensorStats(w, t.dtype(), t.shape(), dense, dense, null));
@@ -313,6 +365,15 @@ public final class SparseEncoder {
             long valueBytes = cb != null ? (values * cb.indexBits() + 7) / 8 : t.dtype().byteSize(values);
             return new Encoding(r * c == 1 ? Sparse.Format.CSR : Sparse.Format.BLOCK_CSR, r, c, it, nnz, valueBytes,
                     (blockRows + 1L) * it.byteWidth(), (long) nnz * it.byteWidth());
+        }
+
+        /** The BITMASK layout: rows+1 running counts and one bit per element. */
+        Encoding bitmaskEncoding(int nnz) {
+            DType it = indexType(nnz);
+            long valueBytes = cb != null ? ((long) nnz * cb.indexBits() + 7) / 8 : t.dtype().byteSize(nnz);
+            long cells = (long) blockRows * blockCols;
+            return new Encoding(Sparse.Format.BITMASK, 1, 1, it, nnz, valueBytes, (blockRows + 1L) * it.byteWidth(),
+                    (cells + 7) / 8);
         }
 
         /** Copies element {@code e} to stored position {@code v} of {@code out}. */

@@ -1,6 +1,9 @@
 package dev.hedge.kernels.ref;
 
 import dev.hedge.kernels.KernelRegistry;
+import dev.hedge.kernels.ref.control.IfKernel;
+import dev.hedge.kernels.ref.control.LoopKernel;
+import dev.hedge.ops.Op;
 
 /** If and Loop. */
 public final class ControlFlowKernels {
@@ -9,5 +12,7 @@ public final class ControlFlowKernels {
     }
 
     public static void register(KernelRegistry r) {
+        r.register(Op.If, IfKernel::new);
+        r.register(Op.Loop, LoopKernel::new);
     }
 }
