@@ -50,6 +50,11 @@ final class CompressionFlags {
             description = "Weights per int4 scale along the reduction axis (default: ${DEFAULT-VALUE}).")
     int int4Group;
 
+    @Option(names = "--smooth", negatable = true, defaultValue = "true", fallbackValue = "true", order = 17,
+            description = "Static int8: migrate activation ranges between linear layers (SmoothQuant-style, folded "
+                    + "into the weights) so one uint8 scale per tensor suits every channel (default: on).")
+    boolean smooth;
+
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
                     + "NAME is a node name, a trailing * matches a prefix (repeatable).")
@@ -148,6 +153,11 @@ final class CompressionFlags {
             description = "Refit compressed layers by least squares against the original (default: on with --calib).")
     Boolean reconstruct;
 
+    @Option(names = "--gptq", negatable = true, defaultValue = "true", fallbackValue = "true", order = 51,
+            description = "With --calib, round quantized weights with error feedback from the layer inputs' "
+                    + "statistics (GPTQ) instead of to nearest (default: on).")
+    boolean gptq;
+
     @Option(names = "--obs-mask", order = 50,
             description = "Reconstruction re-chooses the pruning mask by Optimal Brain Surgeon saliency.")
     boolean obsMask;
@@ -162,17 +172,23 @@ final class CompressionFlags {
                     + "percentage points.")
     Double maxAccuracyDrop;
 
-    @Option(names = "--report", paramLabel = "FILE.json", order = 62, description = "Write the compression report as JSON.")
+    @Option(names = "--max-output-error", paramLabel = "E", order = 62,
+            description = "Automatic mixed precision: raise the worst layers until the first output differs from the "
+                    + "original's by at most E everywhere on the evaluation data (for probabilities, regressions).")
+    Double maxOutputError;
+
+    @Option(names = "--report", paramLabel = "FILE.json", order = 63, description = "Write the compression report as JSON.")
     Path report;
 
-    @Option(names = "--progress", negatable = true, order = 63,
+    @Option(names = "--progress", negatable = true, order = 64,
             description = "Progress on stderr (default: when stderr is a terminal).")
     Boolean progress;
 
     /** Whether any compression was asked for. */
     boolean requested() {
         return quantize != null || !layers.isEmpty() || sparsity != null || pruneThreshold != null || pruneNm != null
-                || pruneChannels != null || targetAgreement != null || maxAccuracyDrop != null || report != null
+                || pruneChannels != null || targetAgreement != null || maxAccuracyDrop != null || maxOutputError != null
+                || report != null
                 || !calib.isEmpty() || !eval.isEmpty();
     }
 
@@ -189,11 +205,12 @@ final class CompressionFlags {
         Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
         DataSpec.parsePairs(layers, "--layer").forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
         QuantOptions q = new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
-                overrides, seed == null ? 0 : seed);
+                overrides, seed == null ? 0 : seed, smooth);
         CompressionOptions o = CompressionOptions.of(q).withProgress(progressSink)
-                .withReconstruct(reconstruct, obsMask)
+                .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(targetAgreement == null ? Double.NaN : targetAgreement,
-                        maxAccuracyDrop == null ? Double.NaN : maxAccuracyDrop);
+                        maxAccuracyDrop == null ? Double.NaN : maxAccuracyDrop)
+                .withMaxOutputError(maxOutputError == null ? Double.NaN : maxOutputError);
         ImageOptions image = images();
         Map<String, String> carried = DataSpec.parsePairs(carry, "--carry");
         Map<String, String> calibConsts = DataSpec.parsePairs(calibConst, "--calib-const");

@@ -8,7 +8,9 @@ import dev.hedge.converter.prune.MagnitudePruning;
 import dev.hedge.converter.prune.PrunableLayer;
 import dev.hedge.converter.prune.SparseEncoder;
 import dev.hedge.converter.quantize.ActivationSplit;
+import dev.hedge.converter.quantize.BiasCorrection;
 import dev.hedge.converter.quantize.CalibrationMethod;
+import dev.hedge.converter.quantize.Hessians;
 import dev.hedge.converter.quantize.Calibrator;
 import dev.hedge.converter.quantize.Layer;
 import dev.hedge.converter.quantize.LayerPrecision;
@@ -16,6 +18,7 @@ import dev.hedge.converter.quantize.Layers;
 import dev.hedge.converter.quantize.ModelQuantizer;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.converter.quantize.Ranges;
+import dev.hedge.converter.quantize.Smoothing;
 import dev.hedge.converter.quantize.ValueStats;
 import dev.hedge.converter.quantize.WeightQuant;
 import dev.hedge.converter.reconstruct.Reconstruction;
@@ -28,6 +31,8 @@ import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.ops.Op;
+import dev.hedge.runtime.HedgeException;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Tensor;
@@ -114,7 +119,7 @@ public final class Compressor {
         pruned = reconstruct(floatModel.graph(), pruned, decisions);
         student = new ActivationSplit().apply(pruned);
         layers = Layers.find(student);
-        Map<String, Ranges.Affine> activations = calibrate(decisions, student);
+        Map<String, Ranges.Affine> activations = calibrate(decisions, currentStudent(decisions));
         Dataset eval = options.evaluation() != null ? options.evaluation() : options.calibration();
         if (options.evaluation() == null && eval != null) {
             notes.add("evaluated on the calibration data (no --eval given)");
@@ -131,7 +136,8 @@ public final class Compressor {
         try {
             int maxSteps = 1 + 3 * layers.size();
             while (true) {
-                quantized = ModelQuantizer.quantize(currentStudent(), layers, decisions, activations, q);
+                quantized = ModelQuantizer.quantize(current, layers, decisions, activations, inputMeans,
+                        hessians, q);
                 quantized = new ModelQuantizer.Result(encodeSparse(quantized), quantized.layers());
                 ModelDef comp = floatModel.withGraph(quantized.graph());
                 HedgeWriter.write(comp, candidate);
@@ -150,7 +156,7 @@ public final class Compressor {
                 }
                 steps.add(step);
                 if (step.to().equals("dense")) {
-                    activations = calibrate(decisions, currentStudent());
+                    activations = calibrate(decisions, currentStudent(decisions));
                 }
             }
             CompressionReport report = report(quantized, evaluation, candidate, fp32Bytes, steps);
@@ -251,34 +257,86 @@ public final class Compressor {
         return 64;
     }
 
-    /** The student with the layers mixed precision densified given back their original weights. */
-    private Graph currentStudent() {
-        if (densified.isEmpty()) {
-            return student;
-        }
-        Map<String, Tensor> original = new HashMap<>();
-        collectConstants(reference.graph(), original);
-        Map<String, Tensor> repl = new HashMap<>();
-        for (Layer l : layers) {
-            if (densified.contains(l.name())) {
-                for (String w : l.weights()) {
-                    repl.put(w, original.get(w));
+    /** The float graph quantization starts from, as last prepared by {@link #currentStudent}. */
+    private Graph current;
+
+    /**
+     * The student with the layers mixed precision densified given back their original weights, then, when
+     * weights will be quantized and there is calibration data, with activations smoothed between linear layers
+     * ({@link Smoothing}); sets {@link #current}.
+     */
+    private Graph currentStudent(Map<String, LayerPrecision> decisions) {
+        Graph g = student;
+        if (!densified.isEmpty()) {
+            Map<String, Tensor> original = new HashMap<>();
+            collectConstants(reference.graph(), original);
+            Map<String, Tensor> repl = new HashMap<>();
+            for (Layer l : Layers.find(student)) {
+                if (densified.contains(l.name())) {
+                    for (String w : l.weights()) {
+                        repl.put(w, original.get(w));
+                    }
+                    if (l.bias() != null && original.containsKey(l.bias())) {
+                        repl.put(l.bias(), original.get(l.bias()));
+                    }
                 }
-                if (l.bias() != null && original.containsKey(l.bias())) {
-                    repl.put(l.bias(), original.get(l.bias()));
+            }
+            g = replaceConstants(student, repl);
+        }
+        // smoothing also helps weight-only forms: like activation-aware weight quantization, it shrinks the
+        // channels whose large inputs would amplify their weights' rounding errors
+        boolean quantized = decisions.values().stream()
+                .anyMatch(p -> !p.isFloat32() && p.kind() != LayerPrecision.Kind.FP16);
+        if (quantized && options.calibration() != null && options.quant().smooth()) {
+            Map<String, Integer> axes = new HashMap<>();
+            for (Smoothing.Pair pair : Smoothing.pairs(g)) {
+                Node producer = graphNode(g, pair.producer());
+                axes.put(pair.value(), producer.op() == Op.Conv ? 1 : -1);
+            }
+            if (!axes.isEmpty()) {
+                Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(g), options.calibration(),
+                        axes.keySet(), axes, false, options.runtime(), options.progress());
+                Map<String, double[]> absMax = new HashMap<>();
+                stats.forEach((k, v) -> {
+                    if (v.channelAbsMax() != null) {
+                        absMax.put(k, v.channelAbsMax());
+                    }
+                });
+                smoothed.clear();
+                g = Smoothing.apply(g, absMax, smoothed);
+                smoothedAxes.clear();
+                for (String v : smoothed.keySet()) {
+                    smoothedAxes.put(v, axes.get(v));
                 }
             }
         }
-        return replaceConstants(student, repl);
+        layers = Layers.find(g);
+        current = g;
+        return g;
     }
 
-    /** Whether the student's weights of {@code l} are sparser than the original's (and can be given back). */
+    /** Smoothed values: the factors their channels were divided by, and the channel axis. */
+    private final Map<String, float[]> smoothed = new HashMap<>();
+    private final Map<String, Integer> smoothedAxes = new HashMap<>();
+
+    /** Whether the student's weights of {@code l} are sparser than the original layer's (and can be given back). */
     private boolean prunedLayer(Layer l) {
-        Map<String, Tensor> original = new HashMap<>();
-        collectConstants(reference.graph(), original);
-        Tensor o = original.get(l.weights().get(0));
-        Tensor s = l.weightValues().get(0);
-        return o != null && java.util.Arrays.equals(o.shape(), s.shape()) && zeroFraction(s) > zeroFraction(o);
+        Layer o = referenceLayers().get(l.name());
+        if (o == null) {
+            return false;
+        }
+        Tensor ow = o.weightValues().get(0);
+        Tensor sw = l.weightValues().get(0);
+        return java.util.Arrays.equals(ow.shape(), sw.shape()) && zeroFraction(sw) > zeroFraction(ow);
+    }
+
+    /** The original model's layers by name. */
+    private Map<String, Layer> referenceLayers() {
+        Map<String, Layer> m = new HashMap<>();
+        for (Layer l : Layers.find(reference.graph())) {
+            m.put(l.name(), l);
+        }
+        return m;
     }
 
     /** Stores each layer's main weight sparse (CSR / block-CSR) when that takes fewer file bytes. */
@@ -296,7 +354,9 @@ public final class Compressor {
                 continue;
             }
             SparseEncoder.Encoding e = SparseEncoder.best(t, SPARSE_BLOCKS);
-            if (e != null && e.alignedBytes() < aligned(SparseEncoder.payloadBytes(t))) {
+            long dense = aligned(SparseEncoder.payloadBytes(t));
+            // as SparseEncoder.encodeGraph: worth it only when it saves at least an eighth
+            if (e != null && e.alignedBytes() <= dense - dense / 8) {
                 repl.put(name, SparseEncoder.encode(t, e.blockRows(), e.blockCols()));
             }
         }
@@ -332,7 +392,11 @@ public final class Compressor {
 
     // ---- calibration -------------------------------------------------------------------------------------------
 
-    /** Calibrates the inputs and outputs of int8-capable layers when any layer may become static int8. */
+    /**
+     * Calibrates, when there is something to calibrate: the inputs and outputs of int8-capable layers when any
+     * layer may become static int8 (a range per value), and the per-channel means of the inputs of layers whose
+     * weights are quantized (for bias correction, whenever calibration data is given). Sets {@link #inputMeans}.
+     */
     private Map<String, Ranges.Affine> calibrate(Map<String, LayerPrecision> decisions, Graph graph) {
         boolean needs = false;
         for (Layer l : layers) {
@@ -340,32 +404,87 @@ public final class Compressor {
             needs |= l.int8Capable() && (p.kind() == LayerPrecision.Kind.INT8 || options.mixedPrecision()
                     && (p.kind() == LayerPrecision.Kind.INT4 || p.kind() == LayerPrecision.Kind.CODEBOOK));
         }
-        if (!needs) {
-            return Map.of();
-        }
         Dataset calib = options.calibration();
-        if (calib == null) {
+        if (needs && calib == null) {
             throw new InvalidInputException("static int8 needs calibration data (--calib); int8-dynamic needs none");
         }
-        Set<String> values = new LinkedHashSet<>();
+        Map<String, Integer> channelAxes = new HashMap<>();
+        if (calib != null) {
+            for (Layer l : layers) {
+                LayerPrecision p = decisions.get(l.name());
+                Integer axis = BiasCorrection.inputChannelAxis(graphNode(graph, l.name()));
+                if (axis != null && !p.isFloat32() && p.kind() != LayerPrecision.Kind.FP16) {
+                    channelAxes.put(l.input(), axis);
+                }
+            }
+        }
+        if (!needs && channelAxes.isEmpty()) {
+            inputMeans = Map.of();
+            hessians = Map.of();
+            return Map.of();
+        }
+        Set<String> values = new LinkedHashSet<>(channelAxes.keySet());
         for (Layer l : layers) {
-            if (l.int8Capable()) {
+            if (needs && l.int8Capable()) {
                 values.add(l.input());
                 values.add(l.output());
             }
         }
         QuantOptions q = options.quant();
-        Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values,
-                q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
+        Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values, channelAxes,
+                needs && q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
         Map<String, Ranges.Affine> out = new HashMap<>();
+        Map<String, double[]> means = new HashMap<>();
         for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
             ValueStats s = e.getValue();
-            if (s.observed()) {
+            if (s.observed() && needs) {
                 double[] r = Ranges.choose(s, q.method(), q.percentile());
                 out.put(e.getKey(), Ranges.uint8(r[0], r[1]));
             }
+            if (s.channelMeans() != null) {
+                means.put(e.getKey(), s.channelMeans());
+            }
+        }
+        inputMeans = means;
+        hessians = Map.of();
+        if (calib != null && options.errorFeedback()) {
+            Map<String, Layer> rounded = new LinkedHashMap<>();
+            for (Layer l : layers) {
+                LayerPrecision.Kind k = decisions.get(l.name()).kind();
+                if (k == LayerPrecision.Kind.INT8 || k == LayerPrecision.Kind.INT8_DYNAMIC
+                        || k == LayerPrecision.Kind.INT8_WEIGHT || k == LayerPrecision.Kind.INT4
+                        || k == LayerPrecision.Kind.CODEBOOK) {
+                    rounded.put(l.name(), l);
+                }
+            }
+            if (!rounded.isEmpty()) {
+                hessians = Hessians.collect(floatModel.withGraph(graph), calib, rounded, options.runtime(),
+                        options.progress());
+            }
         }
         return out;
+    }
+
+    /** Input statistics of the layers whose weights are rounded with error feedback. */
+    private Map<String, double[][]> hessians = Map.of();
+
+    /** Per-channel means of layer inputs over the calibration data, for bias correction. */
+    private Map<String, double[]> inputMeans = Map.of();
+
+    /** The node named {@code name} anywhere in {@code g}. */
+    private static Node graphNode(Graph g, String name) {
+        for (Node n : g.nodes()) {
+            if (n.name().equals(name)) {
+                return n;
+            }
+            for (Graph sub : n.subgraphs()) {
+                Node f = graphNode(sub, name);
+                if (f != null) {
+                    return f;
+                }
+            }
+        }
+        return null;
     }
 
     // ---- evaluation --------------------------------------------------------------------------------------------
@@ -375,19 +494,34 @@ public final class Compressor {
         Map<String, Probe> byValue = new HashMap<>();
         for (ModelQuantizer.Outcome o : q.layers().values()) {
             byValue.put(o.value(), o.quantized() == null ? Probe.same(o.value())
-                    : new Probe(o.value(), o.quantized(), o.scale(), o.zeroPoint()));
+                    : new Probe(o.value(), o.quantized(), o.scale(), o.zeroPoint(), null, 0));
         }
         for (Layer l : layers) {
-            probes.put(l.output(), byValue.getOrDefault(l.output(), Probe.same(l.output())));
-            probes.put(l.input(), byValue.getOrDefault(l.input(), Probe.same(l.input())));
+            for (String v : List.of(l.output(), l.input())) {
+                Probe p = byValue.getOrDefault(v, Probe.same(v));
+                if (smoothed.containsKey(v)) {
+                    p = p.withChannelFactors(smoothed.get(v), smoothedAxes.get(v));
+                }
+                probes.put(v, p);
+            }
         }
         Set<String> nodes = new LinkedHashSet<>();
         for (Layer l : layers) {
             nodes.add(l.name());
         }
-        Dataset data = eval != null ? eval : zeroSample();
-        return Evaluator.compare(reference, file, data, probes, nodes, options.runtime(),
-                eval != null ? options.progress() : Progress.NONE);
+        if (eval != null) {
+            return Evaluator.compare(reference, file, eval, probes, nodes, options.runtime(), options.progress());
+        }
+        try {
+            return Evaluator.compare(reference, file, zeroSample(), probes, nodes, options.runtime(), Progress.NONE);
+        } catch (HedgeException e) {
+            // dynamic dimensions taken as 1 may not make a valid input (a convolution wider than the signal)
+            if (notes.stream().noneMatch(n -> n.startsWith("MACs not measured"))) {
+                notes.add("MACs not measured: an all-zero input at the default shapes does not run ("
+                        + e.getMessage() + "); give --calib or --eval data");
+            }
+            return new Evaluator.Result(0, Double.NaN, Double.NaN, Double.NaN, Map.of(), Map.of(), Map.of(), Map.of());
+        }
     }
 
     /** One all-zero sample at the default input shapes: enough to count MACs when there is no data. */
@@ -413,6 +547,17 @@ public final class Compressor {
             }
             if (e.agreement() < t) {
                 return String.format(Locale.ROOT, "top-1 agreement %.4f < %.4f", e.agreement(), t);
+            }
+        }
+        double m = options.maxOutputError();
+        if (!Double.isNaN(m)) {
+            String first = reference.graph().outputs().get(0).name();
+            Evaluator.OutputMetrics om = e.outputs().get(first);
+            if (om == null) {
+                throw new InvalidInputException("--max-output-error needs a float first output ('" + first + "')");
+            }
+            if (om.maxAbsError() > m) {
+                return String.format(Locale.ROOT, "max |error| of '%s' %.4g > %.4g", first, om.maxAbsError(), m);
             }
         }
         if (!Double.isNaN(d)) {
@@ -481,16 +626,19 @@ public final class Compressor {
         List<LayerRow> rows = new ArrayList<>();
         Map<String, Tensor> original = new HashMap<>();
         collectConstants(reference.graph(), original);
+        Map<String, Layer> originalLayers = referenceLayers();
         for (Layer l : layers) {
             ModelQuantizer.Outcome o = q.layers().get(l.name());
+            Layer ol = originalLayers.get(l.name());
             long before = 0;
-            for (String w : l.weights()) {
-                Tensor t = original.get(w);
-                before += t != null ? t.byteSize() : 0;
-            }
-            Tensor bias = l.bias() == null ? null : original.get(l.bias());
-            if (bias != null) {
-                before += bias.byteSize();
+            if (ol != null) {
+                for (Tensor t : ol.weightValues()) {
+                    before += t.byteSize();
+                }
+                Tensor bias = ol.bias() == null ? null : original.get(ol.bias());
+                if (bias != null) {
+                    before += bias.byteSize();
+                }
             }
             long after = 0;
             for (String c : o.constants()) {
@@ -541,7 +689,7 @@ public final class Compressor {
                 outputs.put(om.name(), new double[] {om.sqnrDb(), om.maxAbsError(), om.meanAbsError()});
             }
         } else {
-            notes.add("no calibration or evaluation data: accuracy not measured, MACs from one all-zero input");
+            notes.add("no calibration or evaluation data: accuracy not measured; MACs from one all-zero input");
         }
         return new CompressionReport(settings(), rows, fp32Bytes, fileBytes, evaluation, outputs, steps, notes);
     }
@@ -565,6 +713,10 @@ public final class Compressor {
                     + (p.blockRows() * p.blockCols() > 1 ? " blocks " + p.blockRows() + "x" + p.blockCols() : ""));
         }
         s.put("reconstruct", refit.isEmpty() ? "off" : options.obsMask() ? "on (OBS mask)" : "on");
+        s.put("weight_rounding", hessians.isEmpty() ? "nearest" : "error feedback (GPTQ) on "
+                + hessians.size() + " layers");
+        s.put("bias_correction", inputMeans.isEmpty() ? "off" : "on");
+        s.put("activation_smoothing", smoothed.size() + " layer pairs");
         s.put("int4_group", Integer.toString(q.int4Group()));
         if (!q.layers().isEmpty()) {
             s.put("layers", q.layers().toString());
@@ -580,6 +732,9 @@ public final class Compressor {
         }
         if (!Double.isNaN(options.maxAccuracyDrop())) {
             s.put("max_accuracy_drop_pt", Double.toString(options.maxAccuracyDrop()));
+        }
+        if (!Double.isNaN(options.maxOutputError())) {
+            s.put("max_output_error", Double.toString(options.maxOutputError()));
         }
         return s;
     }

@@ -95,14 +95,16 @@ public final class Evaluator {
             Progress progress) {
         Set<String> compressedValues = definedValues(compressed.graph());
         Map<String, String> compressedName = new HashMap<>();
-        Map<String, Probe> inQuantized = new HashMap<>();
+        Map<String, Probe> byCompressedName = new HashMap<>();
         for (Map.Entry<String, Probe> e : probes.entrySet()) {
             Probe p = e.getValue();
             if (compressedValues.contains(p.value())) {
                 compressedName.put(p.value(), e.getKey());
+                byCompressedName.put(p.value(), new Probe(p.value(), null, 0, 0, p.channelFactors(),
+                        p.channelAxis()));
             } else if (p.quantized() != null && compressedValues.contains(p.quantized())) {
                 compressedName.put(p.quantized(), e.getKey());
-                inQuantized.put(p.quantized(), p);
+                byCompressedName.put(p.quantized(), p);
             }
         }
         Map<String, float[]> refValues = new HashMap<>();
@@ -114,7 +116,7 @@ public final class Evaluator {
                 runtime);
         Tap compTap = new Tap(n -> layerNodes.contains(n.name())
                 || n.outputs().stream().anyMatch(compressedName::containsKey),
-                (n, ctx) -> observe(n, ctx, compressedName.keySet(), compressedName, inQuantized, compValues,
+                (n, ctx) -> observe(n, ctx, compressedName.keySet(), compressedName, byCompressedName, compValues,
                         layerNodes, macsComp), runtime);
         Map<String, double[]> acc = new LinkedHashMap<>();
         List<ValueInfo> outs = reference.graph().outputs();
@@ -221,7 +223,7 @@ public final class Evaluator {
     }
 
     private static void observe(Node n, RunContext ctx, Set<String> wanted, Map<String, String> rename,
-            Map<String, Probe> quantized, Map<String, float[]> sink, Set<String> layerNodes, Map<String, Long> macs) {
+            Map<String, Probe> probes, Map<String, float[]> sink, Set<String> layerNodes, Map<String, Long> macs) {
         for (int i = 0; i < n.outputs().size(); i++) {
             String name = n.output(i);
             Tensor t = ctx.output(i);
@@ -229,22 +231,44 @@ public final class Evaluator {
                 continue;
             }
             String key = rename.getOrDefault(name, name);
-            Probe q = quantized.get(name);
-            if (q != null) {
-                float[] v = new float[t.elementCount()];
+            Probe q = probes.get(name);
+            float[] v;
+            if (q != null && q.quantized() != null) {
+                v = new float[t.elementCount()];
                 for (int k = 0; k < v.length; k++) {
                     v[k] = (float) (t.getLong(k) - q.zeroPoint()) * q.scale();
                 }
-                sink.put(key, v);
             } else if (t.dtype().isFloat()) {
-                sink.put(key, t.toFloatArray());
+                v = t.toFloatArray();
+            } else {
+                continue;
             }
+            if (q != null && q.channelFactors() != null) {
+                unscale(v, t, q);
+            }
+            sink.put(key, v);
         }
         if (layerNodes.contains(n.name())) {
             long m = Macs.of(n, ctx);
             if (m >= 0) {
                 macs.put(n.name(), m);
             }
+        }
+    }
+
+    /** Multiplies each channel by its factor: the value as the reference model has it. */
+    private static void unscale(float[] v, Tensor t, Probe p) {
+        int axis = p.channelAxis() < 0 ? p.channelAxis() + t.rank() : p.channelAxis();
+        if (axis < 0 || axis >= t.rank() || t.dim(axis) != p.channelFactors().length) {
+            return;
+        }
+        int inner = 1;
+        for (int d = axis + 1; d < t.rank(); d++) {
+            inner *= t.dim(d);
+        }
+        float[] f = p.channelFactors();
+        for (int k = 0; k < v.length; k++) {
+            v[k] *= f[(k / inner) % f.length];
         }
     }
 

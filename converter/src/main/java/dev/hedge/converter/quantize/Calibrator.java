@@ -27,9 +27,19 @@ public final class Calibrator {
     /** {@code runtime}: backends to run the float model on ahead of the reference kernels. */
     public static Map<String, ValueStats> calibrate(ModelDef model, Dataset data, Set<String> values,
             boolean histograms, RuntimeOptions runtime, Progress progress) {
+        return calibrate(model, data, values, Map.of(), histograms, runtime, progress);
+    }
+
+    /** As above, also gathering per-channel means of the values in {@code channelAxes} (value → channel axis). */
+    public static Map<String, ValueStats> calibrate(ModelDef model, Dataset data, Set<String> values,
+            Map<String, Integer> channelAxes, boolean histograms, RuntimeOptions runtime, Progress progress) {
         Map<String, ValueStats> stats = new LinkedHashMap<>();
         for (String v : values) {
-            stats.put(v, new ValueStats());
+            ValueStats s = new ValueStats();
+            if (channelAxes.containsKey(v)) {
+                s.withChannelMeans(channelAxes.get(v));
+            }
+            stats.put(v, s);
         }
         boolean[] second = {false};
         Map<String, Integer> inputs = new HashMap<>();

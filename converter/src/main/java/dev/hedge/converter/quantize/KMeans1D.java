@@ -79,6 +79,11 @@ public final class KMeans1D {
         return new Result(palette, index);
     }
 
+    /** Index of the entry of the sorted {@code palette} nearest to {@code v}. */
+    public static int nearest(float[] palette, float v) {
+        return nearest(palette, palette.length, v, false);
+    }
+
     private static int nearest(float[] palette, int used, float v, boolean keepZero) {
         if (keepZero && v == 0) {
             for (int i = 0; i < used; i++) {

@@ -2,10 +2,12 @@ package dev.hedge.converter.quantize;
 
 import dev.hedge.converter.passes.ActivationFusion;
 import dev.hedge.converter.passes.DeadNodeElimination;
+import dev.hedge.format.Decoding;
 import dev.hedge.ir.Attr;
 import dev.hedge.ir.Codebook;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.Node;
+import dev.hedge.kernels.ref.quant.QuantizeLinearKernel;
 import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
@@ -63,17 +65,22 @@ public final class ModelQuantizer {
     private final Map<String, Layer> layers = new LinkedHashMap<>();
     private final Map<String, LayerPrecision> decisions;
     private final Map<String, Ranges.Affine> activations;
+    private final Map<String, double[]> inputMeans;
+    private final Map<String, double[][]> hessians;
     private final QuantOptions options;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
 
     private ModelQuantizer(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
-            Map<String, Ranges.Affine> activations, QuantOptions options) {
+            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans,
+            Map<String, double[][]> hessians, QuantOptions options) {
         this.names = new Names(g);
         for (Layer l : layers) {
             this.layers.put(l.name(), l);
         }
         this.decisions = decisions;
         this.activations = activations;
+        this.inputMeans = inputMeans;
+        this.hessians = hessians;
         this.options = options;
     }
 
@@ -82,7 +89,19 @@ public final class ModelQuantizer {
      */
     public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
             Map<String, Ranges.Affine> activations, QuantOptions options) {
-        ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, options);
+        return quantize(g, layers, decisions, activations, Map.of(), Map.of(), options);
+    }
+
+    /**
+     * @param inputMeans per-channel means of layer inputs (by value name) over the calibration data: layers whose
+     *     input has them get {@link BiasCorrection bias correction} for their quantized weights
+     * @param hessians input statistics per layer name ({@link Hessians}): those layers' weights are rounded with
+     *     error feedback ({@link Gptq}) instead of to nearest
+     */
+    public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
+            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans, Map<String, double[][]> hessians,
+            QuantOptions options) {
+        ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, inputMeans, hessians, options);
         Graph out = q.rewrite(g, new HashMap<>(), new HashMap<>(), new ArrayDeque<>());
         out = new DeadNodeElimination().apply(new ActivationFusion().apply(out));
         return new Result(out, q.outcomes);
@@ -210,7 +229,11 @@ public final class ModelQuantizer {
             qop = Op.QLinearMatMul;
         }
         int outAxis = qop == Op.QLinearConv ? 0 : 1;
-        WeightQuant.Quantized wq = WeightQuant.int8Symmetric(wk, options.perTensor() ? -1 : outAxis);
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        float[] corr = BiasCorrection.correction(n, wk,
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
+                inputMeans.get(l.input()), 1);
+        biasValues = corrected(biasValues, corr);
         QValue xq = quantizedInput(l.input(), xp, n.name(), b, qv);
         String base = l.weights().get(0);
         String wName = names.fresh(base + "/quantized");
@@ -228,7 +251,7 @@ public final class ModelQuantizer {
         List<String> inputs = new ArrayList<>(List.of(xq.name(), xq.scale(), xq.zeroPoint(), wName, wScale, wZp,
                 yq.scale(), yq.zeroPoint()));
         if (biasValues != null) {
-            String bName = names.fresh((l.bias() != null ? l.bias() : base) + "/quantized");
+            String bName = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/quantized");
             b.initializer(bName, WeightQuant.int32Bias(biasValues, xp.scale(), wq.scales()));
             inputs.add(bName);
             consts.add(bName);
@@ -254,6 +277,18 @@ public final class ModelQuantizer {
         record(l, LayerPrecision.INT8, LayerPrecision.INT8, options.perTensor() ? "per-tensor weights" : "", consts,
                 l.output(), yName, yp.scale(), yp.zeroPoint());
         return null;
+    }
+
+    /** {@code bias + correction} (either may be null). */
+    private static float[] corrected(float[] bias, float[] correction) {
+        if (correction == null) {
+            return bias;
+        }
+        float[] out = bias == null ? new float[correction.length] : bias.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] += correction[i];
+        }
+        return out;
     }
 
     /** The uint8 form of a float value: an earlier int8 layer's output, or a new QuantizeLinear. */
@@ -333,7 +368,10 @@ public final class ModelQuantizer {
             outAxis = 1;
             maps = w.dim(1);
         }
-        WeightQuant.Quantized wq = WeightQuant.int8Symmetric(wk, options.perTensor() ? -1 : outAxis);
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        float[] corr = BiasCorrection.correction(n, wk,
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
+                inputMeans.get(l.input()), 1);
         DynValue x = dv.get(l.input());
         if (x == null) {
             x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"), names.fresh(l.input() + "/dynamic_scale"),
@@ -377,17 +415,18 @@ public final class ModelQuantizer {
         String scale = names.fresh(n.name() + "/scale");
         b.addNode(Node.of(names.fresh(n.name() + "/scales"), Op.Mul, List.of(x.scale(), wScale), List.of(scale)));
         FusedActivation act = FusedActivation.of(n);
-        boolean hasBias = bias != null;
+        boolean hasBias = bias != null || corr != null;
         String last = hasBias || !act.isNone() ? names.fresh(n.name() + "/scaled") : l.output();
         b.addNode(Node.of(names.fresh(n.name() + "/rescale"), Op.Mul, List.of(accF, scale), List.of(last)));
         if (hasBias) {
-            String bName = names.fresh(l.bias() + "/bias");
+            String bName = names.fresh((l.bias() != null ? l.bias() : l.output()) + "/bias");
             Tensor bt;
             if (n.op() == Op.Conv) {
-                bt = bias.reshape(sShapeFor(w.rank(), maps));
+                bt = Tensor.of(corrected(bias == null ? null : bias.toFloatArray(), corr), sShapeFor(w.rank(), maps));
             } else {
                 float beta = n.op() == Op.Gemm ? n.floatAttr("beta") : 1f;
-                bt = beta == 1f ? bias : scaled(bias, beta);
+                Tensor scaledBias = bias == null ? null : beta == 1f ? bias : scaled(bias, beta);
+                bt = corr == null ? scaledBias : addPerColumn(scaledBias, corr);
             }
             b.initializer(bName, bt);
             consts.add(bName);
@@ -409,6 +448,20 @@ public final class ModelQuantizer {
         return s;
     }
 
+    /** {@code t + c} with {@code c} per column (last axis); {@code t} null: {@code c} itself. */
+    private static Tensor addPerColumn(Tensor t, float[] c) {
+        if (t == null) {
+            return Tensor.of(c.clone(), c.length);
+        }
+        int[] shape = t.elementCount() == 1 ? new int[] {c.length} : t.shape();
+        float[] v = new float[Tensor.elementCount(shape)];
+        float[] src = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = src[src.length == 1 ? 0 : i] + c[i % c.length];
+        }
+        return Tensor.of(v, shape);
+    }
+
     private static Tensor scaled(Tensor t, float f) {
         float[] v = t.toFloatArray();
         for (int i = 0; i < v.length; i++) {
@@ -423,15 +476,40 @@ public final class ModelQuantizer {
             Deque<Map<String, Tensor>> scope) {
         List<String> inputs = new ArrayList<>(n.inputs());
         List<String> consts = new ArrayList<>();
+        Tensor decoded = null;
         for (int j = 0; j < l.weights().size(); j++) {
             String name = l.weights().get(j);
             Tensor w = l.weightValues().get(j);
             int slot = n.inputs().indexOf(name);
-            inputs.set(slot, encodeWeight(n, j, name, w, p, b, consts));
+            Encoded e = encodeWeight(n, j, name, w, p, b, consts);
+            inputs.set(slot, e.value());
+            if (j == 0) {
+                decoded = e.decoded();
+            }
+        }
+        float[] corr = null;
+        if (p.kind() != LayerPrecision.Kind.FP16 && (n.op() == Op.Conv || n.op() == Op.Gemm)) {
+            Tensor w = l.weightValues().get(0);
+            int outAxis = Layers.outputAxis(n, 0, w.rank());
+            float factor = n.op() == Op.Gemm ? n.floatAttr("alpha") / n.floatAttr("beta") : 1f;
+            if (Float.isFinite(factor)) {
+                corr = BiasCorrection.correction(n, w, decoded, outAxis, inputMeans.get(l.input()), factor);
+            }
         }
         if (l.bias() != null && p.kind() == LayerPrecision.Kind.FP16) {
             int slot = n.inputs().indexOf(l.bias());
-            inputs.set(slot, encodeWeight(n, -1, l.bias(), Layers.constant(scope, l.bias()), p, b, consts));
+            inputs.set(slot, encodeWeight(n, -1, l.bias(), Layers.constant(scope, l.bias()), p, b, consts).value());
+        } else if (corr != null) {
+            Tensor old = l.bias() == null ? null : Layers.constant(scope, l.bias());
+            Tensor nb = n.op() == Op.Conv ? Tensor.of(corrected(old == null ? null : old.toFloatArray(), corr),
+                    corr.length) : addPerColumn(old, corr);
+            String name = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/corrected");
+            b.initializer(name, nb);
+            consts.add(name);
+            while (inputs.size() < 3) {
+                inputs.add("");
+            }
+            inputs.set(2, name);
         } else if (l.bias() != null) {
             consts.add(l.bias());
         }
@@ -439,37 +517,105 @@ public final class ModelQuantizer {
         record(l, want, p, note, consts, l.output(), null, 0, 0);
     }
 
-    /** Stores one weight in form {@code p}; returns the float value the layer reads instead. */
-    private String encodeWeight(Node n, int which, String name, Tensor w, LayerPrecision p, Graph.Builder b,
+    /** A stored weight: the float value the layer reads, and the weights it decodes to. */
+    private record Encoded(String value, Tensor decoded) {
+    }
+
+    /** Stores one weight in form {@code p}. */
+    private Encoded encodeWeight(Node n, int which, String name, Tensor w, LayerPrecision p, Graph.Builder b,
             List<String> consts) {
         switch (p.kind()) {
             case FP16: {
                 String h = names.fresh(name + "/fp16");
-                b.initializer(h, WeightQuant.fp16(w));
+                Tensor half = WeightQuant.fp16(w);
+                b.initializer(h, half);
                 consts.add(h);
                 String out = names.fresh(name + "/fp32");
                 b.addNode(new Node(names.fresh(name + "/cast"), Op.Cast, List.of(h), List.of(out),
                         Map.of("to", new Attr.Int(DType.FLOAT32.onnxCode()))));
-                return out;
+                return new Encoded(out, Tensor.of(half.toFloatArray(), w.shape()));
             }
             case INT8_WEIGHT: case INT8: case INT8_DYNAMIC: {
-                int axis = options.perTensor() ? -1 : Layers.outputAxis(n, which, w.rank());
-                WeightQuant.Quantized q = WeightQuant.int8Symmetric(w, axis);
-                return dequantized(name, q, axis < 0 ? 0 : axis, 0, b, consts);
+                int outAxis = Layers.outputAxis(n, which, w.rank());
+                WeightQuant.Quantized q = int8Weights(n, which == 0 ? n.name() : null, which, w, outAxis);
+                int axis = options.perTensor() ? 0 : outAxis;
+                return new Encoded(dequantized(name, q, axis, 0, b, consts),
+                        WeightQuant.dequantize(q, options.perTensor() ? -1 : outAxis, 0));
             }
             case INT4: {
                 int axis = Layers.reductionAxis(n, which, w.rank());
                 int block = Math.min(options.int4Group(), w.dim(axis));
-                return dequantized(name, WeightQuant.int4Blocked(w, axis, block), axis, block, b, consts);
+                WeightQuant.Quantized rtn = WeightQuant.int4Blocked(w, axis, block);
+                WeightQuant.Quantized q = rtn;
+                Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()), (e, x) -> {
+                    float sc = rtn.scales()[WeightQuant.blockOf(w.shape(), axis, block, e)];
+                    return QuantizeLinearKernel.quantize((float) x, sc, 0, -8f, 7f) * sc;
+                });
+                if (g != null) {
+                    q = WeightQuant.withScales(g, DType.INT4, rtn.scales(), rtn.scaleShape(),
+                            e -> WeightQuant.blockOf(w.shape(), axis, block, e));
+                }
+                return new Encoded(dequantized(name, q, axis, block, b, consts), WeightQuant.dequantize(q, axis, block));
             }
             case CODEBOOK: {
                 String c = names.fresh(name + "/codebook");
-                b.initializer(c, codebook(w, p.bits(), options.seed() ^ name.hashCode()));
+                Tensor cb = codebookWeights(n, which, w, p.bits(), options.seed() ^ name.hashCode());
+                b.initializer(c, cb);
                 consts.add(c);
-                return c;
+                return new Encoded(c, Decoding.densify(cb));
             }
             default: throw new AssertionError(p);
         }
+    }
+
+    /**
+     * INT8 symmetric weights (per output channel along {@code outAxis}, or per tensor): rounded with error
+     * feedback when the layer's input statistics are known ({@code layer} non-null), else to nearest.
+     */
+    private WeightQuant.Quantized int8Weights(Node n, String layer, int which, Tensor w, int outAxis) {
+        int scaleAxis = options.perTensor() ? -1 : outAxis;
+        WeightQuant.Quantized rtn = WeightQuant.int8Symmetric(w, scaleAxis);
+        Tensor g = layer == null ? null : feedback(n, layer, w, outAxis, (e, x) -> {
+            float sc = rtn.scales()[WeightQuant.channelOf(w.shape(), scaleAxis, e)];
+            return QuantizeLinearKernel.quantize((float) x, sc, 0, -127f, 127f) * sc;
+        });
+        return g == null ? rtn : WeightQuant.withScales(g, DType.INT8, rtn.scales(), rtn.scaleShape(),
+                e -> WeightQuant.channelOf(w.shape(), scaleAxis, e));
+    }
+
+    /**
+     * The weights moved onto {@code grid} by error feedback ({@link ErrorFeedback}) when the layer's input
+     * statistics are known, else null. Weights that are exactly 0 (pruned) stay 0.
+     */
+    private Tensor feedback(Node n, String layer, Tensor w, int outAxis, ErrorFeedback.FlatGrid grid) {
+        double[][] h = hessians.get(layer);
+        if (h == null) {
+            return null;
+        }
+        float[] orig = w.toFloatArray();
+        return ErrorFeedback.apply(n, w, outAxis, h, (e, x) -> orig[e] == 0 ? 0 : grid.round(e, x));
+    }
+
+    /** A codebook tensor: k-means palette, indices of the weights rounded to it (with error feedback if known). */
+    private Tensor codebookWeights(Node n, int which, Tensor w, int bits, long seed) {
+        float[] v = w.toFloatArray();
+        boolean zeros = false;
+        for (float x : v) {
+            zeros |= x == 0;
+        }
+        KMeans1D.Result r = KMeans1D.cluster(v, 1 << bits, seed, zeros);
+        int[] index = r.index();
+        float[] palette = r.palette();
+        Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()),
+                (e, x) -> palette[KMeans1D.nearest(palette, (float) x)]);
+        if (g != null) {
+            float[] gv = g.toFloatArray();
+            index = new int[gv.length];
+            for (int i = 0; i < gv.length; i++) {
+                index[i] = KMeans1D.nearest(palette, gv[i]);
+            }
+        }
+        return pack(w.shape(), palette, index, bits);
     }
 
     private String dequantized(String name, WeightQuant.Quantized q, int axis, int block, Graph.Builder b,
@@ -502,18 +648,23 @@ public final class ModelQuantizer {
             zeros |= x == 0;
         }
         KMeans1D.Result r = KMeans1D.cluster(v, 1 << bits, seed, zeros);
-        ByteBuffer packed = ByteBuffer.allocateDirect((int) (((long) v.length * bits + 7) / 8))
+        return pack(w.shape(), r.palette(), r.index(), bits);
+    }
+
+    /** Palette indices packed LSB first into a codebook-encoded FLOAT32 tensor. */
+    private static Tensor pack(int[] shape, float[] palette, int[] index, int bits) {
+        ByteBuffer packed = ByteBuffer.allocateDirect((int) (((long) index.length * bits + 7) / 8))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        for (int i = 0; i < v.length; i++) {
+        for (int i = 0; i < index.length; i++) {
             long bit = (long) i * bits;
             int at = (int) (bit >>> 3);
             int shift = (int) (bit & 7);
-            int word = r.index()[i] << shift;
+            int word = index[i] << shift;
             packed.put(at, (byte) (packed.get(at) | word));
             if (shift + bits > 8) {
                 packed.put(at + 1, (byte) (packed.get(at + 1) | (word >>> 8)));
             }
         }
-        return Tensor.encoded(DType.FLOAT32, w.shape(), packed, null, null, new Codebook(r.palette(), bits, -1));
+        return Tensor.encoded(DType.FLOAT32, shape, packed, null, null, new Codebook(palette, bits, -1));
     }
 }

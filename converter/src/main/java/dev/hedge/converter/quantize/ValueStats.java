@@ -13,12 +13,23 @@ public final class ValueStats {
 
     public static final int BINS = 2048;
 
+    /** Channel axis whose per-channel means are gathered (negative: from the end), or null for none. */
+    private Integer channelAxis;
+    private double[] channelSums;
+    private double[] channelAbsMax;
+    private long channelCount;
     private float min = Float.POSITIVE_INFINITY;
     private float max = Float.NEGATIVE_INFINITY;
     private long count;
     private long[] hist;
     private double lo;
     private double hi;
+
+    /** Also gather the mean of each slice along {@code axis} (negative: counted from the end) in the range pass. */
+    public ValueStats withChannelMeans(int axis) {
+        channelAxis = axis;
+        return this;
+    }
 
     public void observeRange(Tensor t) {
         ByteBuffer b = t.data();
@@ -33,6 +44,50 @@ public final class ValueStats {
             }
         }
         count += n;
+        if (channelAxis != null && t.rank() > 0) {
+            int axis = channelAxis < 0 ? channelAxis + t.rank() : channelAxis;
+            if (axis < 0 || axis >= t.rank()) {
+                return;
+            }
+            int channels = t.dim(axis);
+            int inner = 1;
+            for (int d = axis + 1; d < t.rank(); d++) {
+                inner *= t.dim(d);
+            }
+            if (channelSums == null) {
+                channelSums = new double[channels];
+                channelAbsMax = new double[channels];
+            } else if (channelSums.length != channels) {
+                channelSums = null;
+                channelAbsMax = null;
+                channelAxis = null;
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                int c = (i / inner) % channels;
+                float v = b.getFloat(i * 4);
+                channelSums[c] += v;
+                channelAbsMax[c] = Math.max(channelAbsMax[c], Math.abs(v));
+            }
+            channelCount += n / channels;
+        }
+    }
+
+    /** Largest |value| of each channel, or null when not gathered. */
+    public double[] channelAbsMax() {
+        return channelSums == null || channelCount == 0 ? null : channelAbsMax.clone();
+    }
+
+    /** Mean of each channel, or null when not gathered (or the channel count varied). */
+    public double[] channelMeans() {
+        if (channelSums == null || channelCount == 0) {
+            return null;
+        }
+        double[] m = new double[channelSums.length];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = channelSums[i] / channelCount;
+        }
+        return m;
     }
 
     /** Fixes the histogram range from the observed range; called between the two passes. */

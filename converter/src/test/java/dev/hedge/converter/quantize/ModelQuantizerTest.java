@@ -278,7 +278,7 @@ class ModelQuantizerTest {
         List<Layer> layers = Layers.find(g);
         assertEquals(List.of("inner", "other"), layers.stream().map(Layer::name).toList());
         java.util.List<Map<String, Tensor>> feeds = new java.util.ArrayList<>();
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 64; i++) {
             feeds.add(Map.of("x", random(i, 1f, 1, 6), "c", Tensor.of(new boolean[] {true})));
         }
         Map<String, Ranges.Affine> acts = QTestGraphs.calibrate(m, Dataset.of(feeds), layers);
@@ -290,7 +290,8 @@ class ModelQuantizerTest {
         Node ifNode = r.graph().nodes().get(0);
         assertEquals(List.of(Op.QuantizeLinear, Op.QLinearMatMul, Op.DequantizeLinear),
                 QTestGraphs.ops(ifNode.graphAttr("then_branch")));
-        Tensor x = random(50, 1f, 1, 6);
+        // an input inside the calibrated range: the check is about the rewrite, not about clipping
+        Tensor x = random(3, 1f, 1, 6);
         for (boolean c : new boolean[] {true, false}) {
             Map<String, Tensor> feed = Map.of("x", x, "c", Tensor.of(new boolean[] {c}));
             float[] ref = QTestGraphs.run(m, feed).get("y").toFloatArray();

@@ -5,19 +5,19 @@ import dev.hedge.runtime.UnsupportedModelException;
 import java.util.Arrays;
 
 /**
- * Geometry of an integer convolution (QLinearConv, ConvInteger): ONNX Conv rules for kernel_shape, strides,
- * dilations, pads and auto_pad, with 1-D and 2-D convolutions given leading unit dimensions so one loop nest
- * over (depth, height, width) serves ranks 1 to 3.
+ * Geometry of a convolution (QLinearConv, ConvInteger, and the converter's view of Conv inputs): ONNX Conv rules
+ * for kernel_shape, strides, dilations, pads and auto_pad, with 1-D and 2-D convolutions given leading unit
+ * dimensions so one loop nest over (depth, height, width) serves ranks 1 to 3.
  */
-final class ConvShape {
+public final class ConvShape {
 
     static final int DIMS = 3;
 
     final int rank;
-    final int batch;
-    final int channels;
-    final int maps;
-    final int groups;
+    public final int batch;
+    public final int channels;
+    public final int maps;
+    public final int groups;
     final int[] in = {1, 1, 1};
     final int[] out = {1, 1, 1};
     final int[] kernel = {1, 1, 1};
@@ -29,7 +29,7 @@ final class ConvShape {
      * @param x input shape {@code [N, C, spatial...]}
      * @param w weight shape {@code [M, C / group, kernel...]}
      */
-    ConvShape(Node node, int[] x, int[] w) {
+    public ConvShape(Node node, int[] x, int[] w) {
         if (x.length < 3 || x.length > 5) {
             if (x.length > 5) {
                 throw new UnsupportedModelException(node.describe() + ": input shape " + Arrays.toString(x)
@@ -105,15 +105,15 @@ final class ConvShape {
         }
     }
 
-    int inSize() {
+    public int inSize() {
         return in[0] * in[1] * in[2];
     }
 
-    int outSize() {
+    public int outSize() {
         return out[0] * out[1] * out[2];
     }
 
-    int kernelSize() {
+    public int kernelSize() {
         return kernel[0] * kernel[1] * kernel[2];
     }
 
@@ -173,6 +173,39 @@ final class ConvShape {
                             int iw = ow * stride[2] - padBegin[2] + kw * dilation[2];
                             col[dst] = id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0 || iw >= in[2] ? 0
                                     : x[xc + (id * in[1] + ih) * in[2] + iw];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The rows of the convolution's implicit matrix: for output position {@code p} of one image, row {@code p}
+     * holds the {@code cg * kernelSize()} input values its taps read (channel-major, then kernel taps), 0 in the
+     * padding. {@code x} holds the group's {@code cg} channel planes from {@code xOff}; {@code rows} gets
+     * {@code outSize()} rows.
+     */
+    public void rows(float[] x, int xOff, int cg, double[] rows) {
+        int k = cg * kernelSize();
+        int outH = out[1];
+        int outW = out[2];
+        int plane = inSize();
+        for (int j = 0; j < outSize(); j++) {
+            int ow = j % outW;
+            int oh = (j / outW) % outH;
+            int od = j / outW / outH;
+            int col = 0;
+            for (int c = 0; c < cg; c++) {
+                int xc = xOff + c * plane;
+                for (int kd = 0; kd < kernel[0]; kd++) {
+                    for (int kh = 0; kh < kernel[1]; kh++) {
+                        for (int kw = 0; kw < kernel[2]; kw++, col++) {
+                            int id = od * stride[0] - padBegin[0] + kd * dilation[0];
+                            int ih = oh * stride[1] - padBegin[1] + kh * dilation[1];
+                            int iw = ow * stride[2] - padBegin[2] + kw * dilation[2];
+                            rows[j * k + col] = id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0
+                                    || iw >= in[2] ? 0 : x[xc + (id * in[1] + ih) * in[2] + iw];
                         }
                     }
                 }
