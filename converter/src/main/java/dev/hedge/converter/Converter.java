@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hedge.converter.onnx.OnnxImporter;
 import dev.hedge.converter.passes.FixInputShapes;
 import dev.hedge.converter.passes.PassManager;
+import dev.hedge.converter.quantize.QdqFusion;
 import dev.hedge.ir.ModelDef;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -65,6 +66,14 @@ public final class Converter {
             PassManager.Outcome o = PassManager.optimize(model.graph(), options.inputShapes());
             model = model.withGraph(o.graph());
             reports = o.reports();
+            if (hasQdq(model.graph())) {
+                // an already-quantized (QDQ) model: its own scales become integer ops
+                PassManager.Outcome q = PassManager.run(model.graph(), List.of(new QdqFusion()));
+                model = model.withGraph(q.graph());
+                List<PassReport> all = new java.util.ArrayList<>(reports);
+                all.addAll(q.reports());
+                reports = all;
+            }
         } else if (!options.inputShapes().isEmpty()) {
             PassManager.Outcome o = PassManager.run(model.graph(),
                     List.of(new FixInputShapes(options.inputShapes())));
@@ -73,6 +82,21 @@ public final class Converter {
         }
         model = model.withMetadata(ModelDef.META_OPTIONS, optionsJson(options));
         return new Result(model, reports, before, model.graph().deepNodeCount());
+    }
+
+    /** Whether the graph (or a subgraph) has a DequantizeLinear feeding a layer: the QDQ form. */
+    private static boolean hasQdq(dev.hedge.ir.Graph g) {
+        for (dev.hedge.ir.Node n : g.nodes()) {
+            if (n.op() == dev.hedge.ops.Op.DequantizeLinear) {
+                return true;
+            }
+            for (dev.hedge.ir.Graph s : n.subgraphs()) {
+                if (hasQdq(s)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** {"optimize":true,"input_shapes":{"x":[1,3,224,224]}}, keys sorted so equal options give equal text. */
