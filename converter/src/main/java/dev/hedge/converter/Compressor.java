@@ -585,8 +585,11 @@ public final class Compressor {
                 continue;
             }
             Evaluator.ValueMetrics out = e.values().get(l.output());
+            if (out == null) {
+                continue; // the evaluation data never reaches it (an If branch not taken): raising it changes nothing
+            }
             Evaluator.ValueMetrics in = e.values().get(l.input());
-            double local = out == null ? 0 : out.nsr() - (in == null ? 0 : in.nsr());
+            double local = out.nsr() - (in == null ? 0 : in.nsr());
             if (worst == null || local > worstNsr) {
                 worst = l;
                 worstNsr = local;

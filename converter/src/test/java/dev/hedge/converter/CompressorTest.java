@@ -115,7 +115,7 @@ class CompressorTest {
         CompressionReport rep = r.report();
         assertFalse(rep.mixedPrecision().isEmpty());
         assertEquals(1.0, rep.evaluation().get("top1_agreement"), 0.0, rep.toTable());
-        List<String> ladder = List.of("codebook2", "int8", "fp16", "fp32");
+        List<String> ladder = List.of("codebook2", "int8", "int8-weight", "fp16", "fp32");
         for (CompressionReport.MixedPrecisionStep s : rep.mixedPrecision()) {
             assertEquals(ladder.indexOf(s.from()) + 1, ladder.indexOf(s.to()), s.toString());
             assertTrue(s.reason().contains("top-1 agreement"), s.reason());

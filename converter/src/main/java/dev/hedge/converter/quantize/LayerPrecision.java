@@ -67,13 +67,14 @@ public record LayerPrecision(Kind kind, int bits) {
     }
 
     /**
-     * The next step up for automatic mixed precision: codebook / int4 → int8 → fp16 → fp32 (dynamic and
-     * weight-only int8 go to fp16); null at fp32.
+     * The next step up for automatic mixed precision: codebook / int4 → int8 → int8 weights only (activations
+     * back in float, the same file size) → fp16 → fp32; dynamic int8 goes to int8 weights only too; null at fp32.
      */
     public LayerPrecision raise() {
         switch (kind) {
             case CODEBOOK: case INT4: return INT8;
-            case INT8: case INT8_DYNAMIC: case INT8_WEIGHT: return FP16;
+            case INT8: case INT8_DYNAMIC: return INT8_WEIGHT;
+            case INT8_WEIGHT: return FP16;
             case FP16: return FP32;
             default: return null;
         }
