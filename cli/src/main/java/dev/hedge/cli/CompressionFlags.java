@@ -4,7 +4,6 @@ import dev.hedge.converter.CompressionOptions;
 import dev.hedge.converter.Progress;
 import dev.hedge.converter.data.DataLoader;
 import dev.hedge.converter.data.DataSpec;
-import dev.hedge.converter.data.Dataset;
 import dev.hedge.converter.data.ImageOptions;
 import dev.hedge.converter.prune.ChannelPruning;
 import dev.hedge.converter.prune.MagnitudePruning;
@@ -31,7 +30,8 @@ final class CompressionFlags {
             description = "int8 (static, needs --calib), int8-dynamic, int8-weight, fp16, int4 or codebook.")
     String quantize;
 
-    @Option(names = "--per-tensor", order = 11, description = "One int8 weight scale per tensor (default: per output channel).")
+    @Option(names = "--per-tensor", order = 11,
+            description = "One int8 weight scale per tensor (default: per output channel).")
     boolean perTensor;
 
     @Option(names = "--calib-method", paramLabel = "M", order = 12, defaultValue = "minmax",
@@ -78,7 +78,8 @@ final class CompressionFlags {
             description = "Evaluation data, as --calib (default: the calibration data).")
     List<String> eval = List.of();
 
-    @Option(names = "--eval-const", paramLabel = "INPUT=VALUE", order = 24, description = "As --calib-const, for --eval.")
+    @Option(names = "--eval-const", paramLabel = "INPUT=VALUE", order = 24,
+            description = "As --calib-const, for --eval.")
     List<String> evalConst = List.of();
 
     @Option(names = "--eval-limit", paramLabel = "N", order = 25, defaultValue = "0",
@@ -95,16 +96,19 @@ final class CompressionFlags {
     List<String> carry = List.of();
 
     @Option(names = "--seed", paramLabel = "S", order = 28,
-            description = "Shuffle the samples (before --calib-limit / --eval-limit) with this seed; also seeds k-means.")
+            description = "Shuffle the samples (before --calib-limit / --eval-limit) with this seed; also seeds "
+                    + "k-means.")
     Long seed;
 
     @Option(names = "--image-size", paramLabel = "H[,W]", order = 29, description = "Resize images to this size.")
     String imageSize;
 
-    @Option(names = "--mean", paramLabel = "M[,M,M]", order = 30, description = "Subtracted from pixel/255, per channel.")
+    @Option(names = "--mean", paramLabel = "M[,M,M]", order = 30,
+            description = "Subtracted from pixel/255, per channel.")
     String mean;
 
-    @Option(names = "--std", paramLabel = "S[,S,S]", order = 31, description = "Divides (pixel/255 - mean), per channel.")
+    @Option(names = "--std", paramLabel = "S[,S,S]", order = 31,
+            description = "Divides (pixel/255 - mean), per channel.")
     String std;
 
     @Option(names = "--layout", paramLabel = "nchw|nhwc", order = 32, defaultValue = "nchw",
@@ -127,7 +131,8 @@ final class CompressionFlags {
             description = "Keep the N largest of every M consecutive weights (e.g. 2:4).")
     String pruneNm;
 
-    @Option(names = "--prune-global", order = 43, description = "--sparsity over all layers at once (one magnitude order).")
+    @Option(names = "--prune-global", order = 43,
+            description = "--sparsity over all layers at once (one magnitude order).")
     boolean pruneGlobal;
 
     @Option(names = "--prune-block", paramLabel = "RxC", order = 44,
@@ -138,7 +143,8 @@ final class CompressionFlags {
             description = "Per-layer sparsity (or threshold) override (repeatable).")
     List<String> pruneLayer = List.of();
 
-    @Option(names = "--prune-skip", paramLabel = "NAME", order = 46, description = "Never prune this layer (repeatable).")
+    @Option(names = "--prune-skip", paramLabel = "NAME", order = 46,
+            description = "Never prune this layer (repeatable).")
     List<String> pruneSkip = List.of();
 
     @Option(names = "--prune-all-layers", order = 47,
@@ -177,7 +183,8 @@ final class CompressionFlags {
                     + "original's by at most E everywhere on the evaluation data (for probabilities, regressions).")
     Double maxOutputError;
 
-    @Option(names = "--report", paramLabel = "FILE.json", order = 63, description = "Write the compression report as JSON.")
+    @Option(names = "--report", paramLabel = "FILE.json", order = 63,
+            description = "Write the compression report as JSON.")
     Path report;
 
     @Option(names = "--progress", negatable = true, order = 64,
@@ -203,7 +210,8 @@ final class CompressionFlags {
     private CompressionOptions build(List<ValueInfo> inputs, Progress progressSink) throws IOException {
         LayerPrecision base = quantize == null ? LayerPrecision.FP32 : LayerPrecision.parse(quantize, codebookBits);
         Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
-        DataSpec.parsePairs(layers, "--layer").forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
+        DataSpec.parsePairs(layers, "--layer")
+                .forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
         QuantOptions q = new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
                 overrides, seed == null ? 0 : seed, smooth);
         CompressionOptions o = CompressionOptions.of(q).withProgress(progressSink)
@@ -219,7 +227,8 @@ final class CompressionFlags {
                     image), inputs));
         }
         if (!eval.isEmpty()) {
-            Map<String, String> consts = evalConst.isEmpty() ? calibConsts : DataSpec.parsePairs(evalConst, "--eval-const");
+            Map<String, String> consts = evalConst.isEmpty() ? calibConsts
+                    : DataSpec.parsePairs(evalConst, "--eval-const");
             o = o.withEvaluation(DataLoader.load(new DataSpec(eval, consts, carried, labels, evalLimit, seed, image),
                     inputs));
         } else if (labels != null) {

@@ -44,7 +44,8 @@ class CompressCliTest {
         double drop = rep.get("evaluation").get("accuracy_drop_pt").asDouble();
         assertTrue(drop <= 1.0, "int8 accuracy drop " + drop);
         try (Model m = Model.load(out)) {
-            assertEquals(rep.toString(), new ObjectMapper().readTree(m.metadata().get(ModelDef.META_REPORT)).toString());
+            JsonNode stored = new ObjectMapper().readTree(m.metadata().get(ModelDef.META_REPORT));
+            assertEquals(rep.toString(), stored.toString());
         }
 
         Cli inspect = Cli.run("inspect", out);

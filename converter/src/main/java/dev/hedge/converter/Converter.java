@@ -7,16 +7,22 @@ import dev.hedge.converter.onnx.OnnxImporter;
 import dev.hedge.converter.passes.FixInputShapes;
 import dev.hedge.converter.passes.PassManager;
 import dev.hedge.converter.quantize.QdqFusion;
+import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.ops.Op;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The conversion pipeline behind {@code hedge convert}: import, clean-up passes, (later) compression.
- * Writing the result is {@link dev.hedge.format.HedgeWriter}'s job.
+ * The conversion pipeline behind {@code hedge convert}: import, clean-up passes, and for already-quantized
+ * (QDQ) models the fusion into integer ops. Writing the result is {@link dev.hedge.format.HedgeWriter}'s job;
+ * compression (pruning, quantization, evaluation, the report) is {@link Compressor}'s, which writes its result
+ * itself since every figure it reports comes from the written file.
  */
 public final class Converter {
 
@@ -70,7 +76,7 @@ public final class Converter {
                 // an already-quantized (QDQ) model: its own scales become integer ops
                 PassManager.Outcome q = PassManager.run(model.graph(), List.of(new QdqFusion()));
                 model = model.withGraph(q.graph());
-                List<PassReport> all = new java.util.ArrayList<>(reports);
+                List<PassReport> all = new ArrayList<>(reports);
                 all.addAll(q.reports());
                 reports = all;
             }
@@ -85,12 +91,12 @@ public final class Converter {
     }
 
     /** Whether the graph (or a subgraph) has a DequantizeLinear feeding a layer: the QDQ form. */
-    private static boolean hasQdq(dev.hedge.ir.Graph g) {
-        for (dev.hedge.ir.Node n : g.nodes()) {
-            if (n.op() == dev.hedge.ops.Op.DequantizeLinear) {
+    private static boolean hasQdq(Graph g) {
+        for (Node n : g.nodes()) {
+            if (n.op() == Op.DequantizeLinear) {
                 return true;
             }
-            for (dev.hedge.ir.Graph s : n.subgraphs()) {
+            for (Graph s : n.subgraphs()) {
                 if (hasQdq(s)) {
                     return true;
                 }

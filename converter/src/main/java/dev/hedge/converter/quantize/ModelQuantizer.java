@@ -555,7 +555,8 @@ public final class ModelQuantizer {
                     q = WeightQuant.withScales(g, DType.INT4, rtn.scales(), rtn.scaleShape(),
                             e -> WeightQuant.blockOf(w.shape(), axis, block, e));
                 }
-                return new Encoded(dequantized(name, q, axis, block, b, consts), WeightQuant.dequantize(q, axis, block));
+                return new Encoded(dequantized(name, q, axis, block, b, consts),
+                        WeightQuant.dequantize(q, axis, block));
             }
             case CODEBOOK: {
                 String c = names.fresh(name + "/codebook");

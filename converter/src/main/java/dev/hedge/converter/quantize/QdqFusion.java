@@ -18,11 +18,12 @@ import java.util.Map;
  * Turns the QDQ form of an already-quantized ONNX model into Hedge's integer ops, keeping the model's own scales
  * and zero points: {@code DequantizeLinear(xq) → Conv / MatMul / Gemm (weights DequantizeLinear(constant wq), bias
  * DequantizeLinear(constant INT32) or float constant) [→ Relu / Clip fused] → QuantizeLinear} becomes one
- * QLinearConv / QLinearMatMul reading xq and writing the QuantizeLinear's output. Gemm needs alpha 1 and no transA;
- * its weights are transposed (with their per-channel parameters) when transB is set. A float bias is quantized
- * with {@code x_scale * w_scale}. A Reshape / Flatten / Squeeze / Unsqueeze / Transpose between the input's
- * DequantizeLinear and the layer is moved onto the quantized input. Patterns that do not fit stay as they are: the Q/DQ nodes run as written (the
- * planner folds the weights' DequantizeLinear at load), which is correct, only not integer arithmetic.
+ * QLinearConv / QLinearMatMul reading xq and writing the QuantizeLinear's output. Gemm needs alpha 1 and no
+ * transA; its weights are transposed (with their per-channel parameters) when transB is set. A float bias is
+ * quantized with {@code x_scale * w_scale}. A Reshape / Flatten / Squeeze / Unsqueeze / Transpose between the
+ * input's DequantizeLinear and the layer is moved onto the quantized input. Patterns that do not fit stay as they
+ * are: the Q/DQ nodes run as written (the planner folds the weights' DequantizeLinear at load), which is correct,
+ * only not integer arithmetic.
  */
 public final class QdqFusion implements GraphPass {
 

@@ -3,6 +3,7 @@ package dev.hedge.converter.quantize;
 import dev.hedge.kernels.ref.quant.QuantizeLinearKernel;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Weight quantizers. Quantization itself always goes through {@link QuantizeLinearKernel#quantize}, the
@@ -153,7 +154,7 @@ public final class WeightQuant {
     }
 
     /** Integer weights for values already on the grid of {@code scales} (one per slice of axis, or one). */
-    static Quantized withScales(Tensor grid, DType type, float[] scales, int[] scaleShape, java.util.function.IntUnaryOperator scaleOf) {
+    static Quantized withScales(Tensor grid, DType type, float[] scales, int[] scaleShape, IntUnaryOperator scaleOf) {
         float[] v = grid.toFloatArray();
         Tensor q = Tensor.allocate(type, grid.shape());
         float lo = type == DType.INT4 ? -8f : -127f;

@@ -142,8 +142,8 @@ public final class IntConvKernel implements Kernel {
             Tensor yz = ctx.inputValue(7);
             multipliers = new float[g.maps];
             for (int m = 0; m < g.maps; m++) {
-                multipliers[m] = Requant.multiplier(QTypes.scale(xs, 0), QTypes.scale(ws, ws.elementCount() == 1 ? 0 : m),
-                        QTypes.scale(ys, 0));
+                float wScale = QTypes.scale(ws, ws.elementCount() == 1 ? 0 : m);
+                multipliers[m] = Requant.multiplier(QTypes.scale(xs, 0), wScale, QTypes.scale(ys, 0));
             }
             yZp = QTypes.zeroPoint(yz, 0);
             lo = Requant.lo(act, outType, QTypes.scale(ys, 0), yZp);

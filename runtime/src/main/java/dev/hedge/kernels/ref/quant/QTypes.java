@@ -38,7 +38,8 @@ final class QTypes {
     /** 8-bit operands of the integer matmul/conv ops. */
     static void require8Bit(Node node, String what, DType t) {
         if (t != DType.INT8 && t != DType.UINT8) {
-            throw new UnsupportedModelException(node.describe() + ": " + what + " is " + t + "; INT8 or UINT8 expected");
+            throw new UnsupportedModelException(node.describe() + ": " + what + " is " + t
+                    + "; INT8 or UINT8 expected");
         }
     }
 
