@@ -156,7 +156,8 @@ final class CompressionFlags {
     Double pruneChannels;
 
     @Option(names = "--reconstruct", negatable = true, order = 49,
-            description = "Refit compressed layers by least squares against the original (default: on with --calib).")
+            description = "Refit compressed layers by least squares against the original (default: on with --calib "
+                    + "when pruning; --reconstruct also refits quantized layers when nothing is pruned).")
     Boolean reconstruct;
 
     @Option(names = "--gptq", negatable = true, defaultValue = "true", fallbackValue = "true", order = 51,

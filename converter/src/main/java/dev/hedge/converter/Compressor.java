@@ -196,15 +196,14 @@ public final class Compressor {
 
     /**
      * Least-squares refit of the changed layers against the original (on by default when there is calibration
-     * data and the weights change); the refit weights are then passed through the layer's own quantizer so the
-     * bias is re-solved for the weights the layer will really have.
+     * data and pruning changed the weights; quantization alone relies on error-feedback rounding and bias
+     * correction, which cost far less, unless asked); the refit weights are then passed through the layer's own
+     * quantizer so the bias is re-solved for the weights the layer will really have.
      */
     private Graph reconstruct(Graph teacher, Graph pruned, Map<String, LayerPrecision> decisions) {
-        boolean changes = options.channels() != null || options.prune() != null
-                || decisions.values().stream().anyMatch(p -> !p.isFloat32());
         Boolean asked = options.reconstruct();
         Dataset calib = options.calibration();
-        boolean on = asked != null ? asked : calib != null && changes;
+        boolean on = asked != null ? asked : calib != null && (options.channels() != null || options.prune() != null);
         if (!on) {
             return pruned;
         }
@@ -294,8 +293,9 @@ public final class Compressor {
                 axes.put(pair.value(), producer.op() == Op.Conv ? 1 : -1);
             }
             if (!axes.isEmpty()) {
+                Progress p = options.progress();
                 Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(g), options.calibration(),
-                        axes.keySet(), axes, false, options.runtime(), options.progress());
+                        axes.keySet(), axes, false, options.runtime(), (ph, d, t) -> p.update("smoothing", d, t));
                 Map<String, double[]> absMax = new HashMap<>();
                 stats.forEach((k, v) -> {
                     if (v.channelAbsMax() != null) {
