@@ -5,7 +5,12 @@ import dev.hedge.converter.Compressor;
 import dev.hedge.converter.Converter;
 import dev.hedge.converter.Progress;
 import dev.hedge.format.HedgeWriter;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.profiles.DeviceProfile;
+import dev.hedge.profiles.Profiles;
+import dev.hedge.profiles.fit.TargetCheck;
 import dev.hedge.runtime.InvalidInputException;
+import dev.hedge.runtime.UnsupportedModelException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +34,9 @@ import picocli.CommandLine.Spec;
                 + "automatic mixed precision, with a per-layer report stored in the file."})
 final class ConvertCommand implements Callable<Integer> {
 
+    /** Metadata key naming the device profile a model was converted for. */
+    static final String META_PROFILE = "target.profile";
+
     /** Models at least this big get a progress bar (on a terminal): their conversion takes a noticeable time. */
     static final long PROGRESS_BAR_BYTES = 16L << 20;
 
@@ -49,14 +57,27 @@ final class ConvertCommand implements Callable<Integer> {
             description = "Concrete shape for a dynamic input, e.g. images=1,3,224,224 (repeatable).")
     Map<String, String> inputShapes;
 
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "Convert for a device profile (see 'hedge profiles'): compression follows what the target "
+                    + "accepts, weights and the planned arena are checked against its memory budget, and the report "
+                    + "says which node runs on which backend and why.")
+    String profile;
+
+    @Option(names = "--allow-cpu-fallback",
+            description = "With a profile that allows no CPU fallback (an NPU), let the nodes its accelerator "
+                    + "cannot run stay on the CPU instead of failing.")
+    boolean allowCpuFallback;
+
     @Mixin
     CompressionFlags compression = new CompressionFlags();
 
     @Override
     public Integer call() throws Exception {
+        DeviceProfile device = profile == null ? null : Profiles.resolve(profile);
+        TargetCheck.Report check = null;
         PrintWriter out = spec.commandLine().getOut();
         if (compression.requested()) {
-            return compress(out);
+            return compress(out, device);
         }
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.requireFile(input, "an ONNX model");
@@ -74,6 +95,22 @@ final class ConvertCommand implements Callable<Integer> {
         try (ProgressBar bar = line != null ? progressBar(line) : null) {
             progress(bar, 0, "importing and optimising");
             result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
+            if (device != null) {
+                progress(bar, 1, "checking against " + device.name());
+                check = TargetCheck.check(result.model(), device, shapes, allowCpuFallback);
+                if (check.ok()) {
+                    result = new Converter.Result(result.model().withMetadata(META_PROFILE, device.name()),
+                            result.passes(), result.nodesBefore(), result.nodesAfter());
+                }
+            }
+            if (check != null && !check.ok()) {
+                out.print(check.text());
+                out.flush();
+                int more = check.violations().size() - 1;
+                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
+                        + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more violation"
+                        + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
+            }
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
             progress(bar, 2, "done");
@@ -85,6 +122,9 @@ final class ConvertCommand implements Callable<Integer> {
         long nanos = System.nanoTime() - t0;
 
         printPasses(out, result);
+        if (check != null) {
+            out.print(check.text());
+        }
         out.printf(Locale.ROOT, "wrote %s: %d nodes, %s; %.2fx the ONNX file's %,d bytes; %s%n", target,
                 result.nodesAfter(), ModelFiles.bytes(written), (double) written / onnxBytes, onnxBytes,
                 ModelFiles.millis(nanos));
@@ -92,8 +132,11 @@ final class ConvertCommand implements Callable<Integer> {
         return Errors.OK;
     }
 
-    /** Conversion followed by the compression pipeline; prints the pass reports and the compression table. */
-    private Integer compress(PrintWriter out) throws Exception {
+    /**
+     * Conversion followed by the compression pipeline; prints the pass reports and the compression table. With a
+     * device profile, the converted model is checked against it first, as without compression.
+     */
+    private Integer compress(PrintWriter out, DeviceProfile device) throws Exception {
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.requireFile(input, "an ONNX model");
         Path target = output != null ? output : defaultOutput(input);
@@ -103,10 +146,21 @@ final class ConvertCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Converter.Result result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
         printPasses(out, result);
+        ModelDef model = result.model();
+        if (device != null) {
+            TargetCheck.Report check = TargetCheck.check(model, device, shapes, allowCpuFallback);
+            out.print(check.text());
+            if (!check.ok()) {
+                out.flush();
+                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
+                        + check.violations().get(0) + "; nothing written");
+            }
+            model = model.withMetadata(META_PROFILE, device.name());
+        }
         out.flush();
         Progress progress = compression.progress(spec.commandLine().getErr());
-        CompressionOptions options = compression.options(result.model().graph().inputs(), progress);
-        Compressor.Result r = Compressor.compress(result.model(), options, target);
+        CompressionOptions options = compression.options(model.graph().inputs(), progress);
+        Compressor.Result r = Compressor.compress(model, options, target);
         out.print(r.report().toTable());
         if (compression.report != null) {
             Files.writeString(compression.report, r.report().toPrettyJson());

@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         description = "Hedge: an edge-inference runtime for Java that imports ONNX, converts it to its own "
                 + ".hedge format and runs it with planned memory.",
         subcommands = {ConvertCommand.class, RunCommand.class, InspectCommand.class, DemoCommand.class,
+                ProfilesCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Exit codes: 0 ok, 2 bad input or unsupported model, 1 other failures.",
@@ -37,7 +38,8 @@ public final class HedgeCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (convert, run, inspect, demo)");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (convert, run, inspect, demo, profiles, serve)");
     }
 
     public static void main(String[] args) {

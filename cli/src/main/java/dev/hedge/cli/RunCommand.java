@@ -2,11 +2,16 @@ package dev.hedge.cli;
 
 import dev.hedge.io.Npy;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.profiles.DeviceProfile;
+import dev.hedge.profiles.ProfileRuntime;
+import dev.hedge.profiles.Profiles;
+import dev.hedge.profiles.partition.PartitionedModel;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +48,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output-dir"}, paramLabel = "DIR", required = true,
             description = "Directory for the output .npy files (created if missing).")
     Path outputDir;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "Run for a device profile: its CPU backends and threads, and its accelerators (Arm NN) for "
+                    + "the partitions they take; prints where each node runs and why. Accelerators missing here "
+                    + "fall back to the CPU with a warning.")
+    String profile;
 
     @Override
     public Integer call() throws Exception {
@@ -86,25 +97,56 @@ final class RunCommand implements Callable<Integer> {
             }
         }
 
+        if (profile != null) {
+            return runForProfile(out, model, named, opened);
+        }
         Map<String, Tensor> results;
         long t0 = System.nanoTime();
         try (Session session = model.newSession()) {
             results = session.run(named);
             long nanos = System.nanoTime() - t0;
-            Files.createDirectories(outputDir);
-            List<String> used = new ArrayList<>();
-            for (Map.Entry<String, Tensor> e : results.entrySet()) {
-                String file = uniqueFileName(ModelFiles.safeFileName(e.getKey()), used);
-                Path target = outputDir.resolve(file + ".npy");
-                Tensor t = npyCompatible(e.getKey(), e.getValue());
-                Npy.write(t, target);
-                out.printf(Locale.ROOT, "%s: %s -> %s%n", e.getKey(), e.getValue(), target);
-            }
-            out.printf(Locale.ROOT, "ran %s in %s (%s %s)%n", modelPath.getFileName(), ModelFiles.millis(nanos),
-                    opened.conversion() != null ? "converted in" : "loaded in", ModelFiles.millis(opened.nanos()));
+            write(out, results, nanos, opened);
         }
         out.flush();
         return Errors.OK;
+    }
+
+    private int runForProfile(PrintWriter out, Model model, Map<String, Tensor> named, ModelFiles.Opened opened)
+            throws IOException {
+        DeviceProfile p = Profiles.resolve(profile);
+        Map<String, int[]> shapes = new LinkedHashMap<>();
+        named.forEach((k, v) -> shapes.put(k, v.shape()));
+        ProfileRuntime.Cpu cpu = ProfileRuntime.cpu(p);
+        for (String note : cpu.notes()) {
+            spec.commandLine().getErr().println("note: " + note);
+        }
+        try (PartitionedModel pm = ProfileRuntime.load(model.definition(), p, shapes);
+                PartitionedModel.PartitionedSession session = pm.newSession()) {
+            for (String w : pm.plan().warnings()) {
+                spec.commandLine().getErr().println("warning: " + w);
+            }
+            out.print(pm.plan().explain());
+            long t0 = System.nanoTime();
+            Map<String, Tensor> results = session.run(named);
+            write(out, results, System.nanoTime() - t0, opened);
+        }
+        out.flush();
+        return Errors.OK;
+    }
+
+    private void write(PrintWriter out, Map<String, Tensor> results, long nanos, ModelFiles.Opened opened)
+            throws IOException {
+        Files.createDirectories(outputDir);
+        List<String> used = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : results.entrySet()) {
+            String file = uniqueFileName(ModelFiles.safeFileName(e.getKey()), used);
+            Path target = outputDir.resolve(file + ".npy");
+            Tensor t = npyCompatible(e.getKey(), e.getValue());
+            Npy.write(t, target);
+            out.printf(Locale.ROOT, "%s: %s -> %s%n", e.getKey(), e.getValue(), target);
+        }
+        out.printf(Locale.ROOT, "ran %s in %s (%s %s)%n", modelPath.getFileName(), ModelFiles.millis(nanos),
+                opened.conversion() != null ? "converted in" : "loaded in", ModelFiles.millis(opened.nanos()));
     }
 
     /** Two names may map to the same file name ("a/b" and "a_b"): later ones get a numeric suffix. */

@@ -213,11 +213,15 @@ public final class Frame {
         int n = st.inputs.length;
         if (ds.kernel == null || !sameInputs(st, ds)) {
             List<ValueType> types = new ArrayList<>();
+            List<Tensor> encoded = st.readsEncoded ? new ArrayList<>() : null;
             for (int id : st.inputs) {
                 Tensor t = id < 0 ? null : values[id];
                 types.add(t == null ? null : new ValueType(t.dtype(), t.shape()));
+                if (encoded != null) {
+                    encoded.add(t != null && t.isEncoded() ? t : null);
+                }
             }
-            Kernel k = plan.planner.createKernel(st.node, types, null);
+            Kernel k = plan.planner.createKernel(st.node, types, null, encoded);
             RunPrepareContext pc = new RunPrepareContext(plan.planner, st.node, st.inputs, values, this);
             try {
                 k.prepare(pc);

@@ -39,7 +39,9 @@ public final class Plan {
         this.arenaBytes = arenaBytes;
         this.planner = planner;
         for (Slot s : slots) {
-            slotByName.put(s.name, s.id);
+            if (!s.encodedView) {
+                slotByName.put(s.name, s.id);
+            }
         }
         for (Step st : steps) {
             for (Plan p : st.subplans) {

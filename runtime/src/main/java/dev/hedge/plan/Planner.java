@@ -36,7 +36,9 @@ public final class Planner {
 
     /**
      * @param backends in priority order; the last should run everything (the Java reference backend)
-     * @param decoder turns an encoded (sparse / codebook / packed) constant into a dense tensor
+     * @param decoder turns an encoded (sparse / codebook / packed) constant into a dense tensor; applied
+     *     lazily, only for constants some step reads densely (a backend may consume the stored encoding,
+     *     see {@link Backend#createForEncoded})
      */
     public Planner(List<Backend> backends, int threads, Function<Tensor, Tensor> decoder) {
         this.backends = List.copyOf(backends);
@@ -94,10 +96,14 @@ public final class Planner {
                 continue; // an input with a default value: the input wins (ONNX semantics)
             }
             Slot s = newSlot.apply(e.getKey());
-            Tensor t = e.getValue().isEncoded() ? decoder.apply(e.getValue()) : e.getValue();
+            Tensor t = e.getValue();
             s.kind = Slot.Kind.KNOWN;
             s.constant = true;
-            s.value = t;
+            if (t.isEncoded()) {
+                s.encoded = t;
+            } else {
+                s.value = t;
+            }
             s.dtype = t.dtype();
             s.shape = t.shape();
             s.quant = t.quant();
@@ -118,7 +124,7 @@ public final class Planner {
             s.constant = o.constant;
             if (o.kind == Slot.Kind.KNOWN) {
                 s.kind = Slot.Kind.KNOWN;
-                s.value = o.value;
+                s.value = dense(o);
                 s.shape = o.shape;
             } else {
                 s.kind = Slot.Kind.CAPTURE;
@@ -144,6 +150,13 @@ public final class Planner {
             }
             outputSlots[i] = s.id;
             s.last = Integer.MAX_VALUE;
+            dense(s);
+        }
+        // values read by subgraphs may be looked up by name while running (Frame.runtimeScope)
+        for (Step st : steps) {
+            for (int id : st.captures) {
+                dense(slots.get(id));
+            }
         }
         long arena = placeArena(slots, steps);
         return new Plan(graph, slots.toArray(new Slot[0]), steps.toArray(new Step[0]), inputSlots, outputSlots,
@@ -214,6 +227,57 @@ public final class Planner {
         }
     }
 
+    /** The dense value of a known slot, decoding an encoded constant the first time it is needed. */
+    private Tensor dense(Slot s) {
+        if (s.value == null && s.encoded != null) {
+            s.value = decoder.apply(s.encoded);
+        }
+        return s.value;
+    }
+
+    /** Per input: the stored form of an encoded constant, else null; null when the step has none. */
+    private static List<Tensor> encodedInputs(Step step, List<Slot> slots) {
+        List<Tensor> l = null;
+        for (int i = 0; i < step.inputs.length; i++) {
+            int id = step.inputs[i];
+            if (id >= 0 && slots.get(id).encoded != null) {
+                if (l == null) {
+                    l = new ArrayList<>(java.util.Collections.nCopies(step.inputs.length, null));
+                }
+                l.set(i, slots.get(id).encoded);
+            }
+        }
+        return l;
+    }
+
+    /**
+     * Points the step's encoded inputs at their stored form (a view slot per use) when its kernel consumes
+     * them, else makes sure their dense form exists.
+     */
+    private void bindEncodedInputs(Step step, List<Slot> slots) {
+        for (int i = 0; i < step.inputs.length; i++) {
+            int id = step.inputs[i];
+            if (id < 0 || slots.get(id).encoded == null) {
+                continue;
+            }
+            Slot s = slots.get(id);
+            if (!step.readsEncoded) {
+                dense(s);
+                continue;
+            }
+            Slot v = new Slot(slots.size(), s.name);
+            v.kind = Slot.Kind.KNOWN;
+            v.constant = true;
+            v.encodedView = true;
+            v.value = s.encoded;
+            v.dtype = s.dtype;
+            v.shape = s.shape;
+            v.quant = s.quant;
+            slots.add(v);
+            step.inputs[i] = v.id;
+        }
+    }
+
     /** Tries to prepare the step with plan-time knowledge; marks it deferred when that is not enough. */
     private void prepareStatic(Step step, List<Slot> slots, Map<String, Slot> byName, Scope outer) {
         List<ValueType> types = new ArrayList<>();
@@ -222,13 +286,18 @@ public final class Planner {
         }
         for (int id : step.inputs) {
             if (id >= 0 && slots.get(id).dtype == null) {
+                bindEncodedInputs(step, slots);
                 markDeferred(step, slots);
                 return;
             }
         }
-        Kernel k = createKernel(step.node, types, step);
+        Kernel k = createKernel(step.node, types, step, encodedInputs(step, slots));
+        bindEncodedInputs(step, slots);
         Scope scope = name -> {
             Slot s = byName.get(name);
+            if (s != null) {
+                dense(s);
+            }
             return s != null ? s : outer.lookup(name);
         };
         PlanPrepareContext ctx = new PlanPrepareContext(this, step.node, step.inputs, slots, scope);
@@ -282,12 +351,21 @@ public final class Planner {
         }
     }
 
-    Kernel createKernel(Node node, List<ValueType> types, Step step) {
+    /**
+     * The first kernel a backend offers. With encoded constant inputs ({@code encoded} non-null) each
+     * backend is first asked whether it consumes them as stored; {@code step}, when given, records the choice.
+     */
+    Kernel createKernel(Node node, List<ValueType> types, Step step, List<Tensor> encoded) {
         for (Backend b : backends) {
-            Kernel k = b.create(node, types);
+            Kernel k = encoded == null ? null : b.createForEncoded(node, types, encoded);
+            boolean readsEncoded = k != null;
+            if (k == null) {
+                k = b.create(node, types);
+            }
             if (k != null) {
                 if (step != null) {
                     step.backend = b.name();
+                    step.readsEncoded = readsEncoded;
                 }
                 return k;
             }

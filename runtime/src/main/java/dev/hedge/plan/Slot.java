@@ -27,6 +27,10 @@ final class Slot {
     int[] shape;
     QuantParams quant;
     Tensor value;
+    /** An encoded constant as stored; {@link #value} is its dense form, decoded only once something needs it. */
+    Tensor encoded;
+    /** A second slot of an encoded constant that binds the stored form to the steps that consume it. */
+    boolean encodedView;
     boolean constant;
     long offset = -1;
     long bytes;

@@ -14,6 +14,8 @@ final class Step {
     final int[] captures;
     Kernel kernel;
     String backend;
+    /** The kernel reads this step's encoded constant inputs as stored (Backend.createForEncoded). */
+    boolean readsEncoded;
     boolean deferred;
     long scratchBytes;
     long scratchOffset = -1;

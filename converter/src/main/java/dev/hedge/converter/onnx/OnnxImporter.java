@@ -50,7 +50,7 @@ import java.util.Set;
  */
 public final class OnnxImporter {
 
-    public static final int MIN_OPSET = 7;
+    public static final int MIN_OPSET = 1;
     public static final int MAX_OPSET = 27;
 
     private final Path baseDir;
@@ -60,11 +60,15 @@ public final class OnnxImporter {
     private final Set<String> valueNames;
     private final Set<String> localFunctions = new HashSet<>();
 
-    /** What a graph sees: its own initializers and known element types, then those of enclosing graphs. */
+    /**
+     * What a graph sees: its own initializers, known element types and declared shapes, then those of
+     * enclosing graphs.
+     */
     private static final class Scope {
         final Scope parent;
         final Graph.Builder builder;
         final Map<String, DType> types = new HashMap<>();
+        final Map<String, List<Dim>> shapes = new HashMap<>();
 
         Scope(Scope parent, Graph.Builder builder) {
             this.parent = parent;
@@ -89,6 +93,38 @@ public final class OnnxImporter {
                 }
             }
             return null;
+        }
+
+        List<Dim> shape(String v) {
+            Tensor t = constant(v);
+            if (t != null) {
+                List<Dim> l = new ArrayList<>();
+                for (int d : t.shape()) {
+                    l.add(Dim.of(d));
+                }
+                return l;
+            }
+            for (Scope s = this; s != null; s = s.parent) {
+                List<Dim> d = s.shapes.get(v);
+                if (d != null) {
+                    return d;
+                }
+            }
+            return null;
+        }
+
+        /** Records a declared type and shape; a graph input's declaration wins over what was known before. */
+        void declare(ValueInfo vi, boolean input) {
+            if (vi.dtype() != null) {
+                if (input) {
+                    types.put(vi.name(), vi.dtype());
+                } else {
+                    types.putIfAbsent(vi.name(), vi.dtype());
+                }
+            }
+            if (vi.dims() != null) {
+                shapes.putIfAbsent(vi.name(), vi.dims());
+            }
         }
     }
 
@@ -213,18 +249,20 @@ public final class OnnxImporter {
             ValueInfo vi = valueInfo(v, main ? "graph input" : "subgraph '" + gp.getName() + "' input", true);
             if (vi != null) {
                 b.addInput(vi);
-                if (vi.dtype() != null) {
-                    scope.types.put(vi.name(), vi.dtype());
-                }
+                scope.declare(vi, true);
             }
         }
         for (ValueInfoProto v : gp.getValueInfoList()) {
             if (v.hasType() && v.getType().hasTensorType()) {
                 ValueInfo vi = valueInfo(v, "value", false);
                 b.valueInfo(vi);
-                if (vi.dtype() != null) {
-                    scope.types.putIfAbsent(vi.name(), vi.dtype());
-                }
+                scope.declare(vi, false);
+            }
+        }
+        for (ValueInfoProto v : gp.getOutputList()) {
+            // known before the nodes: a declared output rank can guide a rewrite (legacy broadcasting)
+            if (v.hasType() && v.getType().hasTensorType() && v.getType().getTensorType().hasShape()) {
+                scope.shapes.putIfAbsent(v.getName(), dims(v.getType().getTensorType().getShape()));
             }
         }
         for (NodeProto np : gp.getNodeList()) {
@@ -399,6 +437,11 @@ public final class OnnxImporter {
             @Override
             public Tensor constant(String value) {
                 return scope.constant(value);
+            }
+
+            @Override
+            public List<Dim> shape(String value) {
+                return scope.shape(value);
             }
 
             @Override

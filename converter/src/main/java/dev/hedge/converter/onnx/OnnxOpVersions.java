@@ -9,9 +9,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The ONNX default-domain definitions of the ops Hedge imports: for each op, the versions from the one
- * in force at opset 7 up to opset 27, and the attributes each version defines (from onnx/onnx
- * {@code docs/Changelog.md}). The importer uses it to know which version of an op a model means and to
+ * The ONNX default-domain definitions of the ops Hedge imports: for each op, every version from opset 1
+ * up to opset 27, and the attributes each version defines (from onnx/onnx {@code docs/Changelog.md}). The
+ * importer uses it to know which version of an op a model means and to
  * reject attributes that version does not define.
  */
 final class OnnxOpVersions {
@@ -31,29 +31,31 @@ final class OnnxOpVersions {
     private static final Map<String, List<Version>> VERSIONS = new HashMap<>();
 
     static {
-        op("Abs", 6, "", 13, "=");
+        op("Abs", 1, "consumed_inputs", 6, "", 13, "=");
         op("Acos", 7, "", 22, "=");
         op("Acosh", 9, "", 22, "=");
-        op("Add", 7, "", 13, "=", 14, "=");
-        op("And", 7, "");
+        op("Add", 1, "axis broadcast consumed_inputs", 6, "axis broadcast", 7, "", 13, "=", 14, "=");
+        op("And", 1, "axis broadcast", 7, "");
         op("ArgMax", 1, "axis keepdims", 11, "=", 12, "axis keepdims select_last_index", 13, "=");
         op("ArgMin", 1, "axis keepdims", 11, "=", 12, "axis keepdims select_last_index", 13, "=");
         op("Asin", 7, "", 22, "=");
         op("Asinh", 9, "", 22, "=");
         op("Atan", 7, "", 22, "=");
         op("Atanh", 9, "", 22, "=");
-        op("AveragePool", 7, "auto_pad count_include_pad kernel_shape pads strides",
+        op("AveragePool", 1, "auto_pad kernel_shape pads strides",
+                7, "auto_pad count_include_pad kernel_shape pads strides",
                 10, "auto_pad ceil_mode count_include_pad kernel_shape pads strides", 11, "=",
                 19, "auto_pad ceil_mode count_include_pad dilations kernel_shape pads strides", 22, "=");
-        op("BatchNormalization", 7, "epsilon momentum spatial", 9, "epsilon momentum",
+        op("BatchNormalization", 1, "consumed_inputs epsilon is_test momentum spatial",
+                6, "epsilon is_test momentum spatial", 7, "epsilon momentum spatial", 9, "epsilon momentum",
                 14, "epsilon momentum training_mode", 15, "=");
-        op("Cast", 6, "to", 9, "=", 13, "=", 19, "saturate to", 21, "=", 23, "=", 24, "round_mode saturate to",
+        op("Cast", 1, "to", 6, "to", 9, "=", 13, "=", 19, "saturate to", 21, "=", 23, "=", 24, "round_mode saturate to",
                 25, "=");
         op("CastLike", 15, "", 19, "saturate", 21, "=", 23, "=", 24, "round_mode saturate", 25, "=");
-        op("Ceil", 6, "", 13, "=");
+        op("Ceil", 1, "consumed_inputs", 6, "", 13, "=");
         op("Celu", 12, "alpha");
-        op("Clip", 6, "max min", 11, "", 12, "=", 13, "=");
-        op("Concat", 4, "axis", 11, "=", 13, "=");
+        op("Clip", 1, "consumed_inputs max min", 6, "max min", 11, "", 12, "=", 13, "=");
+        op("Concat", 1, "axis", 4, "axis", 11, "=", 13, "=");
         op("Constant", 1, "value", 9, "=", 11, "sparse_value value",
                 12, "sparse_value value value_float value_floats value_int value_ints value_string value_strings",
                 13, "=", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
@@ -68,19 +70,23 @@ final class OnnxOpVersions {
         op("DepthToSpace", 1, "blocksize", 11, "blocksize mode", 13, "=");
         op("DequantizeLinear", 10, "", 13, "axis", 19, "=", 21, "axis block_size",
                 23, "axis block_size output_dtype", 24, "=", 25, "=");
-        op("Div", 7, "", 13, "=", 14, "=");
-        op("Dropout", 7, "ratio", 10, "=", 12, "seed", 13, "=", 22, "=");
+        op("Div", 1, "axis broadcast consumed_inputs", 6, "axis broadcast", 7, "", 13, "=", 14, "=");
+        op("Dropout", 1, "consumed_inputs is_test ratio", 6, "is_test ratio", 7, "ratio", 10, "=", 12, "seed",
+                13, "=", 22, "=");
         op("DynamicQuantizeLinear", 11, "");
         op("Einsum", 12, "equation");
-        op("Elu", 6, "alpha", 22, "=");
-        op("Equal", 7, "", 11, "=", 13, "=", 19, "=");
+        op("Elu", 1, "alpha consumed_inputs", 6, "alpha", 22, "=");
+        op("Equal", 1, "axis broadcast", 7, "", 11, "=", 13, "=", 19, "=");
         op("Erf", 9, "", 13, "=");
-        op("Exp", 6, "", 13, "=");
+        op("Exp", 1, "consumed_inputs", 6, "", 13, "=");
         op("Expand", 8, "", 13, "=");
         op("EyeLike", 9, "dtype k", 22, "=");
         op("Flatten", 1, "axis", 9, "=", 11, "=", 13, "=", 21, "=", 23, "=", 24, "=", 25, "=");
-        op("Floor", 6, "", 13, "=");
-        op("GRU", 7, "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset",
+        op("Floor", 1, "consumed_inputs", 6, "", 13, "=");
+        op("GRU", 1, "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+                3, "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset "
+                        + "output_sequence",
+                7, "activation_alpha activation_beta activations clip direction hidden_size linear_before_reset",
                 14, "activation_alpha activation_beta activations clip direction hidden_size layout "
                         + "linear_before_reset",
                 22, "=");
@@ -88,60 +94,65 @@ final class OnnxOpVersions {
         op("GatherElements", 11, "axis", 13, "=");
         op("GatherND", 11, "", 12, "batch_dims", 13, "=");
         op("Gelu", 20, "approximate");
-        op("Gemm", 7, "alpha beta transA transB", 9, "=", 11, "=", 13, "=");
+        op("Gemm", 1, "alpha beta broadcast transA transB", 6, "=", 7, "alpha beta transA transB", 9, "=", 11, "=",
+                13, "=");
         op("GlobalAveragePool", 1, "", 22, "=");
         op("GlobalMaxPool", 1, "", 22, "=");
-        op("Greater", 7, "", 9, "=", 13, "=");
+        op("Greater", 1, "axis broadcast", 7, "", 9, "=", 13, "=");
         op("GreaterOrEqual", 12, "", 16, "=");
         op("GroupNormalization", 18, "epsilon num_groups", 21, "epsilon num_groups stash_type");
-        op("HardSigmoid", 6, "alpha beta", 22, "=");
+        op("HardSigmoid", 1, "alpha beta consumed_inputs", 6, "alpha beta", 22, "=");
         op("HardSwish", 14, "", 22, "=");
         op("Hardmax", 1, "axis", 11, "=", 13, "=");
         op("Identity", 1, "", 13, "=", 14, "=", 16, "=", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
         op("If", 1, "else_branch then_branch", 11, "=", 13, "=", 16, "=", 19, "=", 21, "=", 23, "=", 24, "=",
                 25, "=");
-        op("InstanceNormalization", 6, "epsilon", 22, "=");
+        op("InstanceNormalization", 1, "consumed_inputs epsilon", 6, "epsilon", 22, "=");
         op("IsInf", 10, "detect_negative detect_positive", 20, "=");
         op("IsNaN", 9, "", 13, "=", 20, "=");
         op("LRN", 1, "alpha beta bias size", 13, "=");
-        op("LSTM", 7, "activation_alpha activation_beta activations clip direction hidden_size input_forget",
+        op("LSTM", 1, "activation_alpha activation_beta activations clip direction hidden_size input_forget "
+                + "output_sequence",
+                7, "activation_alpha activation_beta activations clip direction hidden_size input_forget",
                 14, "activation_alpha activation_beta activations clip direction hidden_size input_forget layout",
                 22, "=");
         op("LayerNormalization", 17, "axis epsilon stash_type");
-        op("LeakyRelu", 6, "alpha", 16, "=");
-        op("Less", 7, "", 9, "=", 13, "=");
+        op("LeakyRelu", 1, "alpha consumed_inputs", 6, "alpha", 16, "=");
+        op("Less", 1, "axis broadcast", 7, "", 9, "=", 13, "=");
         op("LessOrEqual", 12, "", 16, "=");
-        op("Log", 6, "", 13, "=");
+        op("Log", 1, "consumed_inputs", 6, "", 13, "=");
         op("LogSoftmax", 1, "axis", 11, "=", 13, "=");
         op("Loop", 1, "body", 11, "=", 13, "=", 16, "=", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
         op("LpNormalization", 1, "axis p", 22, "=");
         op("MatMul", 1, "", 9, "=", 13, "=");
         op("MatMulInteger", 10, "");
-        op("Max", 6, "", 8, "=", 12, "=", 13, "=");
+        op("Max", 1, "consumed_inputs", 6, "", 8, "=", 12, "=", 13, "=");
         op("MaxPool", 1, "auto_pad kernel_shape pads strides", 8, "auto_pad kernel_shape pads storage_order strides",
                 10, "auto_pad ceil_mode dilations kernel_shape pads storage_order strides", 11, "=", 12, "=",
                 22, "=");
-        op("Mean", 6, "", 8, "=", 13, "=");
-        op("Min", 6, "", 8, "=", 12, "=", 13, "=");
+        op("Mean", 1, "consumed_inputs", 6, "", 8, "=", 13, "=");
+        op("Min", 1, "consumed_inputs", 6, "", 8, "=", 12, "=", 13, "=");
         op("Mish", 18, "", 22, "=");
         op("Mod", 10, "fmod", 13, "=");
-        op("Mul", 7, "", 13, "=", 14, "=");
-        op("Neg", 6, "", 13, "=");
+        op("Mul", 1, "axis broadcast consumed_inputs", 6, "axis broadcast", 7, "", 13, "=", 14, "=");
+        op("Neg", 1, "consumed_inputs", 6, "", 13, "=");
         op("NonZero", 9, "", 13, "=");
         op("Not", 1, "");
         op("OneHot", 9, "axis", 11, "=");
-        op("Or", 7, "");
-        op("PRelu", 7, "", 9, "=", 16, "=");
-        op("Pad", 2, "mode pads value", 11, "mode", 13, "=", 18, "=", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
-        op("Pow", 7, "", 12, "=", 13, "=", 15, "=");
+        op("Or", 1, "axis broadcast", 7, "");
+        op("PRelu", 1, "consumed_inputs", 6, "", 7, "", 9, "=", 16, "=");
+        op("Pad", 1, "mode paddings value", 2, "mode pads value", 11, "mode", 13, "=", 18, "=", 19, "=", 21, "=",
+                23, "=", 24, "=", 25, "=");
+        op("Pow", 1, "axis broadcast", 7, "", 12, "=", 13, "=", 15, "=");
         op("QLinearConv", 10, "auto_pad dilations group kernel_shape pads strides");
         op("QLinearMatMul", 10, "", 21, "=");
         op("QuantizeLinear", 10, "", 13, "axis", 19, "axis saturate", 21, "axis block_size output_dtype saturate",
                 23, "axis block_size output_dtype precision saturate", 24, "=", 25, "=");
-        op("RNN", 7, "activation_alpha activation_beta activations clip direction hidden_size",
+        op("RNN", 1, "activation_alpha activation_beta activations clip direction hidden_size output_sequence",
+                7, "activation_alpha activation_beta activations clip direction hidden_size",
                 14, "activation_alpha activation_beta activations clip direction hidden_size layout", 22, "=");
         op("Range", 11, "", 27, "stash_type");
-        op("Reciprocal", 6, "", 13, "=");
+        op("Reciprocal", 1, "consumed_inputs", 6, "", 13, "=");
         op("ReduceL1", 1, "axes keepdims", 11, "=", 13, "=", 18, "keepdims noop_with_empty_axes");
         op("ReduceL2", 1, "axes keepdims", 11, "=", 13, "=", 18, "keepdims noop_with_empty_axes");
         op("ReduceLogSum", 1, "axes keepdims", 11, "=", 13, "=", 18, "keepdims noop_with_empty_axes");
@@ -152,8 +163,9 @@ final class OnnxOpVersions {
         op("ReduceProd", 1, "axes keepdims", 11, "=", 13, "=", 18, "keepdims noop_with_empty_axes");
         op("ReduceSum", 1, "axes keepdims", 11, "=", 13, "keepdims noop_with_empty_axes");
         op("ReduceSumSquare", 1, "axes keepdims", 11, "=", 13, "=", 18, "keepdims noop_with_empty_axes");
-        op("Relu", 6, "", 13, "=", 14, "=");
-        op("Reshape", 5, "", 13, "=", 14, "allowzero", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
+        op("Relu", 1, "consumed_inputs", 6, "", 13, "=", 14, "=");
+        op("Reshape", 1, "consumed_inputs shape", 5, "", 13, "=", 14, "allowzero", 19, "=", 21, "=", 23, "=",
+                24, "=", 25, "=");
         op("Resize", 10, "mode",
                 11, "coordinate_transformation_mode cubic_coeff_a exclude_outside extrapolation_value mode "
                         + "nearest_mode",
@@ -164,9 +176,9 @@ final class OnnxOpVersions {
         op("Round", 11, "", 22, "=");
         op("ScatterElements", 11, "axis", 13, "=", 16, "axis reduction", 18, "=");
         op("ScatterND", 11, "", 13, "=", 16, "reduction", 18, "=");
-        op("Selu", 6, "alpha gamma", 22, "=");
+        op("Selu", 1, "alpha consumed_inputs gamma", 6, "alpha gamma", 22, "=");
         op("Shape", 1, "", 13, "=", 15, "end start", 19, "=", 21, "=", 23, "=", 24, "=", 25, "=");
-        op("Sigmoid", 6, "", 13, "=");
+        op("Sigmoid", 1, "consumed_inputs", 6, "", 13, "=");
         op("Sign", 9, "", 13, "=");
         op("Sin", 7, "", 22, "=");
         op("Sinh", 9, "", 22, "=");
@@ -176,22 +188,22 @@ final class OnnxOpVersions {
         op("Softplus", 1, "", 22, "=");
         op("Softsign", 1, "", 22, "=");
         op("SpaceToDepth", 1, "blocksize", 13, "=");
-        op("Split", 2, "axis split", 11, "=", 13, "axis", 18, "axis num_outputs");
-        op("Sqrt", 6, "", 13, "=");
+        op("Split", 1, "axis split", 2, "axis split", 11, "=", 13, "axis", 18, "axis num_outputs");
+        op("Sqrt", 1, "consumed_inputs", 6, "", 13, "=");
         op("Squeeze", 1, "axes", 11, "=", 13, "", 21, "=", 23, "=", 24, "=", 25, "=");
-        op("Sub", 7, "", 13, "=", 14, "=");
-        op("Sum", 6, "", 8, "=", 13, "=");
+        op("Sub", 1, "axis broadcast consumed_inputs", 6, "axis broadcast", 7, "", 13, "=", 14, "=");
+        op("Sum", 1, "consumed_inputs", 6, "", 8, "=", 13, "=");
         op("Tan", 7, "", 22, "=");
-        op("Tanh", 6, "", 13, "=");
+        op("Tanh", 1, "consumed_inputs", 6, "", 13, "=");
         op("ThresholdedRelu", 10, "alpha", 22, "=");
-        op("Tile", 6, "", 13, "=");
+        op("Tile", 1, "", 6, "", 13, "=");
         op("TopK", 1, "axis k", 10, "axis", 11, "axis largest sorted", 24, "=");
         op("Transpose", 1, "perm", 13, "=", 21, "=", 23, "=", 24, "=", 25, "=");
         op("Trilu", 14, "upper");
         op("Unsqueeze", 1, "axes", 11, "=", 13, "", 21, "=", 23, "=", 24, "=", 25, "=");
-        op("Upsample", 7, "mode scales", 9, "mode", 10, null);
+        op("Upsample", 1, "height_scale mode width_scale", 7, "mode scales", 9, "mode", 10, null);
         op("Where", 9, "", 16, "=");
-        op("Xor", 7, "");
+        op("Xor", 1, "axis broadcast", 7, "");
     }
 
     private OnnxOpVersions() {

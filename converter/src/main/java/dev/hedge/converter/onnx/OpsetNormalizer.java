@@ -1,11 +1,13 @@
 package dev.hedge.converter.onnx;
 
 import dev.hedge.ir.Attr;
+import dev.hedge.ir.Dim;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.ModelFormatException;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +53,9 @@ final class OpsetNormalizer {
         /** The value of an initializer (or Constant) visible from this graph, else null. */
         Tensor constant(String value);
 
+        /** A value's shape when known now (a constant's, or as declared in the model), else null. */
+        List<Dim> shape(String value);
+
         /** Adds an initializer to the graph being imported; returns its (unique) name. */
         String addConstant(String hint, Tensor t);
 
@@ -65,7 +70,65 @@ final class OpsetNormalizer {
     static List<RawNode> normalize(RawNode n, OnnxOpVersions.Version v, Context c) {
         int ver = v.since();
         List<RawNode> out = new ArrayList<>();
+        // opset < 6: a hint for Caffe2's in-place buffer reuse, with no effect on the result
+        n.attrs().remove("consumed_inputs");
         switch (n.opType()) {
+            case "Add": case "Sub": case "Mul": case "Div": case "Pow": case "And": case "Or": case "Xor":
+            case "Equal": case "Greater": case "Less":
+                if (ver < 7) {
+                    legacyBroadcast(n, c, out);
+                }
+                break;
+            case "Sum": case "Max": case "Min": case "Mean":
+                if (ver < 8) {
+                    requireEqualShapes(n, c); // numpy broadcasting came with opset 8
+                }
+                break;
+            case "Gemm":
+                if (ver < 7) {
+                    // Gemm-1/6 broadcast C (if asked) by the legacy rule, which numpy broadcasting to (M, N) covers
+                    n.attrs().remove("broadcast");
+                    if (n.input(2).isEmpty()) {
+                        throw new ModelFormatException("input C is required by Gemm-" + ver);
+                    }
+                }
+                break;
+            case "PRelu":
+                if (ver < 7) {
+                    prelu6(n, c, out);
+                }
+                break;
+            case "Selu":
+                if (ver < 6) {
+                    // Selu-1 defaults to rounded constants (1.6732, 1.0507); Selu-6 to the precise ones
+                    n.attrs().putIfAbsent("alpha", new Attr.Float(1.6732f));
+                    n.attrs().putIfAbsent("gamma", new Attr.Float(1.0507f));
+                }
+                break;
+            case "Concat":
+                if (ver < 4) {
+                    n.attrs().putIfAbsent("axis", new Attr.Int(1));
+                }
+                break;
+            case "Reshape":
+                if (ver < 5) {
+                    requireAttr(n, "shape");
+                    intsAttrToInput(n, "shape", 1, c);
+                }
+                break;
+            case "Tile":
+                if (ver < 6) {
+                    tile1(n, c, out);
+                }
+                break;
+            case "RNN": case "GRU": case "LSTM":
+                if (ver < 7) {
+                    throw new UnsupportedModelException(n.opType() + "-" + ver + " is not supported: its text"
+                            + " multiplies the hidden state by R untransposed (Ht-1*R) where opset 7 uses R^T, and"
+                            + " implementations of the time disagreed (onnx/onnx#1019), so its meaning is ambiguous;"
+                            + " export at opset 7 or later");
+                }
+                break;
             case "Squeeze":
             case "Unsqueeze":
                 if (ver < 13) {
@@ -84,6 +147,9 @@ final class OpsetNormalizer {
                 }
                 break;
             case "Split":
+                if (ver < 2) {
+                    split1(n, c);
+                }
                 if (ver < 13) {
                     intsAttrToInput(n, "split", 1, c);
                 }
@@ -105,6 +171,13 @@ final class OpsetNormalizer {
                 }
                 break;
             case "Pad":
+                if (ver < 2) {
+                    Attr paddings = n.attrs().remove("paddings");
+                    if (paddings == null) {
+                        throw new ModelFormatException("required attribute 'paddings' is missing");
+                    }
+                    n.attrs().put("pads", paddings); // Pad-2 renamed it, same meaning
+                }
                 if (ver < 11) {
                     pad2(n, c, out);
                 }
@@ -122,9 +195,23 @@ final class OpsetNormalizer {
                 }
                 break;
             case "BatchNormalization":
+                if (ver < 7 && intAttr(n, "is_test", 0L) == 0) {
+                    throw new UnsupportedModelException("is_test=0 (training mode: Y is normalized with the batch's own"
+                            + " mean and variance) is not supported; Hedge runs BatchNormalization in inference mode"
+                            + " (is_test=1)");
+                }
+                n.attrs().remove("is_test");
                 batchNorm(n, ver);
                 break;
             case "Dropout":
+                if (ver < 7) {
+                    float ratio = n.attrs().containsKey("ratio") ? asFloat(n.attrs().get("ratio"), "ratio") : 0.5f;
+                    if (intAttr(n, "is_test", 0L) == 0 && ratio != 0f) {
+                        throw new UnsupportedModelException("is_test=0 (training mode: random dropout with ratio "
+                                + ratio + ") is not supported; Hedge runs inference only (is_test=1)");
+                    }
+                    n.attrs().remove("is_test");
+                }
                 if (ver < 12) {
                     n.attrs().remove("ratio"); // inference: Dropout copies its input whatever the ratio
                 }
@@ -139,7 +226,10 @@ final class OpsetNormalizer {
                 }
                 break;
             case "Upsample":
-                out.add(upsample(n, ver, c));
+                if (ver < 7) {
+                    upsample1(n);
+                }
+                out.add(upsample(n, ver < 7 ? 7 : ver, c));
                 return out;
             case "Resize":
                 out.add(resize(n, ver, c));
@@ -159,6 +249,9 @@ final class OpsetNormalizer {
                 }
                 break;
             case "Cast": case "CastLike":
+                if (ver < 6) {
+                    cast1(n);
+                }
                 if (n.opType().equals("Cast")) {
                     long to = intAttr(n, "to", null);
                     supportedDType(to, "to");
@@ -232,6 +325,296 @@ final class OpsetNormalizer {
     }
 
     // ---- per-op rewrites ----
+
+    /**
+     * Binary ops before opset 7 broadcast only when {@code broadcast=1}, and then only B onto A: B's dims
+     * line up with A's from {@code axis}, or with A's last dims when axis is absent, each equal or (as the
+     * reference data of the time has it) 1; a one-element B goes anywhere. Numpy broadcasting aligns trailing
+     * dims, so a B that stops short of A's end gets trailing 1s. Shapes known now are checked.
+     */
+    private static void legacyBroadcast(RawNode n, Context c, List<RawNode> out) {
+        long broadcast = intAttr(n, "broadcast", 0L);
+        Attr axisAttr = n.attrs().remove("axis");
+        n.attrs().remove("broadcast");
+        String a = n.input(0);
+        String b = n.input(1);
+        if (broadcast == 0) {
+            requireEqualShapes(n, c);
+            return;
+        }
+        long[] sa = fixedShape(a, c);
+        long[] sb = fixedShape(b, c);
+        Tensor bc = c.constant(b);
+        if (bc != null && bc.elementCount() == 1) {
+            n.setInput(1, c.addConstant(b + "/scalar", bc.copy().reshape()));
+            return;
+        }
+        int ra = rank(a, c);
+        int rb = rank(b, c);
+        if (sb != null && Arrays.stream(sb).allMatch(d -> d == 1) && ra >= rb) {
+            return; // one element: numpy broadcasts it from any position
+        }
+        if (axisAttr == null) {
+            if (ra >= 0 && rb > ra) {
+                throw new ModelFormatException("B has rank " + rb + ", more than A's " + ra);
+            }
+            checkLegacyFit(sa, sb, sa == null || sb == null ? 0 : sa.length - sb.length);
+            return;
+        }
+        long axis = asInt(axisAttr, "axis");
+        if (ra >= 0 && rb >= 0) {
+            long ax = axis < 0 ? axis + ra : axis;
+            if (ax < 0 || ax + rb > ra) {
+                throw new ModelFormatException("B (rank " + rb + ") does not fit into A (rank " + ra + ") from axis "
+                        + axis);
+            }
+            checkLegacyFit(sa, sb, (int) ax);
+            n.setInput(1, withTrailingOnes(n, b, rb, (int) (ra - ax - rb), c, out));
+            return;
+        }
+        n.setInput(1, alignAtRunTime(n, a, b, rb, axis, c, out));
+    }
+
+    /** Inputs that may not broadcast must have equal shapes (checked among the shapes known now). */
+    private static void requireEqualShapes(RawNode n, Context c) {
+        long[] first = null;
+        for (String in : n.inputs()) {
+            long[] s = fixedShape(in, c);
+            if (s == null) {
+                continue;
+            }
+            if (first != null && !Arrays.equals(first, s)) {
+                throw new ModelFormatException("inputs have shapes " + Arrays.toString(first) + " and "
+                        + Arrays.toString(s) + "; this version does not broadcast, they must be equal");
+            }
+            first = first == null ? s : first;
+        }
+    }
+
+    /** Each of B's dims must equal the A dim it lines up with, or be 1 (checked when both shapes are known). */
+    private static void checkLegacyFit(long[] sa, long[] sb, int start) {
+        if (sa == null || sb == null) {
+            return;
+        }
+        for (int i = 0; i < sb.length; i++) {
+            int j = start + i;
+            if (j < 0 || j >= sa.length || (sb[i] != sa[j] && sb[i] != 1)) {
+                throw new ModelFormatException("B's shape " + Arrays.toString(sb) + " does not broadcast onto A's "
+                        + Arrays.toString(sa) + " from axis " + start);
+            }
+        }
+    }
+
+    /** {@code b} (of rank {@code rb}) with {@code k} trailing 1-dims: a reshaped constant, or an Unsqueeze. */
+    private static String withTrailingOnes(RawNode n, String b, int rb, int k, Context c, List<RawNode> out) {
+        if (k == 0) {
+            return b;
+        }
+        Tensor t = c.constant(b);
+        if (t != null) {
+            int[] shape = Arrays.copyOf(t.shape(), rb + k);
+            Arrays.fill(shape, rb, rb + k, 1);
+            return c.addConstant(b + "/aligned", t.copy().reshape(shape));
+        }
+        long[] axes = new long[k];
+        for (int i = 0; i < k; i++) {
+            axes[i] = rb + i;
+        }
+        String aligned = c.freshValue(b + "/aligned");
+        out.add(new RawNode(n.name() + "/align", "Unsqueeze",
+                List.of(b, c.addConstant(n.name() + "/align_axes", Tensor.of(axes, k))), List.of(aligned), Map.of()));
+        return aligned;
+    }
+
+    /**
+     * When a rank is only known at run time: Unsqueeze {@code b} at axes rank(b) .. rank(a) - axis - 1, i.e.
+     * Range(rank(b), Size(Shape(a, start=axis))) (the planner folds it when shapes are static).
+     */
+    private static String alignAtRunTime(RawNode n, String a, String b, int rb, long axis, Context c,
+            List<RawNode> out) {
+        String base = n.name() + "/align";
+        String tail = c.freshValue(base + "_a_tail");
+        out.add(new RawNode(base + "_a_tail", "Shape", List.of(a), List.of(tail), Map.of("start", new Attr.Int(axis))));
+        String tailRank = c.freshValue(base + "_a_tail_rank");
+        out.add(new RawNode(base + "_a_tail_rank", "Size", List.of(tail), List.of(tailRank), Map.of()));
+        String bRank;
+        if (rb >= 0) {
+            bRank = c.addConstant(base + "_b_rank", Tensor.scalar((long) rb).reshape());
+        } else {
+            String bShape = c.freshValue(base + "_b_shape");
+            out.add(new RawNode(base + "_b_shape", "Shape", List.of(b), List.of(bShape), Map.of()));
+            bRank = c.freshValue(base + "_b_rank");
+            out.add(new RawNode(base + "_b_rank", "Size", List.of(bShape), List.of(bRank), Map.of()));
+        }
+        String axes = c.freshValue(base + "_axes");
+        out.add(new RawNode(base + "_axes", "Range",
+                List.of(bRank, tailRank, c.addConstant(base + "_step", Tensor.scalar(1L).reshape())), List.of(axes),
+                Map.of()));
+        String aligned = c.freshValue(b + "/aligned");
+        out.add(new RawNode(base, "Unsqueeze", List.of(b, axes), List.of(aligned), Map.of()));
+        return aligned;
+    }
+
+    /**
+     * PRelu before opset 7: a one-element slope is shared, otherwise the slope's elements run along the
+     * channel axis (1) whatever its shape. Opset 7 broadcasts the slope numpy-style, so it becomes [C, 1, ...].
+     */
+    private static void prelu6(RawNode n, Context c, List<RawNode> out) {
+        String x = n.input(0);
+        String slope = n.input(1);
+        Tensor t = c.constant(slope);
+        if (t != null && t.elementCount() == 1) {
+            n.setInput(1, c.addConstant(slope + "/scalar", t.copy().reshape()));
+            return;
+        }
+        if (t != null) {
+            if (t.rank() != 1) {
+                slope = c.addConstant(slope + "/flat", t.copy().reshape(t.elementCount()));
+            }
+        } else if (rank(slope, c) != 1) {
+            String flat = c.freshValue(slope + "/flat");
+            out.add(new RawNode(n.name() + "/slope_flat", "Reshape",
+                    List.of(slope, c.addConstant(n.name() + "/flat_shape", Tensor.of(new long[] {-1}, 1))),
+                    List.of(flat), Map.of()));
+            slope = flat;
+        }
+        int rx = rank(x, c);
+        if (rx >= 2) {
+            n.setInput(1, withTrailingOnes(n, slope, 1, rx - 2, c, out));
+        } else if (rx < 0) {
+            n.setInput(1, alignAtRunTime(n, x, slope, 1, 1, c, out));
+        } else {
+            n.setInput(1, slope);
+        }
+    }
+
+    /** Tile-1 (input, tiles, axis) repeats along one axis: its constants become Tile's repeats vector. */
+    private static void tile1(RawNode n, Context c, List<RawNode> out) {
+        long tiles = constantInteger(n, 1, "tiles", c);
+        long axis = constantInteger(n, 2, "axis", c);
+        n.inputs().subList(2, n.inputs().size()).clear();
+        String x = n.input(0);
+        int r = rank(x, c);
+        if (r >= 0) {
+            long ax = axis < 0 ? axis + r : axis;
+            if (ax < 0 || ax >= r) {
+                throw new ModelFormatException("axis " + axis + " is out of range for an input of rank " + r);
+            }
+            long[] reps = new long[r];
+            Arrays.fill(reps, 1);
+            reps[(int) ax] = tiles;
+            n.setInput(1, c.addConstant(n.name() + "/repeats", Tensor.of(reps, r)));
+            return;
+        }
+        // rank known at run time only: repeats[i] = i == axis ? tiles : 1
+        String base = n.name() + "/repeats";
+        String shape = c.freshValue(base + "_shape");
+        out.add(new RawNode(base + "_shape", "Shape", List.of(x), List.of(shape), Map.of()));
+        String rank = c.freshValue(base + "_rank");
+        out.add(new RawNode(base + "_rank", "Size", List.of(shape), List.of(rank), Map.of()));
+        String zero = c.addConstant(base + "_zero", Tensor.scalar(0L).reshape());
+        String one = c.addConstant(base + "_one", Tensor.scalar(1L).reshape());
+        String start = zero;
+        String limit = rank;
+        if (axis < 0) {
+            start = c.freshValue(base + "_neg_rank");
+            out.add(new RawNode(base + "_neg_rank", "Neg", List.of(rank), List.of(start), Map.of()));
+            limit = zero;
+        }
+        String positions = c.freshValue(base + "_positions");
+        out.add(new RawNode(base + "_positions", "Range", List.of(start, limit, one), List.of(positions), Map.of()));
+        String isAxis = c.freshValue(base + "_is_axis");
+        out.add(new RawNode(base + "_is_axis", "Equal",
+                List.of(positions, c.addConstant(base + "_axis", Tensor.scalar(axis).reshape())), List.of(isAxis),
+                Map.of()));
+        String reps = c.freshValue(base);
+        out.add(new RawNode(base, "Where",
+                List.of(isAxis, c.addConstant(base + "_tiles", Tensor.scalar(tiles).reshape()), one), List.of(reps),
+                Map.of()));
+        n.setInput(1, reps);
+    }
+
+    /** An integral value from a one-element constant input (Tile-1 types tiles and axis like the data). */
+    private static long constantInteger(RawNode n, int i, String what, Context c) {
+        if (n.input(i).isEmpty()) {
+            throw new ModelFormatException("input '" + what + "' is missing");
+        }
+        Tensor t = c.constant(n.input(i));
+        if (t == null) {
+            throw new UnsupportedModelException("'" + what + "' ('" + n.input(i) + "') is computed; Hedge needs it"
+                    + " constant");
+        }
+        if (t.elementCount() != 1) {
+            throw new ModelFormatException("'" + what + "' has " + t.elementCount() + " elements, expected one");
+        }
+        double v = t.getDouble(0);
+        if (v != Math.rint(v)) {
+            throw new ModelFormatException("'" + what + "' is " + v + ", not an integer");
+        }
+        return (long) v;
+    }
+
+    /**
+     * Split-1: no default axis (Split-2 made it 0), and the lengths may come as a second input, typed like
+     * the data; that input must be constant and becomes the int64 split input.
+     */
+    private static void split1(RawNode n, Context c) {
+        if (!n.attrs().containsKey("axis")) {
+            throw new UnsupportedModelException("Split-1 defines no default for 'axis' (Split-2 made it 0); give"
+                    + " the axis explicitly");
+        }
+        if (n.input(1).isEmpty()) {
+            return;
+        }
+        if (n.attrs().containsKey("split")) {
+            throw new ModelFormatException("split lengths are given both as attribute and as input");
+        }
+        Tensor t = c.constant(n.input(1));
+        if (t == null) {
+            throw new UnsupportedModelException("split lengths ('" + n.input(1) + "') are computed; Hedge needs them"
+                    + " constant");
+        }
+        long[] v = new long[t.elementCount()];
+        for (int i = 0; i < v.length; i++) {
+            double d = t.getDouble(i);
+            if (d != Math.rint(d) || d < 0) {
+                throw new ModelFormatException("split length " + d + " is not a non-negative integer");
+            }
+            v[i] = (long) d;
+        }
+        n.setInput(1, c.addConstant(n.name() + "/split", Tensor.of(v, v.length)));
+    }
+
+    /** Upsample-1 (4-D, height/width scales) in the Upsample-7 form; bilinear is refused. */
+    private static void upsample1(RawNode n) {
+        String mode = strAttr(n, "mode", "nearest");
+        if (mode.equals("bilinear")) {
+            throw new UnsupportedModelException("mode='bilinear' is not supported: Upsample-1 does not say how output"
+                    + " coordinates map to input ones (Upsample-7 'linear' is asymmetric; implementations of the"
+                    + " experimental op differed)");
+        }
+        float h = requiredFloat(n, "height_scale");
+        float w = requiredFloat(n, "width_scale");
+        n.attrs().remove("height_scale");
+        n.attrs().remove("width_scale");
+        n.attrs().put("scales", new Attr.Floats(new float[] {1f, 1f, h, w}));
+    }
+
+    /** Cast-1 names the target type ("FLOAT"); later versions give its code. */
+    private static void cast1(RawNode n) {
+        Attr to = n.attrs().get("to");
+        if (to == null) {
+            throw new ModelFormatException("required attribute 'to' is missing");
+        }
+        if (!(to instanceof Attr.Str s)) {
+            throw new ModelFormatException("attribute 'to' is " + to.kind() + ", expected STRING in Cast-1");
+        }
+        int code = TensorProtos.onnxTypeCode(s.value());
+        if (code <= 0) {
+            throw new ModelFormatException("to='" + s.value() + "' is not an ONNX data type name");
+        }
+        n.attrs().put("to", new Attr.Int(code));
+    }
 
     private static void batchNorm(RawNode n, int ver) {
         if (ver < 9) {
@@ -465,6 +848,36 @@ final class OpsetNormalizer {
                     + " is a data type Hedge does not support");
         }
         return t;
+    }
+
+    /** A value's rank when known now, else -1. */
+    private static int rank(String v, Context c) {
+        List<Dim> s = v.isEmpty() ? null : c.shape(v);
+        return s == null ? -1 : s.size();
+    }
+
+    /** A value's shape when all its dims are known now, else null. */
+    private static long[] fixedShape(String v, Context c) {
+        List<Dim> s = v.isEmpty() ? null : c.shape(v);
+        if (s == null) {
+            return null;
+        }
+        long[] d = new long[s.size()];
+        for (int i = 0; i < d.length; i++) {
+            if (!s.get(i).isFixed()) {
+                return null;
+            }
+            d[i] = s.get(i).value();
+        }
+        return d;
+    }
+
+    private static float requiredFloat(RawNode n, String name) {
+        Attr a = n.attrs().get(name);
+        if (a == null) {
+            throw new ModelFormatException("required attribute '" + name + "' is missing");
+        }
+        return asFloat(a, name);
     }
 
     private static void requireAttr(RawNode n, String name) {

@@ -285,6 +285,16 @@ public final class TensorProtos {
         "BFLOAT16", "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1",
         "FLOAT8E8M0", "UINT2", "INT2"};
 
+    /** The code of an ONNX data type name ("FLOAT" is 1; case ignored), or -1. */
+    static int onnxTypeCode(String name) {
+        for (int i = 1; i < ONNX_TYPE_NAMES.length; i++) {
+            if (ONNX_TYPE_NAMES[i].equalsIgnoreCase(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** "FLOAT8E4M3FN (17)": the ONNX name of a data type code, for messages. */
     static String onnxTypeName(int code) {
         return (code >= 0 && code < ONNX_TYPE_NAMES.length ? ONNX_TYPE_NAMES[code] : "unknown") + " (" + code + ")";

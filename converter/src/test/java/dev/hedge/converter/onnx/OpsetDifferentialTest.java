@@ -144,7 +144,35 @@ class OpsetDifferentialTest {
                         ints("kernel_shape", 3, 3), ints("strides", 2, 2), attr("ceil_mode", 1L)), x(1, 2, 6, 6)),
                 c("ArgMax-11", 11, node("a", "ArgMax", in("x"), out("y"), attr("axis", -1L)), x(3, 4)),
                 c("DepthToSpace-1", 10, node("d", "DepthToSpace", in("x"), out("y"), attr("blocksize", 2L)),
-                        x(1, 8, 2, 3)));
+                        x(1, 8, 2, 3)),
+                // opsets 1-6, where ONNX Runtime still has kernels for the version
+                c("Reshape-1 shape attribute", 1, node("r", "Reshape", in("x"), out("y"), ints("shape", 0, -1, 2)),
+                        x(2, 3, 4)),
+                c("Softmax-1 at opset 1", 1, node("s", "Softmax", in("x"), out("y")), x(2, 3, 4)),
+                c("MaxPool-1 at opset 1", 1, node("mp", "MaxPool", in("x"), out("y"), ints("kernel_shape", 3, 2),
+                        ints("pads", 1, 0, 1, 1), ints("strides", 2, 1)), x(1, 2, 5, 4)),
+                c("Slice-1 at opset 1", 1, node("s", "Slice", in("x"), out("y"), ints("starts", 1),
+                        ints("ends", 3), ints("axes", 1)), x(2, 4, 3)),
+                c("ReduceSum-1 at opset 1", 1, node("r", "ReduceSum", in("x"), out("y"), ints("axes", 1),
+                        attr("keepdims", 0L)), x(2, 3, 4)),
+                c("Pad-2 at opset 2", 2, node("p", "Pad", in("x"), out("y"), ints("pads", 0, 1, 2, 0, 2, 1),
+                        attr("mode", "reflect")), x(2, 3, 4)),
+                c("Split-2 default axis", 2, node("s", "Split", in("x"), out("a", "b")), x(4, 3)),
+                c("Concat-4", 4, node("c", "Concat", in("x", "z"), out("y"), attr("axis", 0L)),
+                        Map.of("x", new long[] {2, 3}, "z", new long[] {1, 3})),
+                c("Selu-6 defaults", 6, node("s", "Selu", in("x"), out("y")), x(3, 4)),
+                c("Elu-6", 6, node("e", "Elu", in("x"), out("y"), attr("alpha", 0.5f)), x(3, 4)),
+                c("HardSigmoid-6", 6, node("h", "HardSigmoid", in("x"), out("y"), attr("alpha", 0.3f)), x(3, 4)),
+                c("Clip-6 at opset 6", 6, node("c", "Clip", in("x"), out("y"), attr("min", -0.2f)), x(3, 4)),
+                c("Sum-6", 6, node("s", "Sum", in("x", "w"), out("y")), x(3, 4),
+                        floatsRaw("w", dims(3, 4), 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)),
+                c("Mean-6", 6, node("m", "Mean", in("x", "w"), out("y")), x(2, 2),
+                        floatsRaw("w", dims(2, 2), 4, 3, 2, 1)),
+                c("InstanceNormalization-6", 6, node("in", "InstanceNormalization", in("x", "s", "b"), out("y"),
+                        attr("epsilon", 1e-3f)), x(2, 3, 5), floatsRaw("s", dims(3), 0.5f, 1.5f, 2f),
+                        floatsRaw("b", dims(3), 0.1f, -0.2f, 0.3f)),
+                c("Tile-6", 6, node("t", "Tile", in("x", "reps"), out("y")), x(2, 3),
+                        int64s("reps", dims(2), 2, 3)));
         return l.stream().map(Arguments::of);
     }
 

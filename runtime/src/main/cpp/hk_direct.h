@@ -1,0 +1,277 @@
+// Direct (non-GEMM) quantized kernels on NCHW images: depthwise convolution and max pooling.
+#pragma once
+
+#include "hk_requant.h"
+
+namespace hk {
+
+struct Geom {
+    long C, H, W;       // input channels and plane
+    long KH, KW;
+    long sh, sw, dh, dw;
+    long pt, pl;        // leading pads (trailing ones follow from the output size)
+    long OH, OW;
+};
+
+// One output row of a KxK, stride S, undilated window over the int16 plane, taps summed per output.
+template <int K, int S>
+HK_INLINE void qdw_row(uint32_t* __restrict a, const int16_t* plane, long Wp, long y0, const int16_t* w, long OW) {
+    const int16_t* rows[K];
+    for (int i = 0; i < K; i++) rows[i] = plane + (y0 + i) * Wp;
+    for (long ow = 0; ow < OW; ow++) {
+        int32_t s = 0;  // |sum| <= K*K * 255 * 255: no overflow
+        for (int i = 0; i < K; i++) {
+            for (int j = 0; j < K; j++) s += (int32_t) w[i * K + j] * rows[i][ow * S + j];
+        }
+        a[ow] = (uint32_t) s;
+    }
+}
+
+// Depthwise conv of one image: output channel co reads input channel co / mult. Weights are prepared as
+// int16 (w - w_zero_point[co]) [Cout][KH*KW]; the padded input plane holds x - x_zero_point (0 outside the
+// image), so acc = sum (x - zx)(w - zw) directly and requantization needs no zero-point terms.
+// plane: ((OH-1)*sh + (KH-1)*dh + 1) * ((OW-1)*sw + (KW-1)*dw + 1) int16; acc: OW int32.
+HK_INLINE void qdw_body(int isa, const uint8_t* x, bool x_unsigned, int32_t zx, const Geom& g, long mult,
+        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+    const long Hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+    const long Wp = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+    const int osz = q.out_size();
+    for (long ci = 0; ci < g.C; ci++) {
+        const uint8_t* xs = x + ci * g.H * g.W;
+        for (long y = 0; y < Hp; y++) {
+            int16_t* d = plane + y * Wp;
+            long iy = y - g.pt;
+            if (iy < 0 || iy >= g.H) {
+                for (long xx = 0; xx < Wp; xx++) d[xx] = 0;
+                continue;
+            }
+            // plane column xx holds image column xx - pl
+            const uint8_t* s = xs + iy * g.W;
+            long lo = std::min(g.pl, Wp), hi = std::max(lo, std::min(g.pl + g.W, Wp));
+            for (long xx = 0; xx < lo; xx++) d[xx] = 0;
+            if (x_unsigned) {
+                for (long xx = lo; xx < hi; xx++) d[xx] = (int16_t) ((int32_t) s[xx - g.pl] - zx);
+            } else {
+                for (long xx = lo; xx < hi; xx++) d[xx] = (int16_t) ((int32_t) (int8_t) s[xx - g.pl] - zx);
+            }
+            for (long xx = hi; xx < Wp; xx++) d[xx] = 0;
+        }
+        for (long m = 0; m < mult; m++) {
+            long co = ci * mult + m;
+            const int16_t* wc = w + co * g.KH * g.KW;
+            const bool square = g.dh == 1 && g.dw == 1 && g.sh == g.sw && g.KH == g.KW;
+            for (long oh = 0; oh < g.OH; oh++) {
+                uint32_t* a = reinterpret_cast<uint32_t*>(acc);
+                long y0 = oh * g.sh;
+                if (square && g.KH == 3 && g.sh == 1) {
+                    qdw_row<3, 1>(a, plane, Wp, y0, wc, g.OW);
+                } else if (square && g.KH == 3 && g.sh == 2) {
+                    qdw_row<3, 2>(a, plane, Wp, y0, wc, g.OW);
+                } else if (square && g.KH == 5 && g.sh == 1) {
+                    qdw_row<5, 1>(a, plane, Wp, y0, wc, g.OW);
+                } else if (square && g.KH == 5 && g.sh == 2) {
+                    qdw_row<5, 2>(a, plane, Wp, y0, wc, g.OW);
+                } else {
+                    for (long ow = 0; ow < g.OW; ow++) a[ow] = 0;
+                    for (long i = 0; i < g.KH; i++) {
+                        const int16_t* prow = plane + (y0 + i * g.dh) * Wp;
+                        for (long j = 0; j < g.KW; j++) {
+                            int32_t wv = wc[i * g.KW + j];
+                            const int16_t* p = prow + j * g.dw;
+                            for (long ow = 0; ow < g.OW; ow++) a[ow] += (uint32_t) (wv * p[ow * g.sw]);
+                        }
+                    }
+                }
+                RowArgs ra;
+                ra.raw = acc;
+                ra.n = (int) g.OW;
+                ra.zr = 0;
+                ra.rsum = 0;
+                ra.cadj = nullptr;
+                ra.zc = nullptr;
+                ra.per_col = false;
+                ra.mult = q.mult + co;
+                ra.bias = q.bias + co;
+                ra.out = out + ((co * g.OH + oh) * g.OW) * osz;
+                requant_row(isa, ra, q);
+            }
+        }
+    }
+}
+
+// Max pooling of 8-bit values; windows are clipped to the image. A window holding no image element at all
+// (pads at least as large as the kernel) gives 0, as the Java reference does.
+template <typename T>
+HK_INLINE void maxpool_body(const T* x, const Geom& g, T* out) {
+    const T lowest = (T) -1 < 0 ? (T) -128 : (T) 0;
+    for (long c = 0; c < g.C; c++) {
+        const T* xs = x + c * g.H * g.W;
+        for (long oh = 0; oh < g.OH; oh++) {
+            T* o = out + (c * g.OH + oh) * g.OW;
+            bool any_row = false;
+            for (long ow = 0; ow < g.OW; ow++) o[ow] = lowest;
+            for (long i = 0; i < g.KH; i++) {
+                long ih = oh * g.sh - g.pt + i * g.dh;
+                if (ih < 0 || ih >= g.H) continue;
+                any_row = true;
+                const T* row = xs + ih * g.W;
+                for (long j = 0; j < g.KW; j++) {
+                    long off = j * g.dw - g.pl;
+                    long lo = off >= 0 ? 0 : (-off + g.sw - 1) / g.sw;
+                    long hi = g.W - off <= 0 ? 0 : (g.W - off + g.sw - 1) / g.sw;
+                    hi = std::min(hi, g.OW);
+                    if (g.sw == 1) {
+                        for (long ow = lo; ow < hi; ow++) o[ow] = std::max(o[ow], row[ow + off]);
+                    } else {
+                        for (long ow = lo; ow < hi; ow++) o[ow] = std::max(o[ow], row[ow * g.sw + off]);
+                    }
+                }
+            }
+            for (long ow = 0; ow < g.OW; ow++) {
+                bool any_col = false;
+                for (long j = 0; j < g.KW && !any_col; j++) {
+                    long iw = ow * g.sw - g.pl + j * g.dw;
+                    any_col = iw >= 0 && iw < g.W;
+                }
+                if (!any_row || !any_col) o[ow] = 0;
+            }
+        }
+    }
+}
+
+// One output row of a KxK, stride S, undilated depthwise window: all taps accumulate in a register per
+// output (vectorised over ow), one store per output.
+template <int K, int S>
+HK_INLINE void fdw_row(float* __restrict o, const float* plane, long Wp, long y0, const float* w, float b, long OW) {
+    const float* rows[K];
+    for (int i = 0; i < K; i++) rows[i] = plane + (y0 + i) * Wp;
+    for (long ow = 0; ow < OW; ow++) {
+        float a = b;
+        for (int i = 0; i < K; i++) {
+            for (int j = 0; j < K; j++) a += w[i * K + j] * rows[i][ow * S + j];
+        }
+        o[ow] = a;
+    }
+}
+
+// Float32 depthwise conv of one image (output channel co reads input channel co / mult), bias per output
+// channel, then Relu (act 1) or Clip [lo, hi] (act 2). plane: as qdw_plane_elems, floats.
+HK_INLINE void fdw_body(const float* x, const Geom& g, long mult, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* plane) {
+    const long Hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+    const long Wp = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
+    const bool undilated = g.dh == 1 && g.dw == 1 && g.sh == g.sw && g.KH == g.KW;
+    for (long ci = 0; ci < g.C; ci++) {
+        const float* xs = x + ci * g.H * g.W;
+        for (long y = 0; y < Hp; y++) {
+            float* d = plane + y * Wp;
+            long iy = y - g.pt;
+            long lo_x = std::min(g.pl, Wp), hi_x = std::max(lo_x, std::min(g.pl + g.W, Wp));
+            if (iy < 0 || iy >= g.H) {
+                lo_x = hi_x = Wp;
+            }
+            for (long xx = 0; xx < lo_x; xx++) d[xx] = 0.f;
+            for (long xx = lo_x; xx < hi_x; xx++) d[xx] = xs[iy * g.W + xx - g.pl];
+            for (long xx = hi_x; xx < Wp; xx++) d[xx] = 0.f;
+        }
+        for (long m = 0; m < mult; m++) {
+            long co = ci * mult + m;
+            const float* wc = w + co * g.KH * g.KW;
+            float b = bias != nullptr ? bias[co] : 0.f;
+            for (long oh = 0; oh < g.OH; oh++) {
+                float* __restrict o = out + (co * g.OH + oh) * g.OW;
+                long y0 = oh * g.sh;
+                if (undilated && g.KH == 3 && g.sh == 1) {
+                    fdw_row<3, 1>(o, plane, Wp, y0, wc, b, g.OW);
+                } else if (undilated && g.KH == 3 && g.sh == 2) {
+                    fdw_row<3, 2>(o, plane, Wp, y0, wc, b, g.OW);
+                } else if (undilated && g.KH == 5 && g.sh == 1) {
+                    fdw_row<5, 1>(o, plane, Wp, y0, wc, b, g.OW);
+                } else if (undilated && g.KH == 5 && g.sh == 2) {
+                    fdw_row<5, 2>(o, plane, Wp, y0, wc, b, g.OW);
+                } else {
+                    for (long ow = 0; ow < g.OW; ow++) o[ow] = b;
+                    for (long i = 0; i < g.KH; i++) {
+                        const float* prow = plane + (y0 + i * g.dh) * Wp;
+                        for (long j = 0; j < g.KW; j++) {
+                            float wv = wc[i * g.KW + j];
+                            const float* __restrict p = prow + j * g.dw;
+                            for (long ow = 0; ow < g.OW; ow++) o[ow] += wv * p[ow * g.sw];
+                        }
+                    }
+                }
+                // NaN as in Java: Relu gives 0, Clip keeps it
+                if (act == 1) {
+                    for (long ow = 0; ow < g.OW; ow++) o[ow] = o[ow] > 0.f ? o[ow] : 0.f;
+                } else if (act == 2) {
+                    for (long ow = 0; ow < g.OW; ow++) o[ow] = std::min(std::max(o[ow], lo), hi);
+                }
+            }
+        }
+    }
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void fdw_avx512(const float* x, const Geom& g, long mult, const float* w, const float* bias,
+        int act, float lo, float hi, float* out, float* plane) {
+    fdw_body(x, g, mult, w, bias, act, lo, hi, out, plane);
+}
+HK_T_AVX2 inline void fdw_avx2(const float* x, const Geom& g, long mult, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* plane) {
+    fdw_body(x, g, mult, w, bias, act, lo, hi, out, plane);
+}
+#endif
+
+inline void fdw(int isa, const float* x, const Geom& g, long mult, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* plane) {
+#if defined(HK_X86)
+    if (isa == ISA_AVX512) return fdw_avx512(x, g, mult, w, bias, act, lo, hi, out, plane);
+    if (isa == ISA_AVX2) return fdw_avx2(x, g, mult, w, bias, act, lo, hi, out, plane);
+#endif
+    (void) isa;
+    fdw_body(x, g, mult, w, bias, act, lo, hi, out, plane);
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void qdw_avx512(const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult,
+        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+    qdw_body(ISA_AVX512, x, u, zx, g, mult, w, q, out, plane, acc);
+}
+HK_T_AVX2 inline void qdw_avx2(const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult, const int16_t* w,
+        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+    qdw_body(ISA_AVX2, x, u, zx, g, mult, w, q, out, plane, acc);
+}
+template <typename T>
+HK_T_AVX512 void maxpool_avx512(const T* x, const Geom& g, T* out) {
+    maxpool_body(x, g, out);
+}
+template <typename T>
+HK_T_AVX2 void maxpool_avx2(const T* x, const Geom& g, T* out) {
+    maxpool_body(x, g, out);
+}
+#endif
+
+inline void qdw(int isa, const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult, const int16_t* w,
+        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+#if defined(HK_X86)
+    if (isa == ISA_AVX512) return qdw_avx512(x, u, zx, g, mult, w, q, out, plane, acc);
+    if (isa == ISA_AVX2) return qdw_avx2(x, u, zx, g, mult, w, q, out, plane, acc);
+#endif
+    qdw_body(isa, x, u, zx, g, mult, w, q, out, plane, acc);
+}
+
+template <typename T>
+inline void maxpool(int isa, const T* x, const Geom& g, T* out) {
+#if defined(HK_X86)
+    if (isa == ISA_AVX512) return maxpool_avx512(x, g, out);
+    if (isa == ISA_AVX2) return maxpool_avx2(x, g, out);
+#endif
+    (void) isa;
+    maxpool_body(x, g, out);
+}
+
+inline long qdw_plane_elems(const Geom& g) {
+    return ((g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1) * ((g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1);
+}
+
+}  // namespace hk

@@ -1,0 +1,283 @@
+// Run-time packing of activations: rows of a row-major matrix (FC variant) and im2col panels of one NCHW
+// image (CONV variant). Weights are packed once at prepare time with the generic pack_rows / pack_panel.
+#pragma once
+
+#include "hk_qgemm.h"
+
+namespace hk {
+
+// Activation rows a[r * lda + k] -> packed R (format of f for activations), with per-row zero points.
+HK_INLINE void pack_act_rows_body(const Fam& f, uint8_t* dst, const uint8_t* src, bool src_unsigned, long rows,
+        long K, long lda, const int32_t* zp, long zp_stride) {
+    int fmt = f.fmt(WHO_ACT);
+    long k4 = round_up(K, 4);
+    int32_t* zr = rpack_trailer(f, WHO_ACT, dst, rows, K);
+    int32_t* rsum = zr + rows;
+    int32_t shift = fmt_zp_shift(fmt, src_unsigned);
+    uint8_t mask = fmt_xor(fmt, src_unsigned);
+    for (long r = 0; r < rows; r++) {
+        const uint8_t* s = src + r * lda;
+        int32_t sum = 0;
+        if (fmt == FMT_S16) {
+            int16_t* d = reinterpret_cast<int16_t*>(dst) + r * k4;
+            if (src_unsigned) {
+                for (long k = 0; k < K; k++) {
+                    d[k] = s[k];
+                    sum += s[k];
+                }
+            } else {
+                for (long k = 0; k < K; k++) {
+                    d[k] = (int8_t) s[k];
+                    sum += (int8_t) s[k];
+                }
+            }
+            for (long k = K; k < k4; k++) d[k] = 0;
+        } else {
+            uint8_t* d = dst + r * k4;
+            for (long k = 0; k < K; k++) d[k] = s[k] ^ mask;
+            if (fmt == FMT_U8) {
+                for (long k = 0; k < K; k++) sum += d[k];
+            } else {
+                for (long k = 0; k < K; k++) sum += (int8_t) d[k];
+            }
+            for (long k = K; k < k4; k++) d[k] = 0;
+        }
+        zr[r] = zp[r * zp_stride] + shift;
+        rsum[r] = sum;
+    }
+}
+
+// One im2col row (k = channel c, kernel tap i, j) over all output pixels; outside the image: zx.
+HK_INLINE void im2col_row(uint8_t* row, const uint8_t* x, long c, long H, long W, long i, long j, long sh,
+        long sw, long dh, long dw, long pt, long pl, long OH, long OW, uint8_t zx) {
+    long off_w = j * dw - pl;
+    // iw = ow * sw + off_w lies in [0, W) for ow in [lo, hi)
+    long lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
+    long hi = W - off_w <= 0 ? 0 : (W - off_w + sw - 1) / sw;
+    lo = std::max(0L, std::min(lo, OW));
+    hi = std::max(lo, std::min(hi, OW));
+    for (long oh = 0; oh < OH; oh++) {
+        uint8_t* d = row + oh * OW;
+        long ih = oh * sh - pt + i * dh;
+        if (ih < 0 || ih >= H) {
+            std::memset(d, zx, OW);
+            continue;
+        }
+        const uint8_t* s = x + (c * H + ih) * W + off_w;
+        std::memset(d, zx, lo);
+        if (sw == 1) {
+            std::memcpy(d + lo, s + lo, hi - lo);
+        } else {
+            for (long ow = lo; ow < hi; ow++) d[ow] = s[ow * sw];
+        }
+        std::memset(d + hi, zx, OW - hi);
+    }
+}
+
+// Interleaves 4 rows of `n` columns (n = a multiple of 16 or the last partial panel) into packed P
+// bytes of k-group g, XOR-ing with mask.
+HK_INLINE void interleave4_bytes(uint8_t* dst, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
+        long g, uint8_t mask) {
+    for (long c = c0; c < c0 + n; c++) {
+        long j = c / nr, l = c % nr;
+        uint8_t* d = dst + ((j * kg + g) * nr + l) * 4;
+        d[0] = rows[0][c] ^ mask;
+        d[1] = rows[1][c] ^ mask;
+        d[2] = rows[2][c] ^ mask;
+        d[3] = rows[3][c] ^ mask;
+    }
+}
+
+#if defined(HK_X86)
+// SSE2 (x86-64 baseline): 16 columns at a time; c0 and nr multiples of 16.
+inline void interleave4_bytes_sse2(uint8_t* dst, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
+        long g, uint8_t mask) {
+    const __m128i m = _mm_set1_epi8((char) mask);
+    for (long c = c0; c < c0 + n; c += 16) {
+        long j = c / nr, l = c % nr;
+        uint8_t* d = dst + ((j * kg + g) * nr + l) * 4;
+        __m128i r0 = _mm_xor_si128(_mm_loadu_si128((const __m128i*) (rows[0] + c)), m);
+        __m128i r1 = _mm_xor_si128(_mm_loadu_si128((const __m128i*) (rows[1] + c)), m);
+        __m128i r2 = _mm_xor_si128(_mm_loadu_si128((const __m128i*) (rows[2] + c)), m);
+        __m128i r3 = _mm_xor_si128(_mm_loadu_si128((const __m128i*) (rows[3] + c)), m);
+        __m128i a = _mm_unpacklo_epi8(r0, r1), b = _mm_unpacklo_epi8(r2, r3);
+        __m128i e = _mm_unpackhi_epi8(r0, r1), h = _mm_unpackhi_epi8(r2, r3);
+        _mm_storeu_si128((__m128i*) d, _mm_unpacklo_epi16(a, b));
+        _mm_storeu_si128((__m128i*) (d + 16), _mm_unpackhi_epi16(a, b));
+        _mm_storeu_si128((__m128i*) (d + 32), _mm_unpacklo_epi16(e, h));
+        _mm_storeu_si128((__m128i*) (d + 48), _mm_unpackhi_epi16(e, h));
+    }
+}
+#endif
+
+#if defined(HK_ARM64)
+inline void interleave4_bytes_neon(uint8_t* dst, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
+        long g, uint8_t mask) {
+    const uint8x16_t m = vdupq_n_u8(mask);
+    for (long c = c0; c < c0 + n; c += 16) {
+        long j = c / nr, l = c % nr;
+        uint8x16x4_t v;
+        v.val[0] = veorq_u8(vld1q_u8(rows[0] + c), m);
+        v.val[1] = veorq_u8(vld1q_u8(rows[1] + c), m);
+        v.val[2] = veorq_u8(vld1q_u8(rows[2] + c), m);
+        v.val[3] = veorq_u8(vld1q_u8(rows[3] + c), m);
+        vst4q_u8(dst + ((j * kg + g) * nr + l) * 4, v);
+    }
+}
+#endif
+
+// 16-bit panel layout [kg][2][nr][2].
+HK_INLINE void interleave4_s16(uint8_t* dstb, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
+        long g, bool src_unsigned) {
+    int16_t* dst = reinterpret_cast<int16_t*>(dstb);
+    for (long c = c0; c < c0 + n; c++) {
+        long j = c / nr, l = c % nr;
+        int16_t* d = dst + ((j * kg + g) * 2 * nr + l) * 2;
+        for (int t = 0; t < 4; t++) {
+            int16_t v = src_unsigned ? (int16_t) rows[t][c] : (int16_t) (int8_t) rows[t][c];
+            d[(t >> 1) * nr * 2 + (t & 1)] = v;
+        }
+    }
+}
+
+// Column sums of the 4 rows in packed-format values, added to csum.
+HK_INLINE void column_sums4(int32_t* csum, const uint8_t* const rows[4], long n, int fmt, bool src_unsigned) {
+    uint8_t mask = fmt_xor(fmt, src_unsigned);
+    bool as_unsigned = fmt == FMT_U8 || (fmt == FMT_S16 && src_unsigned);
+    if (as_unsigned) {
+        for (long c = 0; c < n; c++) {
+            csum[c] += (int32_t) (uint8_t) (rows[0][c] ^ mask) + (uint8_t) (rows[1][c] ^ mask)
+                    + (uint8_t) (rows[2][c] ^ mask) + (uint8_t) (rows[3][c] ^ mask);
+        }
+    } else {
+        for (long c = 0; c < n; c++) {
+            csum[c] += (int32_t) (int8_t) (rows[0][c] ^ mask) + (int8_t) (rows[1][c] ^ mask)
+                    + (int8_t) (rows[2][c] ^ mask) + (int8_t) (rows[3][c] ^ mask);
+        }
+    }
+}
+
+// Conv panel of one image: P[k][p] for k = (c, i, j) over C x KH x KW, p over OH x OW. `tmp` must hold
+// 4 * (cols rounded up to nr) + 64 bytes. A 1x1, stride 1, unpadded conv reads the image rows directly.
+HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x, bool src_unsigned, long C,
+        long H, long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
+        int32_t zx, uint8_t* tmp) {
+    int fmt = f.fmt(WHO_ACT);
+    long K = C * KH * KW;
+    long k4 = round_up(K, 4);
+    long kg = k4 / 4;
+    long cols = OH * OW;
+    long padded = ppack_panels(f, cols) * f.nr;
+    long full = cols / 16 * 16;  // columns the vector interleave may take (nr is a multiple of 16)
+    uint8_t mask = fmt_xor(fmt, src_unsigned);
+    bool direct = KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && OH == H && OW == W;
+    int32_t* cadj = ppack_trailer(f, WHO_ACT, dst, cols, K);
+    int32_t* zc = cadj + padded;
+    for (long c = 0; c < padded; c++) cadj[c] = 0;
+    // padding columns and rows must pack as the value 0, which the byte `mask` converts to
+    uint8_t* bufs[4];
+    for (int t = 0; t < 4; t++) {
+        bufs[t] = tmp + t * padded;
+        std::memset(bufs[t] + cols, mask, padded - cols);
+    }
+    for (long g = 0; g < kg; g++) {
+        const uint8_t* rows[4];
+        for (int t = 0; t < 4; t++) {
+            long k = 4 * g + t;
+            if (k >= K) {
+                std::memset(bufs[t], mask, cols);
+                rows[t] = bufs[t];
+            } else if (direct) {
+                rows[t] = x + k * cols;
+            } else {
+                long c = k / (KH * KW), rem = k % (KH * KW);
+                im2col_row(bufs[t], x, c, H, W, rem / KW, rem % KW, sh, sw, dh, dw, pt, pl, OH, OW, (uint8_t) zx);
+                rows[t] = bufs[t];
+            }
+        }
+        column_sums4(cadj, rows, cols, fmt, src_unsigned);
+        if (fmt == FMT_S16) {
+            interleave4_s16(dst, rows, 0, cols, f.nr, kg, g, src_unsigned);
+            continue;
+        }
+#if defined(HK_X86)
+        interleave4_bytes_sse2(dst, rows, 0, full, f.nr, kg, g, mask);
+#elif defined(HK_ARM64)
+        interleave4_bytes_neon(dst, rows, 0, full, f.nr, kg, g, mask);
+#else
+        interleave4_bytes(dst, rows, 0, full, f.nr, kg, g, mask);
+#endif
+        interleave4_bytes(dst, rows, full, cols - full, f.nr, kg, g, mask);
+    }
+    // padding columns: zero panel entries
+    if (padded > cols) {
+        const uint8_t* zrows[4] = {bufs[0], bufs[1], bufs[2], bufs[3]};
+        for (int t = 0; t < 4; t++) std::memset(bufs[t] + cols, mask, padded - cols);
+        for (long g = 0; g < kg; g++) {
+            if (fmt == FMT_S16) {
+                int16_t* d = reinterpret_cast<int16_t*>(dst);
+                for (long c = cols; c < padded; c++) {
+                    long j = c / f.nr, l = c % f.nr;
+                    for (int t = 0; t < 4; t++) d[((j * kg + g) * 2 * f.nr + l) * 2 + (t >> 1) * f.nr * 2 + (t & 1)] = 0;
+                }
+            } else {
+                interleave4_bytes(dst, zrows, cols, padded - cols, f.nr, kg, g, mask);
+            }
+        }
+    }
+    int32_t z = zx + fmt_zp_shift(fmt, src_unsigned);
+    for (long c = 0; c < padded; c++) {
+        bool real = c < cols;
+        zc[c] = real ? z : 0;
+        cadj[c] = real ? wrap_add(cadj[c], -wrap_mul((int32_t) K, z)) : 0;
+    }
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void pack_act_rows_avx512(const Fam& f, uint8_t* d, const uint8_t* s, bool u, long rows,
+        long K, long lda, const int32_t* zp, long zs) {
+    pack_act_rows_body(f, d, s, u, rows, K, lda, zp, zs);
+}
+HK_T_AVX2 inline void pack_act_rows_avx2(const Fam& f, uint8_t* d, const uint8_t* s, bool u, long rows, long K,
+        long lda, const int32_t* zp, long zs) {
+    pack_act_rows_body(f, d, s, u, rows, K, lda, zp, zs);
+}
+HK_T_AVX512 inline void pack_act_im2col_avx512(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, long C,
+        long H, long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
+        int32_t zx, uint8_t* tmp) {
+    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+}
+HK_T_AVX2 inline void pack_act_im2col_avx2(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, long C, long H,
+        long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
+        int32_t zx, uint8_t* tmp) {
+    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+}
+#endif
+
+inline void pack_act_rows(const Fam& f, uint8_t* d, const uint8_t* s, bool u, long rows, long K, long lda,
+        const int32_t* zp, long zs) {
+#if defined(HK_X86)
+    if (f.isa() == ISA_AVX512) return pack_act_rows_avx512(f, d, s, u, rows, K, lda, zp, zs);
+    if (f.isa() == ISA_AVX2) return pack_act_rows_avx2(f, d, s, u, rows, K, lda, zp, zs);
+#endif
+    pack_act_rows_body(f, d, s, u, rows, K, lda, zp, zs);
+}
+
+inline void pack_act_im2col(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, long C, long H, long W, long KH,
+        long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW, int32_t zx, uint8_t* tmp) {
+#if defined(HK_X86)
+    if (f.isa() == ISA_AVX512) {
+        return pack_act_im2col_avx512(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+    }
+    if (f.isa() == ISA_AVX2) {
+        return pack_act_im2col_avx2(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+    }
+#endif
+    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+}
+
+inline long im2col_tmp_bytes(const Fam& f, long cols) {
+    return 4 * ppack_panels(f, cols) * f.nr + 64;
+}
+
+}  // namespace hk

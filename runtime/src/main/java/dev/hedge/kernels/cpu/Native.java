@@ -1,0 +1,444 @@
+package dev.hedge.kernels.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Checked access to {@link NativeKernels}: every call validates its ISA, sizes, strides, offsets and buffer
+ * capacities first and throws {@link IllegalArgumentException} when anything is off, so a bad shape never
+ * becomes a native fault. Buffers must be direct with position 0 (Tensor buffers and scratch are).
+ */
+final class Native {
+
+    /** Instruction-set levels, as in hk_common.h. */
+    static final int ISA_SCALAR = 0;
+    static final int ISA_AVX2 = 1;
+    static final int ISA_AVX512 = 2;
+    static final int ISA_NEON = 3;
+    static final int ISA_NEON_DOT = 4;
+    static final String[] ISA_NAMES = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
+
+    /** Operand roles and output types, as in hk_qgemm.h / hk_requant.h. */
+    static final int WHO_ACT = 0;
+    static final int WHO_WT = 1;
+    static final int OUT_U8 = 0;
+    static final int OUT_S8 = 1;
+    static final int OUT_S32 = 2;
+
+    private static final int MASK;
+    private static final Throwable LOAD_ERROR;
+
+    static {
+        int m = 0;
+        Throwable err = null;
+        try {
+            m = NativeKernels.hk_isa_mask();
+        } catch (Throwable t) {
+            err = t;
+        }
+        MASK = m;
+        LOAD_ERROR = err;
+    }
+
+    private Native() {
+    }
+
+    /** Why the library cannot be used, or null when it loaded. */
+    static Throwable loadError() {
+        return LOAD_ERROR;
+    }
+
+    /** Bit i set: ISA i runs on this CPU. 0 when the library did not load. */
+    static int isaMask() {
+        return MASK;
+    }
+
+    static void checkIsa(int isa) {
+        if (isa < 0 || isa >= ISA_NAMES.length || (MASK & (1 << isa)) == 0) {
+            throw new IllegalArgumentException("instruction set " + isa + " is not available on this CPU");
+        }
+    }
+
+    /** A kernel family code (family | nv << 8) whose ISA this CPU has. */
+    static void checkFamily(int code) {
+        int family = code & 0xff;
+        int nv = (code >> 8) & 0xff;
+        if ((code & ~0xffff) != 0 || family > 5 || (nv != 1 && nv != 2 && nv != 4)) {
+            throw new IllegalArgumentException("bad kernel family code " + code);
+        }
+        checkIsa(NativeKernels.hk_family_isa(code));
+    }
+
+    static ByteBuffer allocate(long bytes) {
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
+        }
+        return ByteBuffer.allocateDirect((int) Math.max(bytes, 1)).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    // ---- validation helpers ---------------------------------------------------------------------------
+
+    static void positive(String what, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+    }
+
+    static void nonNegative(String what, long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException(what + " must not be negative, got " + v);
+        }
+    }
+
+    /** Bytes spanned by a strided 2-D access: the largest index read plus one (elements of 1 byte). */
+    static long span(long n0, long s0, long n1, long s1) {
+        nonNegative("stride", s0);
+        nonNegative("stride", s1);
+        if (n0 <= 0 || n1 <= 0) {
+            return 0;
+        }
+        return Math.addExact(Math.addExact(Math.multiplyExact(n0 - 1, s0), Math.multiplyExact(n1 - 1, s1)), 1);
+    }
+
+    /** The buffer holds {@code bytes} bytes from {@code off}. */
+    static void region(String what, ByteBuffer b, long off, long bytes) {
+        if (b == null) {
+            throw new IllegalArgumentException(what + ": no buffer");
+        }
+        if (!b.isDirect()) {
+            throw new IllegalArgumentException(what + ": buffer is not direct");
+        }
+        if (b.position() != 0) {
+            throw new IllegalArgumentException(what + ": buffer position is " + b.position() + ", not 0");
+        }
+        if (off < 0 || bytes < 0 || off > b.capacity() - bytes) {
+            throw new IllegalArgumentException(what + ": " + bytes + " bytes at offset " + off
+                    + " do not fit a buffer of " + b.capacity());
+        }
+    }
+
+    // ---- dense 8-bit GEMM -----------------------------------------------------------------------------
+
+    /**
+     * The kernel family for weights w[n * sN + k * sK] (n &lt; nOut, k &lt; k) on this ISA; {@code w} null when
+     * the weights are only known per run.
+     */
+    static int chooseFamily(int isa, ByteBuffer w, long woff, boolean wUnsigned, long nOut, long k, long sN,
+            long sK, long panelCols) {
+        checkIsa(isa);
+        positive("output channels", nOut);
+        positive("reduction size", k);
+        nonNegative("panel columns", panelCols);
+        if (w != null) {
+            region("weights", w, woff, span(nOut, sN, k, sK));
+        }
+        int code = NativeKernels.hk_choose_family(isa, w, woff, wUnsigned ? 1 : 0, nOut, k, sN, sK, panelCols);
+        checkFamily(code);
+        return code;
+    }
+
+    static long rowBytes(int code, int who, long rows, long k) {
+        checkFamily(code);
+        checkWho(who);
+        nonNegative("rows", rows);
+        nonNegative("reduction size", k);
+        checkSizeBound(rows, k);
+        return NativeKernels.hk_rpack_bytes(code, who, rows, k);
+    }
+
+    static long panelBytes(int code, int who, long cols, long k) {
+        checkFamily(code);
+        checkWho(who);
+        nonNegative("columns", cols);
+        nonNegative("reduction size", k);
+        checkSizeBound(cols + 64, k);
+        return NativeKernels.hk_ppack_bytes(code, who, cols, k);
+    }
+
+    static long im2colTmpBytes(int code, long cols) {
+        checkFamily(code);
+        nonNegative("columns", cols);
+        checkSizeBound(cols + 64, 8);
+        return NativeKernels.hk_im2col_tmp_bytes(code, cols);
+    }
+
+    private static void checkWho(int who) {
+        if (who != WHO_ACT && who != WHO_WT) {
+            throw new IllegalArgumentException("bad operand role " + who);
+        }
+    }
+
+    /** Keeps element counts of packed operands far below 2^62 so no native size computation overflows. */
+    private static void checkSizeBound(long a, long b) {
+        if (a > Integer.MAX_VALUE || b > Integer.MAX_VALUE || Math.multiplyExact(a, b) > (1L << 40)) {
+            throw new IllegalArgumentException("operand of " + a + " x " + b + " elements is too large");
+        }
+    }
+
+    private static void zeroPoints(ByteBuffer zp, long zpoff, long n, long stride) {
+        if (stride != 0 && stride != 1) {
+            throw new IllegalArgumentException("zero-point stride must be 0 or 1, got " + stride);
+        }
+        region("zero points", zp, zpoff, 4 * (stride == 0 ? 1 : n));
+    }
+
+    static void packRows(int code, int who, ByteBuffer dst, long doff, ByteBuffer src, long soff, boolean su,
+            long rows, long k, long sRow, long sK, ByteBuffer zp, long zpoff, long zpStride) {
+        positive("rows", rows);
+        positive("reduction size", k);
+        region("packed rows", dst, doff, rowBytes(code, who, rows, k));
+        region("row source", src, soff, span(rows, sRow, k, sK));
+        zeroPoints(zp, zpoff, rows, zpStride);
+        NativeKernels.hk_pack_rows(code, who, dst, doff, src, soff, su ? 1 : 0, rows, k, sRow, sK, zp, zpoff, zpStride);
+    }
+
+    static void packPanel(int code, int who, ByteBuffer dst, long doff, ByteBuffer src, long soff, boolean su,
+            long cols, long k, long sCol, long sK, ByteBuffer zp, long zpoff, long zpStride) {
+        positive("columns", cols);
+        positive("reduction size", k);
+        region("packed panel", dst, doff, panelBytes(code, who, cols, k));
+        region("panel source", src, soff, span(cols, sCol, k, sK));
+        zeroPoints(zp, zpoff, cols, zpStride);
+        NativeKernels.hk_pack_panel(code, who, dst, doff, src, soff, su ? 1 : 0, cols, k, sCol, sK, zp, zpoff,
+                zpStride);
+    }
+
+    static void packActRows(int code, ByteBuffer dst, long doff, ByteBuffer src, long soff, boolean su, long rows,
+            long k, long lda, ByteBuffer zp, long zpoff, long zpStride) {
+        positive("rows", rows);
+        positive("reduction size", k);
+        if (lda < k) {
+            throw new IllegalArgumentException("row stride " + lda + " is below the row length " + k);
+        }
+        region("packed activations", dst, doff, rowBytes(code, WHO_ACT, rows, k));
+        region("activations", src, soff, span(rows, lda, k, 1));
+        zeroPoints(zp, zpoff, rows, zpStride);
+        NativeKernels.hk_pack_act_rows(code, dst, doff, src, soff, su ? 1 : 0, rows, k, lda, zp, zpoff, zpStride);
+    }
+
+    static void packIm2col(int code, ByteBuffer dst, long doff, ByteBuffer x, long xoff, boolean xu, Geom g, int zx,
+            ByteBuffer tmp, long tmpoff) {
+        g.check();
+        long k = g.reduction();
+        long cols = g.outPlane();
+        region("packed im2col", dst, doff, panelBytes(code, WHO_ACT, cols, k));
+        region("image", x, xoff, g.inBytes(1));
+        region("im2col rows", tmp, tmpoff, im2colTmpBytes(code, cols));
+        NativeKernels.hk_pack_act_im2col(code, dst, doff, x, xoff, xu ? 1 : 0, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw,
+                g.dh, g.dw, g.pt, g.pl, g.oh, g.ow, zx, tmp, tmpoff);
+    }
+
+    /** OUT[rows][cols] (row stride ldo) = requant(R x P), channels per column (rowsAreAct) or per row. */
+    static void qgemm(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p, long poff,
+            long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
+        positive("rows", rows);
+        positive("columns", cols);
+        positive("reduction size", k);
+        region("packed rows", r, roff, rowBytes(code, rowsAreAct ? WHO_ACT : WHO_WT, rows, k));
+        region("packed panel", p, poff, panelBytes(code, rowsAreAct ? WHO_WT : WHO_ACT, cols, k));
+        int osz = Requant.check(q, qoff, rowsAreAct ? cols : rows);
+        if (ldo < cols) {
+            throw new IllegalArgumentException("output row stride " + ldo + " is below " + cols + " columns");
+        }
+        region("output", out, ooff, Math.multiplyExact(span(rows, ldo, cols, 1), osz));
+        NativeKernels.hk_qgemm(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+    }
+
+    // ---- direct kernels -------------------------------------------------------------------------------
+
+    static long depthwiseScratchBytes(Geom g) {
+        g.check();
+        return NativeKernels.hk_qdw_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
+    }
+
+    /** Depthwise conv of one image; weights are int16 (w - zw) [c * mult][kh * kw]. */
+    static void depthwise(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, long mult, ByteBuffer w,
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff) {
+        checkIsa(isa);
+        g.check();
+        positive("depth multiplier", mult);
+        long cout = Math.multiplyExact(g.c, mult);
+        region("image", x, xoff, g.inBytes(1));
+        region("depthwise weights", w, woff, Math.multiplyExact(cout, 2 * g.kh * g.kw));
+        int osz = Requant.check(q, qoff, cout);
+        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), osz));
+        region("depthwise scratch", scratch, soff, depthwiseScratchBytes(g));
+        NativeKernels.hk_qdw(isa, x, xoff, xu ? 1 : 0, zx, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
+                g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff);
+    }
+
+    static long depthwiseF32ScratchBytes(Geom g) {
+        g.check();
+        return NativeKernels.hk_fdw_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
+    }
+
+    /** Float32 depthwise conv of one image; weights [c * mult][kh * kw], bias [c * mult] or null. */
+    static void depthwiseF32(int isa, ByteBuffer x, long xoff, Geom g, long mult, ByteBuffer w, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch,
+            long soff) {
+        checkIsa(isa);
+        g.check();
+        positive("depth multiplier", mult);
+        if (act < 0 || act > 2) {
+            throw new IllegalArgumentException("bad activation " + act);
+        }
+        long cout = Math.multiplyExact(g.c, mult);
+        region("image", x, xoff, g.inBytes(4));
+        region("depthwise weights", w, woff, Math.multiplyExact(cout, 4 * g.kh * g.kw));
+        if (bias != null) {
+            region("bias", bias, boff, 4 * cout);
+        }
+        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), 4));
+        region("depthwise scratch", scratch, soff, depthwiseF32ScratchBytes(g));
+        NativeKernels.hk_fdw(isa, x, xoff, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+                g.ow, w, woff, bias, boff, act, lo, hi, out, ooff, scratch, soff);
+    }
+
+    static void maxPool8(int isa, boolean signed, ByteBuffer x, long xoff, Geom g, ByteBuffer out, long ooff) {
+        checkIsa(isa);
+        g.check();
+        region("image", x, xoff, g.inBytes(1));
+        region("output", out, ooff, Math.multiplyExact(g.c, g.outPlane()));
+        NativeKernels.hk_maxpool8(isa, signed ? 1 : 0, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
+                g.pt, g.pl, g.oh, g.ow, out, ooff);
+    }
+
+    // ---- sparse ---------------------------------------------------------------------------------------
+
+    /** Columns of the repacked sparse operand: p rounded up to 64. */
+    static long sparsePad(long p) {
+        return (p + 63) / 64 * 64;
+    }
+
+    static long sparseX2Bytes(long k, long ppad) {
+        return Math.multiplyExact(4L * ((k + 1) / 2), ppad);
+    }
+
+    /** X2 = int16 pairs of (x - zx) for x[k * sK + p * sP]; s (4 * ppad bytes) gets column sums, or null. */
+    static void sparsePackX(int isa, ByteBuffer x, long xoff, boolean xu, int zx, long k, long p, long sK, long sP,
+            ByteBuffer x2, long x2off, long ppad, ByteBuffer s, long soff) {
+        checkIsa(isa);
+        positive("reduction size", k);
+        positive("columns", p);
+        if (ppad < p || ppad % 64 != 0) {
+            throw new IllegalArgumentException("padded columns " + ppad + " must be a multiple of 64 >= " + p);
+        }
+        region("sparse activations", x, xoff, span(k, sK, p, sP));
+        region("repacked activations", x2, x2off, sparseX2Bytes(k, ppad));
+        if (s != null) {
+            region("column sums", s, soff, 4 * ppad);
+        }
+        NativeKernels.hk_sq8_pack_x(isa, x, xoff, xu ? 1 : 0, zx, k, p, sK, sP, x2, x2off, ppad, s, soff);
+    }
+
+    static void sparseQGemm(int isa, SparseWeights sp, ByteBuffer x2, long x2off, long p, long ppad, ByteBuffer s,
+            long soff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
+        checkIsa(isa);
+        if (!sp.quantized() || sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the 8-bit pair layout");
+        }
+        positive("columns", p);
+        if (ppad < p || ppad % 64 != 0) {
+            throw new IllegalArgumentException("padded columns " + ppad + " must be a multiple of 64 >= " + p);
+        }
+        region("repacked activations", x2, x2off, sparseX2Bytes(sp.cols(), ppad));
+        if (sp.anyWeightZeroPoint()) {
+            region("column sums", s, soff, 4 * ppad);
+        }
+        int osz = Requant.check(q, qoff, sp.rows());
+        if (ldo < p) {
+            throw new IllegalArgumentException("output row stride " + ldo + " is below " + p + " columns");
+        }
+        region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), osz));
+        NativeKernels.hk_sq8_gemm(isa, sp.buffer(), 0, x2, x2off, p, ppad, sp.anyWeightZeroPoint() ? s : null, soff,
+                q, qoff, out, ooff, ldo);
+    }
+
+    /** The family whose CONV-variant activation panel the k4 sparse kernel reads for p columns. */
+    static int k4PanelFamily(long p) {
+        positive("columns", p);
+        return NativeKernels.hk_k4_panel_family(p);
+    }
+
+    /** k4 sparse weights x an activation panel of {@link #k4PanelFamily} (AVX-512 VNNI only). */
+    static void sparseK4Gemm(SparseWeights sp, ByteBuffer panel, long poff, long p, ByteBuffer q, long qoff,
+            ByteBuffer out, long ooff, long ldo) {
+        checkIsa(ISA_AVX512);
+        if (!sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the k4 layout");
+        }
+        region("activation panel", panel, poff, panelBytes(k4PanelFamily(p), WHO_ACT, p, sp.cols()));
+        int osz = Requant.check(q, qoff, sp.rows());
+        if (ldo < p) {
+            throw new IllegalArgumentException("output row stride " + ldo + " is below " + p + " columns");
+        }
+        region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), osz));
+        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo);
+    }
+
+    static long sparseGemvTmpBytes(SparseWeights sp) {
+        return NativeKernels.hk_sq8_k4_gemv_tmp_bytes(sp.cols(), sp.rows());
+    }
+
+    /** k4 sparse weights x one activation column x[K] (AVX-512 VNNI only); out holds R contiguous values. */
+    static void sparseK4Gemv(SparseWeights sp, ByteBuffer x, long xoff, boolean xu, int zx, ByteBuffer tmp,
+            long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff) {
+        checkIsa(ISA_AVX512);
+        if (!sp.k4()) {
+            throw new IllegalArgumentException("sparse weights are not in the k4 layout");
+        }
+        region("activations", x, xoff, sp.cols());
+        region("gemv scratch", tmp, tmpoff, sparseGemvTmpBytes(sp));
+        int osz = Requant.check(q, qoff, sp.rows());
+        region("output", out, ooff, Math.multiplyExact((long) sp.rows(), osz));
+        NativeKernels.hk_sq8_k4_gemv(sp.buffer(), 0, x, xoff, xu ? 1 : 0, zx, tmp, tmpoff, q, qoff, out, ooff);
+    }
+
+    /** OUT[r][p] = act(bias[r] + sum W[r][k] X[k][p]) in fp32; X rows are ldx floats apart. */
+    static void sparseF32Gemm(int isa, SparseWeights sp, ByteBuffer x, long xoff, long ldx, long p, ByteBuffer bias,
+            long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo) {
+        checkIsa(isa);
+        if (sp.quantized()) {
+            throw new IllegalArgumentException("sparse weights are 8-bit, not float");
+        }
+        positive("columns", p);
+        if (ldx < p || ldo < p) {
+            throw new IllegalArgumentException("row strides " + ldx + " / " + ldo + " are below " + p + " columns");
+        }
+        if (act < 0 || act > 2) {
+            throw new IllegalArgumentException("bad activation " + act);
+        }
+        region("activations", x, xoff, Math.multiplyExact(span(sp.cols(), ldx, p, 1), 4));
+        if (bias != null) {
+            region("bias", bias, boff, 4L * sp.rows());
+        }
+        region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), 4));
+        NativeKernels.hk_sf32_gemm(isa, sp.buffer(), 0, x, xoff, ldx, p, bias, boff, act, lo, hi, out, ooff, ldo);
+    }
+
+    // ---- layout helpers -------------------------------------------------------------------------------
+
+    static void transpose(int esize, ByteBuffer src, long soff, long rows, long cols, ByteBuffer dst, long doff) {
+        if (esize != 1 && esize != 4) {
+            throw new IllegalArgumentException("element size " + esize);
+        }
+        nonNegative("rows", rows);
+        nonNegative("columns", cols);
+        long bytes = Math.multiplyExact(Math.multiplyExact(rows, cols), esize);
+        region("transpose source", src, soff, bytes);
+        region("transpose target", dst, doff, bytes);
+        NativeKernels.hk_transpose(esize, src, soff, rows, cols, dst, doff);
+    }
+
+    /** Plain im2col [c * kh * kw][oh * ow] of 1-byte (padding byte {@code pad}) or fp32 (padding 0) images. */
+    static void im2col(int esize, ByteBuffer x, long xoff, Geom g, int pad, ByteBuffer dst, long doff) {
+        if (esize != 1 && esize != 4) {
+            throw new IllegalArgumentException("element size " + esize);
+        }
+        g.check();
+        region("image", x, xoff, g.inBytes(esize));
+        region("im2col", dst, doff, Math.multiplyExact(Math.multiplyExact(g.reduction(), g.outPlane()), esize));
+        NativeKernels.hk_im2col(esize, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+                g.ow, esize == 4 ? 0 : pad, dst, doff);
+    }
+}

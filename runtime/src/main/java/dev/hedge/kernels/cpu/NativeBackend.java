@@ -1,0 +1,286 @@
+package dev.hedge.kernels.cpu;
+
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.PrepareContext.ValueType;
+import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.ops.Op;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
+import java.util.List;
+
+/**
+ * C++ kernels (JavaCPP) for the quantized ops and for sparse weights: int8 GEMM (AVX-512 VNNI, AVX2, NEON
+ * dotprod / NEON, scalar), depthwise convolution, 8-bit max pooling and sparse GEMM. It offers a kernel only
+ * for nodes it runs exactly as the Java reference does and returns null for everything else, so it is
+ * always used ahead of the reference backend, never instead of it.
+ *
+ * <p>The instruction set is chosen once from the running CPU (see {@link #isa()}); the library is built with
+ * portable base flags and each wider ISA lives in functions compiled for it.
+ */
+public final class NativeBackend implements Backend {
+
+    private static final int BEST = bestIsa();
+
+    private final int isa;
+
+    /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
+    public NativeBackend() {
+        this(BEST);
+    }
+
+    private NativeBackend(int isa) {
+        if (!isAvailable()) {
+            throw new IllegalStateException("native kernels unavailable: " + unavailableReason());
+        }
+        Native.checkIsa(isa);
+        this.isa = isa;
+    }
+
+    /**
+     * A backend restricted to one instruction set ({@code scalar}, {@code avx2}, {@code avx512-vnni},
+     * {@code neon}, {@code neon-dotprod}); for tests and benchmarks of each code path.
+     */
+    public static NativeBackend withIsa(String name) {
+        for (int i = 0; i < Native.ISA_NAMES.length; i++) {
+            if (Native.ISA_NAMES[i].equals(name)) {
+                return new NativeBackend(i);
+            }
+        }
+        throw new IllegalArgumentException("unknown instruction set '" + name + "'");
+    }
+
+    /** Whether the library loaded and this CPU has a vector instruction set the kernels use. */
+    public static boolean isAvailable() {
+        return unavailableReason() == null;
+    }
+
+    /** Why {@link #isAvailable()} is false, or null when it is true. */
+    public static String unavailableReason() {
+        Throwable t = Native.loadError();
+        if (t != null) {
+            return "native library did not load (" + t + "); built without a C++ compiler, or not built for "
+                    + System.getProperty("os.name") + "/" + System.getProperty("os.arch");
+        }
+        if (BEST == Native.ISA_SCALAR) {
+            return "CPU has neither AVX2+FMA nor NEON; only the portable scalar path would run";
+        }
+        return null;
+    }
+
+    /** Instruction sets this CPU runs, e.g. [scalar, avx2, avx512-vnni]; empty when the library did not load. */
+    public static List<String> supportedIsas() {
+        java.util.ArrayList<String> l = new java.util.ArrayList<>();
+        for (int i = 0; i < Native.ISA_NAMES.length; i++) {
+            if ((Native.isaMask() & (1 << i)) != 0) {
+                l.add(Native.ISA_NAMES[i]);
+            }
+        }
+        return l;
+    }
+
+    private static int bestIsa() {
+        int m = Native.isaMask();
+        for (int isa : new int[] {Native.ISA_AVX512, Native.ISA_NEON_DOT, Native.ISA_AVX2, Native.ISA_NEON}) {
+            if ((m & (1 << isa)) != 0) {
+                return isa;
+            }
+        }
+        return Native.ISA_SCALAR;
+    }
+
+    public String isa() {
+        return Native.ISA_NAMES[isa];
+    }
+
+    int isaIndex() {
+        return isa;
+    }
+
+    @Override
+    public String name() {
+        return "native";
+    }
+
+    @Override
+    public Kernel create(Node node, List<ValueType> inputs) {
+        if (hasEmptyInput(inputs)) {
+            return null;
+        }
+        switch (node.op()) {
+            case QLinearMatMul:
+                return qlinearMatMul(node, inputs) ? new QMatMulKernel(node, isa, false) : null;
+            case MatMulInteger:
+                return bytes(inputs, 0, 1) && zpCount(inputs, 3, dim(inputs, 1, -1)) ? new QMatMulKernel(node, isa, false) : null;
+            case QLinearConv:
+                return qlinearConv(node, inputs) ? new QConvKernel(node, isa, false) : null;
+            case ConvInteger:
+                return bytes(inputs, 0, 1) && spatial(inputs, 0) && zpCount(inputs, 2, 1)
+                        && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa, false) : null;
+            case Conv:
+                return depthwiseF32(node, inputs) ? new DepthwiseF32Kernel(node, isa) : null;
+            case MaxPool:
+                return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
+                        ? new MaxPool8Kernel(node, isa) : null;
+            default:
+                return null;
+        }
+    }
+
+    /**
+     * Sparse-encoded constant weights: QLinearConv (ungrouped), QLinearMatMul (2-D B) and float32 Conv
+     * (ungrouped), Gemm (no transA, alpha = beta = 1, per-column C) and MatMul (2-D B). The weights are
+     * re-laid out at prepare into the sparse kernels' format; nothing dense is kept.
+     */
+    @Override
+    public Kernel createForEncoded(Node node, List<ValueType> inputs, List<Tensor> encoded) {
+        if (hasEmptyInput(inputs)) {
+            return null;
+        }
+        Op op = node.op();
+        int wIn = op == Op.QLinearConv || op == Op.QLinearMatMul ? 3 : 1;
+        for (int i = 0; i < encoded.size(); i++) {
+            if (encoded.get(i) != null && i != wIn) {
+                return null;
+            }
+        }
+        Tensor w = wIn < encoded.size() ? encoded.get(wIn) : null;
+        if (w == null || w.sparse() == null) {
+            return null;
+        }
+        switch (op) {
+            case QLinearConv:
+                return node.intAttr("group") == 1 && qlinearConv(node, inputs) ? new QConvKernel(node, isa, true) : null;
+            case QLinearMatMul:
+                return w.rank() == 2 && qlinearMatMul(node, inputs) ? new QMatMulKernel(node, isa, true) : null;
+            case Conv:
+                return w.dtype() == DType.FLOAT32 && type(inputs, 0) == DType.FLOAT32 && spatial(inputs, 0)
+                        && node.intAttr("group") == 1 && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            case Gemm: {
+                long n = node.intAttr("transB") != 0 ? w.dim(0) : w.dim(1);
+                boolean c = inputs.size() < 3 || inputs.get(2) == null
+                        || (type(inputs, 2) == DType.FLOAT32 && perChannel(inputs, 2, n) && rankAtMost(inputs, 2, 2));
+                return w.dtype() == DType.FLOAT32 && w.rank() == 2 && type(inputs, 0) == DType.FLOAT32
+                        && rankIs(inputs, 0, 2) && node.intAttr("transA") == 0 && node.floatAttr("alpha") == 1f
+                        && node.floatAttr("beta") == 1f && c && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            }
+            case MatMul:
+                return w.dtype() == DType.FLOAT32 && w.rank() == 2 && type(inputs, 0) == DType.FLOAT32
+                        && fusedKnown(node) ? new SparseF32Kernel(node, isa) : null;
+            default:
+                return null;
+        }
+    }
+
+    private static boolean fusedKnown(Node node) {
+        try {
+            FusedActivation.of(node);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    private static boolean rankIs(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length == rank;
+    }
+
+    private static boolean rankAtMost(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
+    }
+
+    /** Float32 Conv with group = channels and one input channel per group. */
+    private static boolean depthwiseF32(Node node, List<ValueType> in) {
+        int[] x = in.get(0) != null ? in.get(0).shape() : null;
+        int[] w = in.size() > 1 && in.get(1) != null ? in.get(1).shape() : null;
+        return floats(in, 0, 1) && spatial(in, 0) && w != null && w.length == x.length && w[1] == 1
+                && node.intAttr("group") == x[1] && x[1] > 1 && w[0] % x[1] == 0 && fusedKnown(node)
+                && (in.size() < 3 || in.get(2) == null || type(in, 2) == DType.FLOAT32);
+    }
+
+    private static boolean floats(List<ValueType> in, int... idx) {
+        for (int i : idx) {
+            if (type(in, i) != DType.FLOAT32) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean qlinearMatMul(Node node, List<ValueType> in) {
+        long n = dim(in, 3, -1);
+        return bytes(in, 0, 3, 7) && floats(in, 1, 4, 6) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1 && count(in, 6) == 1
+                && count(in, 7) == 1 && perChannel(in, 4, n) && perChannel(in, 5, n)
+                && (in.size() < 9 || in.get(8) == null || type(in, 8) == DType.INT32);
+    }
+
+    private static boolean qlinearConv(Node node, List<ValueType> in) {
+        long cout = dim(in, 3, 0);
+        return bytes(in, 0, 3, 7) && floats(in, 1, 4, 6) && spatial(in, 0) && fusable(node) && count(in, 1) == 1 && count(in, 2) == 1
+                && count(in, 6) == 1 && count(in, 7) == 1 && perChannel(in, 4, cout) && perChannel(in, 5, cout);
+    }
+
+    private static boolean fusable(Node node) {
+        try {
+            return Requant.fusable(FusedActivation.of(node));
+        } catch (IllegalArgumentException e) {
+            return false; // the reference backend reports the bad attribute
+        }
+    }
+
+    private static DType type(List<ValueType> in, int i) {
+        return i < in.size() && in.get(i) != null ? in.get(i).dtype() : null;
+    }
+
+    private static boolean bytes(List<ValueType> in, int... idx) {
+        for (int i : idx) {
+            DType t = type(in, i);
+            if (t != DType.UINT8 && t != DType.INT8) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** NCHW with 1 or 2 spatial axes. */
+    private static boolean spatial(List<ValueType> in, int i) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && (s.length == 3 || s.length == 4);
+    }
+
+    private static long count(List<ValueType> in, int i) {
+        return QuantInputs.count(in, i);
+    }
+
+    /** Dimension {@code axis} (negative: from the end) of input i, or -2 when unknown. */
+    private static long dim(List<ValueType> in, int i, int axis) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        if (s == null || s.length == 0) {
+            return -2;
+        }
+        int a = axis < 0 ? s.length + axis : axis;
+        return a >= 0 && a < s.length ? s[a] : -2;
+    }
+
+    private static boolean perChannel(List<ValueType> in, int i, long channels) {
+        long c = count(in, i);
+        return c == 1 || (c > 1 && c == channels);
+    }
+
+    /** An optional zero point: omitted, or one value, or one per channel. */
+    private static boolean zpCount(List<ValueType> in, int i, long channels) {
+        return i >= in.size() || in.get(i) == null || perChannel(in, i, channels);
+    }
+
+    private static boolean hasEmptyInput(List<ValueType> in) {
+        for (ValueType t : in) {
+            if (t != null && t.shape() != null && Tensor.elementCount(t.shape()) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.hedge.kernels.cpu;
+
+import java.nio.ByteBuffer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * JNI binding of the C++ kernels in {@code src/main/cpp} (built by the javacpp Maven plugin). Raw and
+ * unchecked: every buffer must be direct and every offset and size must already have been validated against
+ * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
+ * offsets so that a call allocates nothing.
+ */
+@Platform(include = "hedge_kernels.h", compiler = "cpp17")
+final class NativeKernels {
+
+    static {
+        Loader.load();
+    }
+
+    private NativeKernels() {
+    }
+
+    static native int hk_isa_mask();
+
+    static native int hk_choose_family(int isa, ByteBuffer w, long woff, int wUnsigned, long nOut, long k, long sN,
+            long sK, long panelCols);
+
+    static native int hk_family_isa(int code);
+
+    static native long hk_rpack_bytes(int code, int who, long rows, long k);
+
+    static native long hk_ppack_bytes(int code, int who, long cols, long k);
+
+    static native long hk_im2col_tmp_bytes(int code, long cols);
+
+    static native void hk_pack_rows(int code, int who, ByteBuffer dst, long doff, ByteBuffer src, long soff, int su,
+            long rows, long k, long sRow, long sK, ByteBuffer zp, long zpoff, long zpStride);
+
+    static native void hk_pack_panel(int code, int who, ByteBuffer dst, long doff, ByteBuffer src, long soff, int su,
+            long cols, long k, long sCol, long sK, ByteBuffer zp, long zpoff, long zpStride);
+
+    static native void hk_pack_act_rows(int code, ByteBuffer dst, long doff, ByteBuffer src, long soff, int su,
+            long rows, long k, long lda, ByteBuffer zp, long zpoff, long zpStride);
+
+    static native void hk_pack_act_im2col(int code, ByteBuffer dst, long doff, ByteBuffer x, long xoff, int xu,
+            long c, long h, long w, long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh,
+            long ow, int zx, ByteBuffer tmp, long tmpoff);
+
+    static native void hk_qgemm(int code, int rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
+            long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
+
+    static native long hk_qdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_qdw(int isa, ByteBuffer x, long xoff, int xu, int zx, long c, long h, long w, long mult,
+            long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt,
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+
+    static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_fdw(int isa, ByteBuffer x, long xoff, long c, long h, long w, long mult, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch,
+            long soff);
+
+    static native void hk_maxpool8(int isa, int isSigned, ByteBuffer x, long xoff, long c, long h, long w, long kh,
+            long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer out,
+            long ooff);
+
+    static native void hk_sq8_pack_x(int isa, ByteBuffer x, long xoff, int xu, int zx, long k, long p, long sK,
+            long sP, ByteBuffer x2, long x2off, long ppad, ByteBuffer s, long soff);
+
+    static native void hk_sq8_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x2, long x2off, long p, long ppad,
+            ByteBuffer s, long soff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
+
+    static native int hk_k4_panel_family(long p);
+
+    static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
+            long qoff, ByteBuffer out, long ooff, long ldo);
+
+    static native long hk_sq8_k4_gemv_tmp_bytes(long k, long r);
+
+    static native void hk_sq8_k4_gemv(ByteBuffer sp, long spoff, ByteBuffer x, long xoff, int xu, int zx,
+            ByteBuffer tmp, long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff);
+
+    static native void hk_sf32_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x, long xoff, long ldx, long p,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo);
+
+    static native void hk_transpose(int esize, ByteBuffer src, long soff, long rows, long cols, ByteBuffer dst,
+            long doff);
+
+    static native void hk_im2col(int esize, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, int pad, ByteBuffer dst, long doff);
+}

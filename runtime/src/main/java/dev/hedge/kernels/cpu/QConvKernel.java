@@ -1,0 +1,251 @@
+package dev.hedge.kernels.cpu;
+
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.PrepareContext;
+import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.ops.Op;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.QuantParams;
+import dev.hedge.runtime.Tensor;
+import dev.hedge.runtime.UnsupportedModelException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * QLinearConv and ConvInteger on NCHW images (1-D and 2-D). Depthwise convolutions (group = channels,
+ * one input channel per group) run a direct kernel; every other convolution runs the native 8-bit GEMM per
+ * image and group in its CONV variant (weights as rows, im2col pixels as the panel), writing NCHW directly.
+ * Constant weights are packed at prepare; others per run into scratch.
+ *
+ * <p>QLinearConv inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B.
+ * ConvInteger: x, w, x_zero_point, w_zero_point; INT32 output.
+ */
+final class QConvKernel implements Kernel {
+
+    private final Node node;
+    private final int isa;
+    private final boolean integer;
+    private final int wIn;
+    /** Created for sparse-encoded constant weights (NativeBackend.createForEncoded). */
+    private final boolean sparse;
+
+    // prepared
+    private boolean xUnsigned;
+    private boolean wUnsigned;
+    private int zx;
+    private int batch;
+    private int channels;
+    private int cout;
+    private int group;
+    private Geom g;          // per group (channels per group)
+    private boolean depthwise;
+    private int outSize;
+    private ByteBuffer[] requant; // per group (GEMM) or one (depthwise)
+    private ByteBuffer wZp;
+    private int wZpStride;
+    private int[] wZeroPoints;
+    private int code;
+    private long wGroupBytes;
+    private ByteBuffer packedW; // null: packed per run
+    private long panelBytes;
+    private long tmpBytes;
+    private SparseInt8 sparseW;
+
+    QConvKernel(Node node, int isa, boolean sparse) {
+        this.node = node;
+        this.isa = isa;
+        this.integer = node.op() == Op.ConvInteger;
+        this.wIn = integer ? 1 : 3;
+        this.sparse = sparse;
+    }
+
+    @Override
+    public void prepare(PrepareContext ctx) {
+        DType tx = ctx.inputType(0);
+        DType tw = ctx.inputType(wIn);
+        if (!QuantInputs.isByteType(tx) || !QuantInputs.isByteType(tw)) {
+            throw new UnsupportedModelException(node.describe() + ": inputs are " + tx + " and " + tw + ", not 8-bit");
+        }
+        xUnsigned = tx == DType.UINT8;
+        wUnsigned = tw == DType.UINT8;
+        int[] xs = ctx.inputShape(0);
+        int[] ws = ctx.inputShape(wIn);
+        if (xs.length < 3 || ws.length != xs.length) {
+            throw new IllegalArgumentException("input " + Arrays.toString(xs) + " and weights "
+                    + Arrays.toString(ws) + " do not form a convolution");
+        }
+        group = (int) node.intAttr("group");
+        batch = xs[0];
+        channels = xs[1];
+        cout = ws[0];
+        if (group < 1 || channels % group != 0 || cout % group != 0 || ws[1] != channels / group) {
+            throw new IllegalArgumentException("group " + group + " does not split input "
+                    + Arrays.toString(xs) + " for weights " + Arrays.toString(ws));
+        }
+        long[] kernel = new long[xs.length - 2];
+        for (int i = 0; i < kernel.length; i++) {
+            kernel[i] = ws[2 + i];
+        }
+        long[] ks = node.intsAttr("kernel_shape");
+        if (ks != null && !Arrays.equals(ks, kernel)) {
+            throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
+                    + " differs from the weights' " + Arrays.toString(kernel));
+        }
+        depthwise = !sparse && group == channels && ws[1] == 1;
+        g = Geom.of(node, xs, kernel, depthwise ? channels : channels / group, false);
+
+        DType outType;
+        float[] mult = new float[cout];
+        int[] bias = new int[cout];
+        int yzp = 0;
+        int lo = 0;
+        int hi = 0;
+        int[] xzp;
+        if (integer) {
+            outType = DType.INT32;
+            xzp = QuantInputs.zeroPoints(ctx, 2, "x_zero_point", tx, 0);
+            wZeroPoints = QuantInputs.expand(QuantInputs.zeroPoints(ctx, 3, "w_zero_point", tw, cout), cout);
+        } else {
+            float xScale = QuantInputs.scales(ctx, 1, "x_scale", 0)[0];
+            xzp = QuantInputs.zeroPoints(ctx, 2, "x_zero_point", tx, 0);
+            float[] wScale = QuantInputs.expand(QuantInputs.scales(ctx, 4, "w_scale", cout), cout);
+            wZeroPoints = QuantInputs.expand(QuantInputs.zeroPoints(ctx, 5, "w_zero_point", tw, cout), cout);
+            float yScale = QuantInputs.scales(ctx, 6, "y_scale", 0)[0];
+            outType = ctx.inputType(7);
+            if (!QuantInputs.isByteType(outType)) {
+                throw new UnsupportedModelException(node.describe() + ": y_zero_point is " + outType);
+            }
+            yzp = QuantInputs.zeroPoints(ctx, 7, "y_zero_point", outType, 0)[0];
+            int[] range = Requant.clampRange(outType, yzp, yScale, FusedActivation.of(node));
+            if (range == null) {
+                throw new UnsupportedModelException(node.describe() + ": fused activation cannot be applied natively");
+            }
+            lo = range[0];
+            hi = range[1];
+            for (int c = 0; c < cout; c++) {
+                mult[c] = Requant.multiplier(xScale, wScale[c], yScale);
+            }
+            bias = QuantInputs.bias(ctx, 8, "B", cout);
+            ctx.setOutputQuant(0, QuantParams.perTensor(yScale, yzp));
+        }
+        zx = xzp[0];
+        int type = Requant.outType(outType);
+        outSize = outType == DType.INT32 ? 4 : 1;
+        int per = cout / group;
+        if (depthwise) {
+            requant = new ByteBuffer[] {Requant.build(mult, bias, yzp, lo, hi, type)};
+        } else {
+            requant = new ByteBuffer[group];
+            for (int gi = 0; gi < group; gi++) {
+                requant[gi] = Requant.build(Arrays.copyOfRange(mult, gi * per, (gi + 1) * per),
+                        Arrays.copyOfRange(bias, gi * per, (gi + 1) * per), yzp, lo, hi, type);
+            }
+        }
+        wZp = QuantInputs.ints(wZeroPoints);
+        wZpStride = 1;
+
+        Tensor w = ctx.inputValue(wIn);
+        long k = g.reduction();
+        if (sparse) {
+            if (w == null || w.sparse() == null || group != 1 || depthwise) {
+                throw new UnsupportedModelException(node.describe() + ": sparse weights need a constant, ungrouped conv");
+            }
+            sparseW = SparseInt8.of(isa, w, wUnsigned, cout, (int) k, false, wZeroPoints, g.outPlane());
+            ctx.requestScratch(sparseW.scratchBytes(g));
+            ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
+            return;
+        }
+        if (w != null && w.isEncoded()) {
+            throw new UnsupportedModelException(node.describe() + ": weights are stored encoded");
+        }
+        if (depthwise) {
+            wGroupBytes = 2L * cout * g.kh * g.kw;
+            packedW = w == null ? null : depthwiseWeights(Staging.direct(w, 0), Native.allocate(wGroupBytes), 0);
+            ctx.requestScratch(Native.depthwiseScratchBytes(g) + (packedW == null ? wGroupBytes : 0));
+        } else {
+            ByteBuffer wb = w == null ? null : Staging.direct(w, 0);
+            code = Native.chooseFamily(isa, wb, 0, wUnsigned, cout, k, k, 1, g.outPlane());
+            wGroupBytes = Native.rowBytes(code, Native.WHO_WT, per, k);
+            packedW = w == null ? null : packWeights(wb, Native.allocate(Math.multiplyExact(wGroupBytes, group)), 0);
+            panelBytes = Native.panelBytes(code, Native.WHO_ACT, g.outPlane(), k);
+            tmpBytes = Native.im2colTmpBytes(code, g.outPlane());
+            ctx.requestScratch(panelBytes + tmpBytes + (packedW == null ? wGroupBytes * group : 0));
+        }
+        ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
+    }
+
+    private ByteBuffer packWeights(ByteBuffer w, ByteBuffer dst, long doff) {
+        int per = cout / group;
+        long k = g.reduction();
+        for (int gi = 0; gi < group; gi++) {
+            Native.packRows(code, Native.WHO_WT, dst, doff + gi * wGroupBytes, w, gi * per * k, wUnsigned, per, k, k, 1,
+                    wZp, 4L * gi * per, wZpStride);
+        }
+        return dst;
+    }
+
+    /** int16 (w - w_zero_point[c]) per output channel, as the depthwise kernel reads them. */
+    private ByteBuffer depthwiseWeights(ByteBuffer w, ByteBuffer dst, long doff) {
+        int taps = (int) (g.kh * g.kw);
+        Native.region("depthwise weights", w, 0, (long) cout * taps);
+        Native.region("depthwise weights", dst, doff, 2L * cout * taps);
+        for (int c = 0; c < cout; c++) {
+            for (int t = 0; t < taps; t++) {
+                int i = c * taps + t;
+                int v = wUnsigned ? w.get(i) & 0xff : w.get(i);
+                dst.putShort((int) doff + 2 * i, (short) (v - wZeroPoints[c]));
+            }
+        }
+        return dst;
+    }
+
+    @Override
+    public void run(RunContext ctx) {
+        ByteBuffer x = Staging.direct(ctx.input(0), 0);
+        ByteBuffer out = ctx.output(0).data();
+        ByteBuffer scratch = ctx.scratch();
+        long inImage = (long) channels * g.inPlane();
+        long outImage = (long) cout * g.outPlane() * outSize;
+        if (sparseW != null) {
+            for (int b = 0; b < batch; b++) {
+                sparseW.run(x, b * inImage, xUnsigned, zx, g, scratch, 0, requant[0], out, b * outImage, g.outPlane());
+            }
+            return;
+        }
+        if (depthwise) {
+            ByteBuffer w = packedW;
+            long woff = 0;
+            long dwScratch = Native.depthwiseScratchBytes(g);
+            if (w == null) {
+                w = scratch;
+                woff = dwScratch;
+                depthwiseWeights(Staging.direct(ctx.input(wIn), 1), scratch, woff);
+            }
+            for (int b = 0; b < batch; b++) {
+                Native.depthwise(isa, x, b * inImage, xUnsigned, zx, g, cout / channels, w, woff, requant[0], 0, out,
+                        b * outImage, scratch, 0);
+            }
+            return;
+        }
+        ByteBuffer w = packedW;
+        long woff = 0;
+        if (w == null) {
+            w = scratch;
+            woff = panelBytes + tmpBytes;
+            packWeights(Staging.direct(ctx.input(wIn), 1), scratch, woff);
+        }
+        int per = cout / group;
+        long k = g.reduction();
+        long p = g.outPlane();
+        for (int b = 0; b < batch; b++) {
+            for (int gi = 0; gi < group; gi++) {
+                Native.packIm2col(code, scratch, 0, x, b * inImage + gi * g.c * g.inPlane(), xUnsigned, g, zx, scratch,
+                        panelBytes);
+                Native.qgemm(code, false, w, woff + gi * wGroupBytes, per, scratch, 0, p, k, requant[gi], 0, out,
+                        b * outImage + (long) gi * per * p * outSize, p);
+            }
+        }
+    }
+}

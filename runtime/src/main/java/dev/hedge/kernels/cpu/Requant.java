@@ -1,0 +1,121 @@
+package dev.hedge.kernels.cpu;
+
+import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.runtime.DType;
+import java.nio.ByteBuffer;
+
+/**
+ * Requantization parameters of a quantized node, in the layout the native kernels read (hk_requant.h):
+ * int32 header {@code [channels, y_zero_point, lo, hi, out_type]} in 64 bytes, float {@code mult[channels]}
+ * from byte 64, int32 {@code bias[channels]} from the next 64-byte boundary.
+ *
+ * <p>The semantics (fixed for every Hedge backend) follow ONNX Runtime's float requantization:
+ * {@code m = x_scale * w_scale[c] / y_scale} in float32, in that order; {@code v = (float) acc * m};
+ * {@code q = clamp(rint(v) + y_zero_point, lo, hi)} with ties to even and exact (non-wrapping) saturation.
+ * {@code [lo, hi]} is the output type's range narrowed by a fused Relu or Clip ({@link #clampRange}).
+ */
+final class Requant {
+
+    static final int HEADER = 64;
+
+    private Requant() {
+    }
+
+    /** {@code x_scale * w_scale / y_scale} in float32, in the order ONNX Runtime uses. */
+    static float multiplier(float xScale, float wScale, float yScale) {
+        return xScale * wScale / yScale;
+    }
+
+    static long bytes(long channels) {
+        return HEADER + 2 * align64(4 * channels);
+    }
+
+    private static long align64(long n) {
+        return (n + 63) & ~63L;
+    }
+
+    /** Output-type code for a quantized output dtype. */
+    static int outType(DType t) {
+        switch (t) {
+            case UINT8: return Native.OUT_U8;
+            case INT8: return Native.OUT_S8;
+            case INT32: return Native.OUT_S32;
+            default: throw new IllegalArgumentException("no quantized output of type " + t);
+        }
+    }
+
+    /**
+     * The clamp range of a quantized output: its type's range, narrowed to [q(0), ...] by a fused Relu and to
+     * [q(alpha), q(beta)] by a fused Clip, where q(v) = y_zero_point + rint(v / y_scale) (float32 division)
+     * saturated to the type. Null for activations that are not a clamp (they cannot be fused into a
+     * quantized output exactly).
+     */
+    static int[] clampRange(DType out, int yzp, float yScale, FusedActivation act) {
+        int lo = out == DType.UINT8 ? 0 : -128;
+        int hi = out == DType.UINT8 ? 255 : 127;
+        switch (act.kind()) {
+            case NONE:
+                return new int[] {lo, hi};
+            case RELU:
+                return new int[] {Math.max(lo, yzp), hi};
+            case CLIP:
+                return new int[] {quantizeBound(act.alpha(), yzp, yScale, lo, hi),
+                        quantizeBound(act.beta(), yzp, yScale, lo, hi)};
+            default:
+                return null;
+        }
+    }
+
+    private static int quantizeBound(float v, int yzp, float yScale, int lo, int hi) {
+        if (Float.isNaN(v)) {
+            throw new IllegalArgumentException("fused Clip bound is NaN");
+        }
+        double q = yzp + Math.rint(v / yScale);
+        return (int) Math.max(lo, Math.min(hi, q));
+    }
+
+    /** Whether the fused activation can be folded into the clamp range of a quantized output. */
+    static boolean fusable(FusedActivation act) {
+        switch (act.kind()) {
+            case NONE: case RELU: case CLIP: return true;
+            default: return false;
+        }
+    }
+
+    static ByteBuffer build(float[] mult, int[] bias, int yzp, int lo, int hi, int outType) {
+        int n = mult.length;
+        if (bias.length != n) {
+            throw new IllegalArgumentException(n + " multipliers but " + bias.length + " biases");
+        }
+        for (float m : mult) {
+            if (!Float.isFinite(m)) {
+                throw new IllegalArgumentException("requantization multiplier " + m
+                        + " is not finite (check x_scale * w_scale / y_scale)");
+            }
+        }
+        ByteBuffer b = Native.allocate(bytes(n));
+        b.putInt(0, n).putInt(4, yzp).putInt(8, lo).putInt(12, hi).putInt(16, outType);
+        for (int c = 0; c < n; c++) {
+            b.putFloat(HEADER + 4 * c, mult[c]);
+            b.putInt((int) (HEADER + align64(4L * n)) + 4 * c, bias[c]);
+        }
+        return b;
+    }
+
+    /**
+     * Checks a parameter block for {@code channels} channels at {@code off}; returns the output element size.
+     */
+    static int check(ByteBuffer q, long off, long channels) {
+        Native.region("requantization parameters", q, off, HEADER);
+        int n = q.getInt((int) off);
+        int type = q.getInt((int) off + 16);
+        if (n < channels) {
+            throw new IllegalArgumentException("requantization has " + n + " channels, " + channels + " needed");
+        }
+        if (type < Native.OUT_U8 || type > Native.OUT_S32) {
+            throw new IllegalArgumentException("bad requantization output type " + type);
+        }
+        Native.region("requantization parameters", q, off, bytes(n));
+        return type == Native.OUT_S32 ? 4 : 1;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.hedge.kernels.cpu;
+
+import dev.hedge.format.Decoding;
+import dev.hedge.ir.Sparse;
+import dev.hedge.runtime.Tensor;
+import java.nio.ByteBuffer;
+
+/**
+ * The sparse int8 GEMM of the quantized kernels: OUT[R][P] = requant(W[R][K] x X[K][P]) where X is read from
+ * strided activations. On AVX-512 VNNI with signed weights it runs the k4 layout over the dense activation
+ * panel; elsewhere the int16-pair layout. Holds the scratch layout; run writes only into scratch and output.
+ */
+final class SparseInt8 {
+
+    private final int isa;
+    private final SparseWeights weights;
+    private final long k;
+    private final long p;
+    private final long ppad;
+    private final long panelBytes;
+    private final long tmpBytes;
+    private final long x2Bytes;
+
+    private SparseInt8(int isa, SparseWeights weights, long p) {
+        this.isa = isa;
+        this.weights = weights;
+        this.k = weights.cols();
+        this.p = p;
+        this.ppad = Native.sparsePad(p);
+        if (weights.k4() && p == 1) {
+            panelBytes = 0;
+            tmpBytes = Native.sparseGemvTmpBytes(weights);
+            x2Bytes = 0;
+        } else if (weights.k4()) {
+            panelBytes = Native.panelBytes(Native.k4PanelFamily(p), Native.WHO_ACT, p, k);
+            tmpBytes = Native.im2colTmpBytes(Native.k4PanelFamily(p), p);
+            x2Bytes = 0;
+        } else {
+            panelBytes = 0;
+            tmpBytes = 0;
+            x2Bytes = Native.sparseX2Bytes(k, ppad) + 4 * ppad;
+        }
+    }
+
+    /**
+     * From an encoded constant whose dense form, seen as W[r][k], is {@code w(r, k) = dense[r * sR + k * sK]}
+     * (transposed: the stored matrix is [K][R], so its blocks swap sides).
+     */
+    static SparseInt8 of(int isa, Tensor encoded, boolean unsigned, int rows, int cols, boolean transposed, int[] zw,
+            long p) {
+        Tensor dense = Decoding.densify(encoded);
+        ByteBuffer d = Staging.direct(dense, 0);
+        int[] blk = blocks(encoded.sparse(), transposed, rows, cols);
+        SparseWeights.Source src = transposed
+                ? (r, kk) -> value(d, (long) kk * rows + r, unsigned)
+                : (r, kk) -> value(d, (long) r * cols + kk, unsigned);
+        boolean k4 = isa == Native.ISA_AVX512 && !unsigned;
+        return new SparseInt8(isa, SparseWeights.int8(src, rows, cols, blk[0], blk[1], zw, k4), p);
+    }
+
+    private static float value(ByteBuffer b, long i, boolean unsigned) {
+        int v = b.get((int) i);
+        return unsigned ? v & 0xff : v;
+    }
+
+    /** The stored block shape in the kernels' orientation when they support it, else 1x1. */
+    static int[] blocks(Sparse s, boolean transposed, int rows, int cols) {
+        if (s == null) {
+            return new int[] {1, 1};
+        }
+        int br = transposed ? s.blockCols() : s.blockRows();
+        int bc = transposed ? s.blockRows() : s.blockCols();
+        return SparseWeights.fits(br, bc, rows, cols) ? new int[] {br, bc} : new int[] {1, 1};
+    }
+
+    SparseWeights weights() {
+        return weights;
+    }
+
+    /** Scratch bytes {@link #run} needs for geometry {@code g}. */
+    long scratchBytes(Geom g) {
+        if (weights.k4()) {
+            return panelBytes + tmpBytes + (p == 1 && !g.isPointwise() ? k : 0);
+        }
+        return x2Bytes + (g.isPointwise() ? 0 : Math.multiplyExact(k, p));
+    }
+
+    /**
+     * OUT[R][P] (row stride ldo) for one image x (geometry g, P = its output plane, K = its reduction) with
+     * zero point zx. Fully connected layers pass their activations transposed to [K][M] with a 1 x M plane.
+     */
+    void run(ByteBuffer x, long xoff, boolean xUnsigned, int zx, Geom g, ByteBuffer scratch, long soff,
+            ByteBuffer requant, ByteBuffer out, long ooff, long ldo) {
+        if (g.reduction() != k || g.outPlane() != p) {
+            throw new IllegalArgumentException("sparse operand is " + k + " x " + p + ", geometry " + g);
+        }
+        if (weights.k4() && p == 1) {
+            ByteBuffer col = x;
+            long colOff = xoff;
+            if (!g.isPointwise()) {
+                col = scratch;
+                colOff = soff + tmpBytes;
+                Native.im2col(1, x, xoff, g, zx, scratch, colOff);
+            }
+            Native.sparseK4Gemv(weights, col, colOff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
+            return;
+        }
+        if (weights.k4()) {
+            Native.packIm2col(Native.k4PanelFamily(p), scratch, soff, x, xoff, xUnsigned, g, zx, scratch,
+                    soff + panelBytes);
+            Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo);
+            return;
+        }
+        long sOff = soff + Native.sparseX2Bytes(k, ppad);
+        ByteBuffer src = x;
+        long srcOff = xoff;
+        if (!g.isPointwise()) {
+            src = scratch;
+            srcOff = soff + x2Bytes;
+            Native.im2col(1, x, xoff, g, zx, scratch, srcOff);
+        }
+        Native.sparsePackX(isa, src, srcOff, xUnsigned, zx, k, p, p, 1, scratch, soff, ppad, scratch, sOff);
+        Native.sparseQGemm(isa, weights, scratch, soff, p, ppad, scratch, sOff, requant, 0, out, ooff, ldo);
+    }
+}

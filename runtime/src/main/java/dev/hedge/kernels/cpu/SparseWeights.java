@@ -1,0 +1,266 @@
+package dev.hedge.kernels.cpu;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * Sparse weights W[R][K] (R = output channels) in the layout of the native sparse kernels (hk_sparse.h),
+ * built at prepare time from the dense values: blocks of 1x1 (CSR), 1x4, 4x1 or 8x1 whose values are all zero
+ * are dropped. Built here from validated dimensions, so every index it holds is in range.
+ *
+ * <p>8-bit weights keep their raw stored values; a block not stored means raw 0 there, which with a
+ * non-zero weight zero point still contributes {@code -zw * (x - zx)} (the kernel adds it for all k).
+ */
+final class SparseWeights {
+
+    private final ByteBuffer buffer;
+    private final int rows;
+    private final int cols;
+    private final int blocks;
+    private final boolean quantized;
+    private final boolean k4;
+    private final boolean anyZw;
+
+    private SparseWeights(ByteBuffer buffer, int rows, int cols, int blocks, boolean quantized, boolean k4,
+            boolean anyZw) {
+        this.buffer = buffer;
+        this.rows = rows;
+        this.cols = cols;
+        this.blocks = blocks;
+        this.quantized = quantized;
+        this.k4 = k4;
+        this.anyZw = anyZw;
+    }
+
+    /** Values of element (r, k) of the dense source, as int (8-bit) or float bits. */
+    interface Source {
+        float value(int r, int k);
+    }
+
+    /** Whether blocks of br x bc are supported and tile an R x K matrix. */
+    static boolean fits(int br, int bc, int r, int k) {
+        boolean shape = (br == 1 && bc == 1) || (br == 1 && bc == 4) || (br == 4 && bc == 1) || (br == 8 && bc == 1);
+        return shape && r > 0 && k > 0 && r % br == 0 && k % bc == 0;
+    }
+
+    /**
+     * 8-bit weights; {@code zw} has one zero point per row. {@code k4}: the AVX-512 layout (signed weights
+     * only, entries per 4-k group over the dense activation panel), else int16 pairs.
+     */
+    static SparseWeights int8(Source w, int r, int k, int br, int bc, int[] zw, boolean k4) {
+        return k4 ? buildK4(w, r, k, br, bc, zw) : build(w, r, k, br, bc, true, zw);
+    }
+
+    static SparseWeights f32(Source w, int r, int k, int br, int bc) {
+        return build(w, r, k, br, bc, false, new int[r]);
+    }
+
+    private static SparseWeights buildK4(Source w, int r, int k, int br, int bc, int[] zw) {
+        if (!fits(br, bc, r, k)) {
+            throw new IllegalArgumentException("sparse blocks " + br + "x" + bc + " do not tile " + r + " x " + k);
+        }
+        if (zw.length != r) {
+            throw new IllegalArgumentException(zw.length + " zero points for " + r + " rows");
+        }
+        int nbr = r / br;
+        int groups = (k + 3) / 4;
+        int[] rowptr = new int[nbr + 1];
+        int[] rsum = new int[r];
+        IntList col = new IntList();
+        IntList vals = new IntList();
+        int stored = 0;
+        for (int b = 0; b < nbr; b++) {
+            for (int g = 0; g < groups; g++) {
+                int kEnd = Math.min(k, 4 * g + 4);
+                boolean any = false;
+                for (int i = 0; i < br && !any; i++) {
+                    for (int kk = 4 * g; kk < kEnd && !any; kk++) {
+                        any = w.value(b * br + i, kk) != 0;
+                    }
+                }
+                if (!any) {
+                    continue;
+                }
+                col.add(g);
+                for (int i = 0; i < br; i++) {
+                    int word = 0;
+                    for (int kk = 4 * g; kk < kEnd; kk++) {
+                        int v = (int) w.value(b * br + i, kk);
+                        if (v < -128 || v > 127) {
+                            throw new IllegalArgumentException("weight " + v + " is not INT8");
+                        }
+                        word |= (v & 0xff) << (8 * (kk - 4 * g));
+                        rsum[b * br + i] += v;
+                    }
+                    vals.add(word);
+                }
+            }
+            rowptr[b + 1] = col.size();
+        }
+        for (int b = 0; b < nbr; b++) {
+            for (int kb = 0; kb < k / bc; kb++) {
+                boolean any = false;
+                for (int i = 0; i < br && !any; i++) {
+                    for (int j = 0; j < bc && !any; j++) {
+                        any = w.value(b * br + i, kb * bc + j) != 0;
+                    }
+                }
+                stored += any ? 1 : 0;
+            }
+        }
+        return layout(r, k, br, bc, 1, nbr, rowptr, col, vals, zw, rsum, stored, true, true);
+    }
+
+    private static SparseWeights build(Source w, int r, int k, int br, int bc, boolean q8, int[] zw) {
+        if (!fits(br, bc, r, k)) {
+            throw new IllegalArgumentException("sparse blocks " + br + "x" + bc + " do not tile " + r + " x " + k);
+        }
+        if (zw.length != r) {
+            throw new IllegalArgumentException(zw.length + " zero points for " + r + " rows");
+        }
+        int nbr = r / br;
+        int[] rowptr = new int[nbr + 1];
+        IntList col = new IntList();
+        IntList vals = new IntList();
+        int ep = q8 ? (bc == 4 ? 2 : 1) : bc;
+        for (int b = 0; b < nbr; b++) {
+            for (int kb = 0; kb < k / bc; kb++) {
+                boolean any = false;
+                for (int i = 0; i < br && !any; i++) {
+                    for (int j = 0; j < bc && !any; j++) {
+                        any = w.value(b * br + i, kb * bc + j) != 0;
+                    }
+                }
+                if (!any) {
+                    continue;
+                }
+                int k0 = kb * bc;
+                if (q8) {
+                    col.add(k0 / 2);
+                    for (int q = 0; q < ep; q++) {
+                        for (int i = 0; i < br; i++) {
+                            int lo = 0;
+                            int hi = 0;
+                            for (int j = 0; j < bc; j++) {
+                                int kk = k0 + j;
+                                if (kk / 2 == k0 / 2 + q) {
+                                    int v = (int) w.value(b * br + i, kk);
+                                    if ((kk & 1) == 0) {
+                                        lo = v;
+                                    } else {
+                                        hi = v;
+                                    }
+                                }
+                            }
+                            vals.add((lo & 0xffff) | (hi << 16));
+                        }
+                    }
+                } else {
+                    col.add(k0);
+                    for (int j = 0; j < bc; j++) {
+                        for (int i = 0; i < br; i++) {
+                            vals.add(Float.floatToRawIntBits(w.value(b * br + i, k0 + j)));
+                        }
+                    }
+                }
+            }
+            rowptr[b + 1] = col.size();
+        }
+        return layout(r, k, br, bc, ep, nbr, rowptr, col, vals, zw, null, col.size(), q8, false);
+    }
+
+    private static SparseWeights layout(int r, int k, int br, int bc, int ep, int nbr, int[] rowptr, IntList col,
+            IntList vals, int[] zw, int[] rsum, int stored, boolean q8, boolean k4) {
+        int nent = col.size();
+        long offRp = 64;
+        long offCol = offRp + align64(4L * (nbr + 1));
+        long offW = offCol + align64(4L * nent + 4);
+        long offZw = offW + align64(4L * vals.size() + 4);
+        long offRs = offZw + align64(4L * r + 4);
+        long total = offRs + (rsum == null ? 0 : align64(4L * r + 4));
+        if (total > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sparse weights of " + r + " x " + k + " are too large");
+        }
+        ByteBuffer b = Native.allocate(total);
+        boolean anyZw = false;
+        for (int z : zw) {
+            anyZw |= z != 0;
+        }
+        int[] h = {r, k, br, ep, nbr, nent, (int) offRp, (int) offCol, (int) offW, (int) offZw, anyZw ? 1 : 0,
+            rsum == null ? 0 : (int) offRs};
+        for (int i = 0; i < h.length; i++) {
+            b.putInt(4 * i, h[i]);
+        }
+        for (int i = 0; i <= nbr; i++) {
+            b.putInt((int) offRp + 4 * i, rowptr[i]);
+        }
+        for (int i = 0; i < nent; i++) {
+            b.putInt((int) offCol + 4 * i, col.get(i));
+        }
+        for (int i = 0; i < vals.size(); i++) {
+            b.putInt((int) offW + 4 * i, vals.get(i));
+        }
+        for (int i = 0; i < r; i++) {
+            b.putInt((int) offZw + 4 * i, zw[i]);
+            if (rsum != null) {
+                b.putInt((int) offRs + 4 * i, rsum[i]);
+            }
+        }
+        return new SparseWeights(b, r, k, stored, q8, k4, anyZw);
+    }
+
+    /** Growable int array (the weights can have millions of entries). */
+    private static final class IntList {
+        private int[] a = new int[64];
+        private int n;
+
+        void add(int v) {
+            if (n == a.length) {
+                a = Arrays.copyOf(a, Math.multiplyExact(n, 2));
+            }
+            a[n++] = v;
+        }
+
+        int get(int i) {
+            return a[i];
+        }
+
+        int size() {
+            return n;
+        }
+    }
+
+    private static long align64(long n) {
+        return (n + 63) & ~63L;
+    }
+
+    ByteBuffer buffer() {
+        return buffer;
+    }
+
+    int rows() {
+        return rows;
+    }
+
+    int cols() {
+        return cols;
+    }
+
+    /** Stored blocks. */
+    int blocks() {
+        return blocks;
+    }
+
+    boolean quantized() {
+        return quantized;
+    }
+
+    /** The AVX-512 layout over the dense activation panel (see hk_sparse.h). */
+    boolean k4() {
+        return k4;
+    }
+
+    boolean anyWeightZeroPoint() {
+        return anyZw;
+    }
+}

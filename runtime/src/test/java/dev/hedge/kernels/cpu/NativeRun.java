@@ -1,0 +1,132 @@
+package dev.hedge.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.ir.ValueInfo;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
+import dev.hedge.runtime.Session;
+import dev.hedge.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+
+/** Runs one node through a Model with a NativeBackend and checks that the native backend ran it. */
+final class NativeRun {
+
+    private NativeRun() {
+    }
+
+    static Arbitrary<String> isas() {
+        List<String> l = NativeBackend.supportedIsas();
+        return l.isEmpty() ? Arbitraries.just("none") : Arbitraries.of(l);
+    }
+
+    /** Inputs (graph inputs) and constants (initializers) by name; returns output 0 (a copy). */
+    static Tensor run(String isa, Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
+        return run(NativeBackend.withIsa(isa), node, inputs, constants);
+    }
+
+    /** The same on the Java reference backend alone. */
+    static Tensor runReference(Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
+        return run((NativeBackend) null, node, inputs, constants);
+    }
+
+    private static Tensor run(NativeBackend backend, Node node, Map<String, Tensor> inputs,
+            Map<String, Tensor> constants) {
+        Graph.Builder b = Graph.builder("g");
+        List<int[]> shapes = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
+            int[] s = e.getValue().shape();
+            long[] dims = new long[s.length];
+            for (int i = 0; i < s.length; i++) {
+                dims[i] = s[i];
+            }
+            b.addInput(ValueInfo.of(e.getKey(), e.getValue().dtype(), dims));
+            shapes.add(s);
+        }
+        constants.forEach(b::initializer);
+        b.addNode(node);
+        b.addOutput(new ValueInfo(node.output(0), null, null));
+        Graph g = b.build();
+        RuntimeOptions options = backend == null ? RuntimeOptions.defaults() : RuntimeOptions.defaults().withBackend(backend);
+        try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
+            assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
+                    "backend of " + node.describe());
+            Tensor y = s.run(inputs).get(node.output(0));
+            return y.copy();
+        }
+    }
+
+    static Map<String, Tensor> map(Object... kv) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], (Tensor) kv[i + 1]);
+        }
+        return m;
+    }
+
+    static Tensor bytes(DType t, Random r, int... shape) {
+        byte[] v = new byte[Tensor.elementCount(shape)];
+        r.nextBytes(v);
+        return Tensor.ofBytes(t, v, shape);
+    }
+
+    /** Bytes with about {@code zeroPercent} % raw zeros. */
+    static Tensor sparseBytes(DType t, Random r, int zeroPercent, int... shape) {
+        Tensor x = bytes(t, r, shape);
+        for (int i = 0; i < x.elementCount(); i++) {
+            if (r.nextInt(100) < zeroPercent) {
+                x.data().put(i, (byte) 0);
+            }
+        }
+        return x;
+    }
+
+    static Tensor zeroPoint(DType t, int v, int... shape) {
+        byte[] b = new byte[Tensor.elementCount(shape)];
+        java.util.Arrays.fill(b, (byte) v);
+        return Tensor.ofBytes(t, b, shape);
+    }
+
+    static int randomZeroPoint(DType t, Random r) {
+        return t == DType.UINT8 ? r.nextInt(256) : r.nextInt(256) - 128;
+    }
+
+    /** A scale spanning typical magnitudes: 2^-12 .. 2^-2 with a random mantissa. */
+    static float scale(Random r) {
+        return (float) Math.scalb(1 + r.nextFloat(), -2 - r.nextInt(11));
+    }
+
+    static int value(Tensor t, int i) {
+        return t.dtype() == DType.UINT8 ? t.data().get(i) & 0xff : t.data().get(i);
+    }
+
+    /**
+     * The reference requantization (the semantics every Hedge backend implements): float32 multiplier,
+     * {@code (float) acc * m}, ties-to-even rounding, zero point, exact saturation to [lo, hi].
+     */
+    static int requantize(int acc, float mult, int yzp, int lo, int hi) {
+        float v = (float) acc * mult;
+        double q = Math.rint(v) + yzp;
+        return (int) Math.max(lo, Math.min(hi, q));
+    }
+
+    static String mismatch(Tensor got, int[] want) {
+        for (int i = 0; i < want.length; i++) {
+            int g = got.dtype() == DType.INT32 ? got.data().getInt(4 * i) : value(got, i);
+            if (g != want[i]) {
+                return "element " + i + ": got " + g + ", want " + want[i];
+            }
+        }
+        return null;
+    }
+}

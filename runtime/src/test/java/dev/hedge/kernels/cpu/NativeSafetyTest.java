@@ -1,0 +1,209 @@
+package dev.hedge.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.ir.ValueInfo;
+import dev.hedge.ops.Op;
+import dev.hedge.plan.Frame;
+import dev.hedge.plan.Plan;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.HedgeException;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
+import dev.hedge.runtime.Tensor;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Bad sizes are rejected in Java before any native call; heap inputs work; runs allocate nothing. */
+class NativeSafetyTest {
+
+    static int best;
+
+    @BeforeAll
+    static void needsNative() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NativeBackend.isAvailable(), NativeBackend.unavailableReason());
+        best = new NativeBackend().isaIndex();
+    }
+
+    private static void rejects(String fragment, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' lacks '" + fragment + "'");
+    }
+
+    @Test
+    void badSizesNeverReachNativeCode() {
+        ByteBuffer zp = QuantInputs.ints(new int[] {0});
+        ByteBuffer w = Native.allocate(64 * 32);
+        int code = Native.chooseFamily(best, w, 0, false, 64, 32, 32, 1, 100);
+        ByteBuffer packed = Native.allocate(Native.rowBytes(code, Native.WHO_WT, 64, 32));
+        rejects("do not fit", () -> Native.packRows(code, Native.WHO_WT, packed, 0, w, 1, false, 64, 32, 32, 1, zp, 0, 0));
+        rejects("do not fit", () -> Native.packRows(code, Native.WHO_WT, Native.allocate(64), 0, w, 0, false, 64, 32, 32,
+                1, zp, 0, 0));
+        rejects("must be positive", () -> Native.packRows(code, Native.WHO_WT, packed, 0, w, 0, false, -1, 32, 32, 1, zp,
+                0, 0));
+        rejects("not direct", () -> Native.packRows(code, Native.WHO_WT, packed, 0, ByteBuffer.allocate(4096), 0, false,
+                64, 32, 32, 1, zp, 0, 0));
+        rejects("zero-point stride", () -> Native.packRows(code, Native.WHO_WT, packed, 0, w, 0, false, 64, 32, 32, 1,
+                zp, 0, 2));
+        rejects("do not fit", () -> Native.packRows(code, Native.WHO_WT, packed, 0, w, 0, false, 64, 32, 32, 1, zp, 0, 1));
+        rejects("bad kernel family", () -> Native.rowBytes(0x7f07, Native.WHO_WT, 1, 1));
+        int foreign = (Native.isaMask() & (1 << Native.ISA_NEON)) != 0 ? Native.ISA_AVX2 : Native.ISA_NEON;
+        if ((Native.isaMask() & (1 << foreign)) == 0) {
+            rejects("not available", () -> Native.chooseFamily(foreign, w, 0, false, 64, 32, 32, 1, 100));
+        }
+        ByteBuffer q = Requant.build(new float[10], new int[10], 0, 0, 255, Native.OUT_U8);
+        ByteBuffer panel = Native.allocate(Native.panelBytes(code, Native.WHO_ACT, 100, 32));
+        ByteBuffer out = Native.allocate(64 * 100);
+        rejects("channels", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q, 0, out, 0, 100));
+        ByteBuffer q64 = Requant.build(new float[64], new int[64], 0, 0, 255, Native.OUT_U8);
+        rejects("do not fit", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 1, 100));
+        rejects("below", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0, 99));
+        rejects("not finite", () -> Requant.build(new float[] {Float.POSITIVE_INFINITY}, new int[1], 0, 0, 255, 0));
+        Geom huge = new Geom(1, 1 << 30, 1 << 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1 << 30, 1 << 30);
+        rejects("do not fit", () -> Native.maxPool8(best, false, out, 0, huge, out, 0));
+        Geom neg = new Geom(1, 4, 4, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 4, 4);
+        rejects("geometry", () -> Native.maxPool8(best, false, out, 0, neg, out, 0));
+        rejects("do not fit", () -> Native.transpose(1, out, 0, 1000, 1000, out, 0));
+    }
+
+    @Test
+    void badModelsFailWithTheNodeNamed() {
+        Graph g = Graph.builder("g")
+                .addInput(ValueInfo.of("x", DType.UINT8, 1, 4, 5, 5))
+                .initializer("xs", Tensor.of(new float[] {0.1f}))
+                .initializer("xz", Tensor.ofBytes(DType.UINT8, new byte[] {3}))
+                .initializer("w", Tensor.ofBytes(DType.INT8, new byte[8 * 4 * 9], 8, 4, 3, 3))
+                .initializer("ws", Tensor.of(new float[] {0.1f}))
+                .initializer("wz", Tensor.ofBytes(DType.INT8, new byte[] {0}))
+                .initializer("ys", Tensor.of(new float[] {0.2f}))
+                .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {0}))
+                .initializer("b", Tensor.of(new int[] {1, 2, 3}, 3))
+                .addNode(Node.of("bad_conv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"),
+                        List.of("y")))
+                .addOutput(new ValueInfo("y", null, null))
+                .build();
+        HedgeException e = assertThrows(HedgeException.class, () -> {
+            try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new NativeBackend()))) {
+                m.plan(List.of(new int[] {1, 4, 5, 5}));
+            }
+        });
+        assertTrue(e.getMessage().contains("bad_conv") && e.getMessage().contains("INT32[8]"), e.getMessage());
+    }
+
+    private static Node qmatmul() {
+        return Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+    }
+
+    private static Map<String, Tensor> qmatmulConsts(Random r) {
+        return NativeRun.map("as", Tensor.of(new float[] {0.02f}), "az", NativeRun.zeroPoint(DType.UINT8, 128),
+                "b", NativeRun.bytes(DType.INT8, r, 37, 19), "bs", Tensor.of(new float[] {0.01f}),
+                "bz", NativeRun.zeroPoint(DType.INT8, 0), "ys", Tensor.of(new float[] {0.05f}),
+                "yz", NativeRun.zeroPoint(DType.UINT8, 7));
+    }
+
+    @Test
+    void heapInputsAreStagedAndGiveTheSameResult() {
+        Random r = new Random(5);
+        Map<String, Tensor> consts = qmatmulConsts(r);
+        Tensor direct = NativeRun.bytes(DType.UINT8, r, 11, 37);
+        ByteBuffer heap = ByteBuffer.allocate(direct.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        heap.put(0, direct.data(), 0, direct.byteSize());
+        Tensor onHeap = Tensor.wrap(DType.UINT8, new int[] {11, 37}, heap);
+        String isa = new NativeBackend().isa();
+        Tensor a = NativeRun.run(isa, qmatmul(), NativeRun.map("a", direct), consts);
+        Tensor b = NativeRun.run(isa, qmatmul(), NativeRun.map("a", onHeap), consts);
+        assertArrayEquals(a.toIntArray(), b.toIntArray());
+    }
+
+    @Test
+    void runsAllocateNothing() {
+        Random r = new Random(6);
+        Graph.Builder b = Graph.builder("g").addInput(ValueInfo.of("a", DType.UINT8, 11, 37));
+        qmatmulConsts(r).forEach(b::initializer);
+        Graph g = b.addNode(qmatmul()).addOutput(new ValueInfo("y", null, null)).build();
+        try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new NativeBackend()))) {
+            Plan plan = m.plan(List.of(new int[] {11, 37}));
+            assertEquals("native", plan.describe().get(0).backend());
+            Frame f = plan.newFrame();
+            List<Tensor> in = List.of(NativeRun.bytes(DType.UINT8, r, 11, 37));
+            for (int i = 0; i < 200; i++) {
+                f.run(in);
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20000; i++) {
+                f.run(in);
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
+        }
+    }
+
+    @Test
+    void everyInstructionSetComputesTheSameLargeGemm() {
+        Random r = new Random(7);
+        int m = 300;
+        int n = 260;
+        int k = 515;
+        ByteBuffer a = Native.allocate((long) m * k);
+        ByteBuffer w = Native.allocate((long) k * n);
+        byte[] v = new byte[m * k];
+        r.nextBytes(v);
+        a.put(0, v);
+        v = new byte[k * n];
+        r.nextBytes(v);
+        w.put(0, v);
+        ByteBuffer za = QuantInputs.ints(new int[] {17});
+        ByteBuffer zb = QuantInputs.ints(new int[] {-3});
+        ByteBuffer q = Requant.build(new float[n], new int[n], 0, 0, 0, Native.OUT_S32);
+        int[] first = null;
+        for (String isa : NativeBackend.supportedIsas()) {
+            int idx = NativeBackend.withIsa(isa).isaIndex();
+            int code = Native.chooseFamily(idx, w, 0, false, n, k, 1, n, n);
+            ByteBuffer pb = Native.allocate(Native.panelBytes(code, Native.WHO_WT, n, k));
+            Native.packPanel(code, Native.WHO_WT, pb, 0, w, 0, false, n, k, 1, n, zb, 0, 0);
+            ByteBuffer pa = Native.allocate(Native.rowBytes(code, Native.WHO_ACT, m, k));
+            Native.packActRows(code, pa, 0, a, 0, true, m, k, k, za, 0, 0);
+            ByteBuffer out = Native.allocate(4L * m * n);
+            Native.qgemm(code, true, pa, 0, m, pb, 0, n, k, q, 0, out, 0, n);
+            int[] res = new int[m * n];
+            out.asIntBuffer().get(0, res);
+            if (first == null) {
+                first = res;
+                // spot-check the first ISA against the definition
+                for (int t = 0; t < 50; t++) {
+                    int i = r.nextInt(m);
+                    int j = r.nextInt(n);
+                    int acc = 0;
+                    for (int kk = 0; kk < k; kk++) {
+                        acc += ((a.get(i * k + kk) & 0xff) - 17) * (w.get(kk * n + j) + 3);
+                    }
+                    assertEquals(acc, res[i * n + j]);
+                }
+            } else {
+                assertArrayEquals(first, res, isa);
+            }
+        }
+    }
+
+    @Test
+    void availabilityIsReported() {
+        assertTrue(NativeBackend.supportedIsas().contains("scalar"));
+        assertEquals(null, NativeBackend.unavailableReason());
+        assertTrue(NativeBackend.supportedIsas().contains(new NativeBackend().isa()));
+        assertThrows(IllegalArgumentException.class, () -> NativeBackend.withIsa("sse9"));
+    }
+}

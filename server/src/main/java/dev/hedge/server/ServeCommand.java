@@ -1,0 +1,192 @@
+package dev.hedge.server;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code hedge serve}: options, start-up summary and the wait for SIGTERM. The {@code hedge} CLI's subclass
+ * supplies the bundled example model for when no model is given.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve models over HTTP with the Open Inference Protocol (KServe v2 REST, as Triton and "
+                + "OpenVINO Model Server clients speak it), Prometheus metrics at /metrics and a web page at /.",
+                "MODEL_OR_DIR: a .hedge or .onnx file (ONNX is converted on load), a model directory with version "
+                        + "subdirectories (name/1/model.hedge) or a repository directory of such models. Files are "
+                        + "watched: a changed file is swapped in atomically, a bad one leaves the old version "
+                        + "serving."})
+public class ServeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(arity = "0..*", paramLabel = "MODEL_OR_DIR",
+            description = "Models to serve (default: the bundled example model).")
+    List<Path> models = new ArrayList<>();
+
+    @Option(names = "--host", paramLabel = "ADDR", defaultValue = ServerOptions.DEFAULT_HOST,
+            description = "Address to bind (default: ${DEFAULT-VALUE}). Anything but loopback needs --token-file or "
+                    + "--no-auth.")
+    String host;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080",
+            description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--workers", paramLabel = "N", description = "Inference threads (default: the number of cores).")
+    Integer workers;
+
+    @Option(names = "--max-queue", paramLabel = "N", defaultValue = "64",
+            description = "Requests that may wait for a worker; more get 503 with Retry-After (default: "
+                    + "${DEFAULT-VALUE}).")
+    int maxQueue;
+
+    @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "16777216",
+            description = "Largest request body; larger ones get 413 (default: ${DEFAULT-VALUE}).")
+    long maxBodyBytes;
+
+    @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "Per-request deadline; 504 after it (default: ${DEFAULT-VALUE}).")
+    long timeoutMs;
+
+    @Option(names = "--batch-max", paramLabel = "N", defaultValue = "1",
+            description = "Dynamic batching: rows stacked along dimension 0 per run, for models whose inputs and "
+                    + "outputs have a dynamic first dimension; 1 turns batching off (default: ${DEFAULT-VALUE}).")
+    int batchMax;
+
+    @Option(names = "--batch-delay-ms", paramLabel = "T", defaultValue = "0",
+            description = "How long a request may wait for others to share its batch (default: ${DEFAULT-VALUE}).")
+    long batchDelayMs;
+
+    @Option(names = "--token-file", paramLabel = "F",
+            description = "File holding the bearer token clients must send ('Authorization: Bearer <token>'); "
+                    + "health probes and the page itself stay open.")
+    Path tokenFile;
+
+    @Option(names = "--no-auth", description = "Allow binding beyond loopback without a token (when something in "
+            + "front, such as a KServe ingress, already controls access).")
+    boolean noAuth;
+
+    @Option(names = "--model-name", paramLabel = "NAME",
+            description = "Name for the model when one model file or model directory is served (KServe passes the "
+                    + "InferenceService name); default: from the path.")
+    String modelName;
+
+    @Option(names = "--poll-ms", paramLabel = "MS", defaultValue = "1000",
+            description = "How often the model files are checked for changes; 0 turns hot reload off (default: "
+                    + "${DEFAULT-VALUE}).")
+    long pollMs;
+
+    @Option(names = "--max-arena-bytes", paramLabel = "N", defaultValue = "268435456",
+            description = "Largest working memory one request's shapes may need; larger ones get 400 (default: "
+                    + "${DEFAULT-VALUE}).")
+    long maxArenaBytes;
+
+    @Option(names = "--drain-ms", paramLabel = "MS", defaultValue = "10000",
+            description = "On SIGTERM, how long admitted requests may take to finish (default: ${DEFAULT-VALUE}).")
+    long drainMs;
+
+    private final Supplier<Path> defaultModel;
+    private volatile HedgeServer running;
+
+    /** @param defaultModel the model served when none is given (null: a model must be given) */
+    public ServeCommand(Supplier<Path> defaultModel) {
+        this.defaultModel = defaultModel;
+    }
+
+    public ServeCommand() {
+        this(null);
+    }
+
+    /** The options as given (after parsing), for {@link HedgeServer#start}. */
+    public ServerOptions options() {
+        List<Path> paths = models;
+        if (paths.isEmpty()) {
+            if (defaultModel == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "give a model file or directory");
+            }
+            paths = List.of(defaultModel.get());
+        }
+        try {
+            return new ServerOptions(paths, modelName, host, port,
+                    workers != null ? workers : ServerOptions.defaults().workers(), maxQueue, maxBodyBytes, timeoutMs,
+                    batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ServerOptions o = options();
+        PrintWriter out = spec.commandLine().getOut();
+        HedgeServer server;
+        try {
+            server = HedgeServer.start(o);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        try {
+            Map<String, String> failed = server.repository().failures();
+            boolean onlyFiles = o.models().stream().allMatch(p -> p.toFile().isFile());
+            if (onlyFiles && !failed.isEmpty()) {
+                // A model named on the command line that cannot load is an error, not a degraded start.
+                Map.Entry<String, String> f = failed.entrySet().iterator().next();
+                throw new dev.hedge.runtime.InvalidInputException("model " + f.getKey() + " failed to load: "
+                        + f.getValue());
+            }
+            out.println(summary(server, o));
+            out.flush();
+            running = server;
+            server.awaitShutdown();
+        } finally {
+            server.close();
+        }
+        return 0;
+    }
+
+    /** The server while {@link #call} runs it (tests stop it through this). */
+    HedgeServer running() {
+        return running;
+    }
+
+    static String summary(HedgeServer server, ServerOptions o) {
+        StringBuilder b = new StringBuilder();
+        b.append("hedge serve: ").append(server.baseUrl()).append("  (web page /, metrics /metrics, protocol /v2)\n");
+        for (ModelRepository.Entry e : server.repository().entries()) {
+            if (e.versions().isEmpty()) {
+                b.append(String.format(Locale.ROOT, "  %-24s UNAVAILABLE  %s%n", e.name(),
+                        ModelNames.printable(String.valueOf(e.problem))));
+            }
+            for (ModelRepository.Slot s : e.versions()) {
+                LoadedModel m = s.current();
+                String what = m == null ? s.reason() : String.format(Locale.ROOT, "%s, %,d bytes, loaded in %.0f ms",
+                        m.format(), m.fileBytes(), m.loadNanos() / 1e6);
+                b.append(String.format(Locale.ROOT, "  %-24s %-11s  %s%n", e.name() + " v" + s.version(), s.state(),
+                        what));
+            }
+        }
+        b.append(String.format(Locale.ROOT,
+                "  %d workers, queue %d, timeout %d ms, batching %s, auth %s, hot reload %s",
+                o.workers(), o.maxQueue(), o.timeoutMs(), o.batchMax() > 1 ? "max " + o.batchMax() + " / "
+                        + o.batchDelayMs() + " ms" : "off", o.tokenFile() != null ? "bearer token" : "off",
+                o.pollMs() > 0 ? "every " + o.pollMs() + " ms" : "off"));
+        return b.toString();
+    }
+
+    /** Runs {@code serve} alone (the {@code hedge} CLI is the usual way). */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ServeCommand()).execute(args));
+    }
+}
