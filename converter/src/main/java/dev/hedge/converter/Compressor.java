@@ -31,6 +31,7 @@ import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.ir.Sparse;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.HedgeException;
 import dev.hedge.runtime.InvalidInputException;
@@ -357,7 +358,8 @@ public final class Compressor {
             long dense = aligned(SparseEncoder.payloadBytes(t));
             // as SparseEncoder.encodeGraph: worth it only when it saves at least an eighth
             if (e != null && e.alignedBytes() <= dense - dense / 8) {
-                repl.put(name, SparseEncoder.encode(t, e.blockRows(), e.blockCols()));
+                repl.put(name, e.format() == Sparse.Format.BITMASK ? SparseEncoder.encodeBitmask(t)
+                        : SparseEncoder.encode(t, e.blockRows(), e.blockCols()));
             }
         }
         return repl.isEmpty() ? q.graph() : replaceConstants(q.graph(), repl);
