@@ -12,7 +12,7 @@ import java.util.Random;
 public final class KMeans1D {
 
     static final int SEED_SAMPLE = 20_000;
-    private static final int MAX_ITERATIONS = 100;
+    private static final int MAX_ITERATIONS = 2000;
 
     /** The palette (exactly k entries, sorted; unused entries repeat the last) and each value's entry. */
     public record Result(float[] palette, int[] index) {
