@@ -1,7 +1,11 @@
 package dev.hedge.cli;
 
+import dev.hedge.converter.CompressionOptions;
+import dev.hedge.converter.Compressor;
 import dev.hedge.converter.Converter;
+import dev.hedge.converter.Progress;
 import dev.hedge.format.HedgeWriter;
+import dev.hedge.ir.ModelDef;
 import dev.hedge.profiles.DeviceProfile;
 import dev.hedge.profiles.Profiles;
 import dev.hedge.profiles.fit.TargetCheck;
@@ -18,13 +22,16 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write).")
+@Command(name = "convert", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Convert an ONNX model to a .hedge file (import, optimisation passes, atomic write), and "
+                + "optionally compress it: pruning, reconstruction, quantization, sparse encoding, evaluation and "
+                + "automatic mixed precision, with a per-layer report stored in the file."})
 final class ConvertCommand implements Callable<Integer> {
 
     /** Metadata key naming the device profile a model was converted for. */
@@ -61,11 +68,17 @@ final class ConvertCommand implements Callable<Integer> {
                     + "cannot run stay on the CPU instead of failing.")
     boolean allowCpuFallback;
 
+    @Mixin
+    CompressionFlags compression = new CompressionFlags();
+
     @Override
     public Integer call() throws Exception {
         DeviceProfile device = profile == null ? null : Profiles.resolve(profile);
         TargetCheck.Report check = null;
         PrintWriter out = spec.commandLine().getOut();
+        if (compression.requested()) {
+            return compress(out, device);
+        }
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
         ModelFiles.requireFile(input, "an ONNX model");
         Path target = output != null ? output : defaultOutput(input);
@@ -108,11 +121,7 @@ final class ConvertCommand implements Callable<Integer> {
         }
         long nanos = System.nanoTime() - t0;
 
-        out.printf(Locale.ROOT, "%s: %d nodes%n", input, result.nodesBefore());
-        for (Converter.PassReport p : result.passes()) {
-            out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
-                    p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
-        }
+        printPasses(out, result);
         if (check != null) {
             out.print(check.text());
         }
@@ -121,6 +130,55 @@ final class ConvertCommand implements Callable<Integer> {
                 ModelFiles.millis(nanos));
         out.flush();
         return Errors.OK;
+    }
+
+    /**
+     * Conversion followed by the compression pipeline; prints the pass reports and the compression table. With a
+     * device profile, the converted model is checked against it first, as without compression.
+     */
+    private Integer compress(PrintWriter out, DeviceProfile device) throws Exception {
+        Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
+        ModelFiles.requireFile(input, "an ONNX model");
+        Path target = output != null ? output : defaultOutput(input);
+        if (Files.isDirectory(target)) {
+            throw new InvalidInputException("output " + target + " is a directory; give a file name");
+        }
+        long t0 = System.nanoTime();
+        Converter.Result result = Converter.convert(input, new Converter.Options(!noOptimize, shapes));
+        printPasses(out, result);
+        ModelDef model = result.model();
+        if (device != null) {
+            TargetCheck.Report check = TargetCheck.check(model, device, shapes, allowCpuFallback);
+            out.print(check.text());
+            if (!check.ok()) {
+                out.flush();
+                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
+                        + check.violations().get(0) + "; nothing written");
+            }
+            model = model.withMetadata(META_PROFILE, device.name());
+        }
+        out.flush();
+        Progress progress = compression.progress(spec.commandLine().getErr());
+        CompressionOptions options = compression.options(model.graph().inputs(), progress);
+        Compressor.Result r = Compressor.compress(model, options, target);
+        out.print(r.report().toTable());
+        if (compression.report != null) {
+            Files.writeString(compression.report, r.report().toPrettyJson());
+            out.printf(Locale.ROOT, "report written to %s%n", compression.report);
+        }
+        out.printf(Locale.ROOT, "wrote %s: %s (%.3fx the fp32 .hedge file); %s%n", target,
+                ModelFiles.bytes(r.report().fileBytesAfter()), r.report().ratio(),
+                ModelFiles.millis(System.nanoTime() - t0));
+        out.flush();
+        return Errors.OK;
+    }
+
+    private void printPasses(PrintWriter out, Converter.Result result) {
+        out.printf(Locale.ROOT, "%s: %d nodes%n", input, result.nodesBefore());
+        for (Converter.PassReport p : result.passes()) {
+            out.printf(Locale.ROOT, "  %-28s %5d -> %5d nodes%s%n", p.pass(), p.nodesBefore(), p.nodesAfter(),
+                    p.note() == null || p.note().isEmpty() ? "" : "  (" + p.note() + ")");
+        }
     }
 
     static Path defaultOutput(Path in) {

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hedge.ir.Dim;
 import dev.hedge.ir.Graph;
+import dev.hedge.converter.report.CompressionReport;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
@@ -281,9 +282,18 @@ final class InspectCommand implements Callable<Integer> {
         JsonNode report = o.get("conversionReport");
         if (report != null) {
             out.println("conversion report:");
-            String text = report.isTextual() ? report.asText() : JSON.writeValueAsString(report);
+            String text = report.isTextual() ? report.asText() : compressionTable(JSON.writeValueAsString(report));
             text.lines().forEach(l -> out.println("  " + l));
         }
+    }
+
+    /** A compression report as its table; other JSON as it is. */
+    private static String compressionTable(String json) throws JsonProcessingException {
+        JsonNode n = JSON.readTree(json);
+        if (!n.has("layers") || !n.has("totals")) {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
+        }
+        return CompressionReport.fromJson(json).toTable();
     }
 
     private static void printValues(String title, JsonNode vs, PrintWriter out) {

@@ -6,16 +6,23 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hedge.converter.onnx.OnnxImporter;
 import dev.hedge.converter.passes.FixInputShapes;
 import dev.hedge.converter.passes.PassManager;
+import dev.hedge.converter.quantize.QdqFusion;
+import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.ops.Op;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The conversion pipeline behind {@code hedge convert}: import, clean-up passes, (later) compression.
- * Writing the result is {@link dev.hedge.format.HedgeWriter}'s job.
+ * The conversion pipeline behind {@code hedge convert}: import, clean-up passes, and for already-quantized
+ * (QDQ) models the fusion into integer ops. Writing the result is {@link dev.hedge.format.HedgeWriter}'s job;
+ * compression (pruning, quantization, evaluation, the report) is {@link Compressor}'s, which writes its result
+ * itself since every figure it reports comes from the written file.
  */
 public final class Converter {
 
@@ -65,6 +72,14 @@ public final class Converter {
             PassManager.Outcome o = PassManager.optimize(model.graph(), options.inputShapes());
             model = model.withGraph(o.graph());
             reports = o.reports();
+            if (hasQdq(model.graph())) {
+                // an already-quantized (QDQ) model: its own scales become integer ops
+                PassManager.Outcome q = PassManager.run(model.graph(), List.of(new QdqFusion()));
+                model = model.withGraph(q.graph());
+                List<PassReport> all = new ArrayList<>(reports);
+                all.addAll(q.reports());
+                reports = all;
+            }
         } else if (!options.inputShapes().isEmpty()) {
             PassManager.Outcome o = PassManager.run(model.graph(),
                     List.of(new FixInputShapes(options.inputShapes())));
@@ -73,6 +88,21 @@ public final class Converter {
         }
         model = model.withMetadata(ModelDef.META_OPTIONS, optionsJson(options));
         return new Result(model, reports, before, model.graph().deepNodeCount());
+    }
+
+    /** Whether the graph (or a subgraph) has a DequantizeLinear feeding a layer: the QDQ form. */
+    private static boolean hasQdq(Graph g) {
+        for (Node n : g.nodes()) {
+            if (n.op() == Op.DequantizeLinear) {
+                return true;
+            }
+            for (Graph s : n.subgraphs()) {
+                if (hasQdq(s)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** {"optimize":true,"input_shapes":{"x":[1,3,224,224]}}, keys sorted so equal options give equal text. */

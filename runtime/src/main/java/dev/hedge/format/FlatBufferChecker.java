@@ -70,7 +70,8 @@ final class FlatBufferChecker {
     static final Table GRAPH = new Table("Graph", List.of(string("name", false), tables("tensors", TENSOR),
             tables("nodes", NODE), scalars("inputs", 4, false), scalars("outputs", 4, false),
             scalars("captures", 4, false)));
-    static final Table KEY_VALUE = new Table("KeyValue", List.of(string("key", true), string("value", false)));
+    static final Table KEY_VALUE = new Table("KeyValue", List.of(string("key", true), string("value", false),
+            scalars("deflated_value", 1, false)));
     static final Table MODEL = new Table("Model", List.of(new Field("version", Kind.STRUCT, 4, 2, null, false),
             string("producer", false), tables("graphs", GRAPH),
             new Field("buffers", Kind.STRUCT_VECTOR, 16, 8, null, false), tables("metadata", KEY_VALUE)));

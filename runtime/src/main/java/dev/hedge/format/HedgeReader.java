@@ -103,7 +103,7 @@ public final class HedgeReader {
             KeyValue kv = new KeyValue();
             for (int i = 0; i < model.metadataLength(); i++) {
                 model.metadata(kv, i);
-                meta.put(kv.key(), kv.value());
+                meta.put(kv.key(), Metadata.value(kv));
             }
             return new ModelDef(graph(0), meta);
         }

@@ -146,6 +146,7 @@ public final class HedgeVerifier {
                 if (!keys.add(k)) {
                     throw new ModelFormatException("metadata key '" + k + "' appears twice");
                 }
+                Metadata.value(kv); // a deflated value must inflate, within bounds
             }
         }
 

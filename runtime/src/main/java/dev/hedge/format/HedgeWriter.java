@@ -287,10 +287,13 @@ public final class HedgeWriter {
             int k = 0;
             for (Map.Entry<String, String> e : model.metadata().entrySet()) {
                 int key = b.createString(e.getKey());
-                int value = e.getValue() == null ? 0 : b.createString(e.getValue());
+                byte[] deflated = e.getValue() == null ? null : Metadata.deflate(e.getValue());
+                int value = e.getValue() == null || deflated != null ? 0 : b.createString(e.getValue());
+                int packed = deflated == null ? 0 : KeyValue.createDeflatedValueVector(b, deflated);
                 KeyValue.startKeyValue(b);
                 KeyValue.addKey(b, key);
                 KeyValue.addValue(b, value);
+                KeyValue.addDeflatedValue(b, packed);
                 kvs[k++] = KeyValue.endKeyValue(b);
             }
             int metaVec = Model.createMetadataVector(b, kvs);

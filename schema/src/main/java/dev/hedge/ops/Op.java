@@ -190,7 +190,8 @@ public enum Op {
     DequantizeLinear(OpType.DequantizeLinear, 2, 3, 1, 1, list(i("axis", 1), i("block_size", 0))),
     DynamicQuantizeLinear(OpType.DynamicQuantizeLinear, 1, 1, 3, 3),
     QLinearConv(OpType.QLinearConv, 8, 9, 1, 1, conv(), fused()),
-    QLinearMatMul(OpType.QLinearMatMul, 8, 8, 1, 1, fused()),
+    /** Hedge extension: an optional 9th input, an INT32 bias [N] added to the accumulator (Gemm maps here). */
+    QLinearMatMul(OpType.QLinearMatMul, 8, 9, 1, 1, fused()),
     MatMulInteger(OpType.MatMulInteger, 2, 4, 1, 1),
     ConvInteger(OpType.ConvInteger, 2, 4, 1, 1, conv());
 

@@ -1,0 +1,107 @@
+package dev.hedge.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.hedge.io.Npy;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hedge convert} with compression flags on the bundled digits-cnn example, then {@code inspect} and
+ * {@code run} on the compressed file; and the one-line errors of bad compression options.
+ */
+class CompressCliTest {
+
+    @TempDir
+    Path tmp;
+
+    private static final Path CALIB = CliTest.EXAMPLE.resolve("calib.npy");
+
+    @Test
+    void int8ConversionWritesTheFileTheReportAndATableThatInspectShows() throws Exception {
+        Path out = tmp.resolve("int8.hedge");
+        Path report = tmp.resolve("report.json");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--eval",
+                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report);
+        assertEquals(0, r.exit(), r.transcript());
+        assertTrue(r.out().contains("bytes now") && r.out().contains("SQNR dB"), r.transcript());
+        assertTrue(r.out().contains("accuracy_drop_pt="), r.transcript());
+        JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
+        assertEquals(Files.size(out), rep.get("totals").get("file_bytes_after").asLong());
+        assertTrue(rep.get("layers").size() >= 4, rep.toString());
+        for (JsonNode l : rep.get("layers")) {
+            assertEquals("int8", l.get("precision").asText(), l.toString());
+        }
+        double drop = rep.get("evaluation").get("accuracy_drop_pt").asDouble();
+        assertTrue(drop <= 1.0, "int8 accuracy drop " + drop);
+        try (Model m = Model.load(out)) {
+            JsonNode stored = new ObjectMapper().readTree(m.metadata().get(ModelDef.META_REPORT));
+            assertEquals(rep.toString(), stored.toString());
+        }
+
+        Cli inspect = Cli.run("inspect", out);
+        assertEquals(0, inspect.exit(), inspect.transcript());
+        assertTrue(inspect.out().contains("conversion report:") && inspect.out().contains("bytes now")
+                && inspect.out().contains("QLinearConv"), inspect.transcript());
+
+        Path dir = tmp.resolve("out");
+        Cli run = Cli.run("run", out, "--input", "pixels=" + CliTest.TEST_X, "--output-dir", dir);
+        assertEquals(0, run.exit(), run.transcript());
+        Tensor logits = Npy.read(dir.resolve("logits.npy"));
+        long[] labels = Npy.read(CliTest.TEST_Y).toLongArray();
+        int correct = 0;
+        float[] v = logits.toFloatArray();
+        for (int i = 0; i < labels.length; i++) {
+            int best = 0;
+            for (int c = 1; c < 10; c++) {
+                best = v[i * 10 + c] > v[i * 10 + best] ? c : best;
+            }
+            correct += best == labels[i] ? 1 : 0;
+        }
+        double acc = rep.get("evaluation").get("accuracy_compressed").asDouble();
+        assertEquals(acc, (double) correct / labels.length, 1e-12, "hedge run agrees with the report");
+    }
+
+    @Test
+    void weightOnlyFormsAndPerLayerOverridesWithoutData() throws Exception {
+        Path out = tmp.resolve("mixed.hedge");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int4", "--layer", "*Gemm*=fp16");
+        assertEquals(0, r.exit(), r.transcript());
+        assertTrue(r.out().contains("int4") && r.out().contains("fp16"), r.transcript());
+        assertTrue(r.out().contains("accuracy not measured"), r.transcript());
+        Cli run = Cli.run("run", out, "--input", "pixels=" + CliTest.TEST_X, "--output-dir", tmp.resolve("o"));
+        assertEquals(0, run.exit(), run.transcript());
+    }
+
+    @Test
+    void badCompressionOptionsAreOneLineErrors() {
+        Path out = tmp.resolve("x.hedge");
+        Cli noCalib = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8");
+        assertEquals(2, noCalib.exit(), noCalib.transcript());
+        assertEquals(1, noCalib.errLines(), noCalib.transcript());
+        assertTrue(noCalib.err().contains("--calib"), noCalib.transcript());
+        assertFalse(Files.exists(out));
+
+        Cli badMode = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int3");
+        assertEquals(2, badMode.exit(), badMode.transcript());
+        assertTrue(badMode.err().contains("unknown precision 'int3'"), badMode.transcript());
+
+        Cli badLabels = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8-dynamic", "--eval",
+                CliTest.TEST_X, "--labels", CALIB);
+        assertEquals(2, badLabels.exit(), badLabels.transcript());
+        assertTrue(badLabels.err().contains("labels"), badLabels.transcript());
+
+        Cli twoModes = Cli.run("convert", CliTest.ONNX, "-o", out, "--sparsity", "0.5", "--prune-threshold", "0.1");
+        assertEquals(2, twoModes.exit(), twoModes.transcript());
+        assertTrue(twoModes.err().contains("one of --sparsity"), twoModes.transcript());
+    }
+}

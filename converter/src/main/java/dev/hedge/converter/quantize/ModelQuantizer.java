@@ -1,0 +1,671 @@
+package dev.hedge.converter.quantize;
+
+import dev.hedge.converter.passes.ActivationFusion;
+import dev.hedge.converter.passes.DeadNodeElimination;
+import dev.hedge.format.Decoding;
+import dev.hedge.ir.Attr;
+import dev.hedge.ir.Codebook;
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.ref.quant.QuantizeLinearKernel;
+import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.ops.Op;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rewrites a float graph (after {@link ActivationSplit}) so each layer has the precision decided for it.
+ *
+ * <ul>
+ *   <li>static int8: the layer input is quantized once (QuantizeLinear, uint8 asymmetric per tensor from its
+ *       calibrated range) unless another int8 layer already produces it quantized with the same parameters;
+ *       the layer becomes QLinearConv / QLinearMatMul (int8 symmetric weights per output channel, int32 bias,
+ *       Relu/Clip kept as the output clamp; Gemm weights transposed to [K, N] with alpha folded in), and a
+ *       DequantizeLinear gives back the float output under its original name for float consumers (the final
+ *       clean-up drops it when only int8 layers read the value);
+ *   <li>dynamic int8: DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul(x_scale · w_scale)
+ *       (→ Add bias) (→ activation);
+ *   <li>weight-only forms: INT8 or INT4 (group-wise) weights + DequantizeLinear, FLOAT16 + Cast, or a
+ *       codebook-encoded FLOAT32 tensor; the planner folds them back to float weights at load.
+ * </ul>
+ * A layer that cannot take its precision (no calibration data reached it, an op or shape QLinear ops do not
+ * cover) falls back to int8 weight-only, and its {@link Outcome} says why.
+ */
+public final class ModelQuantizer {
+
+    /**
+     * What became of one layer. {@code value} is the float value carrying its output in the result (absent
+     * from the graph when only int8 layers read it); {@code quantized} (with {@code scale} and
+     * {@code zeroPoint}) its uint8 form for static int8 layers, else null. {@code constants} are the
+     * initializers holding the layer's parameters in the result.
+     */
+    public record Outcome(String layer, Op op, LayerPrecision requested, LayerPrecision applied, String note,
+            List<String> constants, String value, String quantized, float scale, int zeroPoint) {
+    }
+
+    public record Result(Graph graph, Map<String, Outcome> layers) {
+    }
+
+    private record QValue(String name, String scale, String zeroPoint) {
+    }
+
+    private record DynValue(String name, String scale, String zeroPoint) {
+    }
+
+    private final Names names;
+    private final Map<String, Layer> layers = new LinkedHashMap<>();
+    private final Map<String, LayerPrecision> decisions;
+    private final Map<String, Ranges.Affine> activations;
+    private final Map<String, double[]> inputMeans;
+    private final Map<String, double[][]> hessians;
+    private final QuantOptions options;
+    private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
+
+    private ModelQuantizer(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
+            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans,
+            Map<String, double[][]> hessians, QuantOptions options) {
+        this.names = new Names(g);
+        for (Layer l : layers) {
+            this.layers.put(l.name(), l);
+        }
+        this.decisions = decisions;
+        this.activations = activations;
+        this.inputMeans = inputMeans;
+        this.hessians = hessians;
+        this.options = options;
+    }
+
+    /**
+     * @param activations uint8 parameters of calibrated values (static int8 needs the layer's input and output)
+     */
+    public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
+            Map<String, Ranges.Affine> activations, QuantOptions options) {
+        return quantize(g, layers, decisions, activations, Map.of(), Map.of(), options);
+    }
+
+    /**
+     * @param inputMeans per-channel means of layer inputs (by value name) over the calibration data: layers whose
+     *     input has them get {@link BiasCorrection bias correction} for their quantized weights
+     * @param hessians input statistics per layer name ({@link Hessians}): those layers' weights are rounded with
+     *     error feedback ({@link Gptq}) instead of to nearest
+     */
+    public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
+            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans, Map<String, double[][]> hessians,
+            QuantOptions options) {
+        ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, inputMeans, hessians, options);
+        Graph out = q.rewrite(g, new HashMap<>(), new HashMap<>(), new ArrayDeque<>());
+        out = new DeadNodeElimination().apply(new ActivationFusion().apply(out));
+        return new Result(out, q.outcomes);
+    }
+
+    private Graph rewrite(Graph g, Map<String, QValue> visibleQ, Map<String, DynValue> visibleD,
+            Deque<Map<String, Tensor>> scope) {
+        scope.push(g.initializers());
+        Map<String, QValue> qv = new HashMap<>(visibleQ);
+        Map<String, DynValue> dv = new HashMap<>(visibleD);
+        Graph.Builder b = g.toBuilder();
+        b.nodes().clear();
+        for (Node n : g.topologicalOrder()) {
+            if (!n.subgraphs().isEmpty()) {
+                Node m = n;
+                for (Map.Entry<String, Attr> e : n.attrs().entrySet()) {
+                    if (e.getValue() instanceof Attr.GraphValue gv) {
+                        m = m.withAttr(e.getKey(), new Attr.GraphValue(rewrite(gv.value(), qv, dv, scope)));
+                    }
+                }
+                b.addNode(m);
+                continue;
+            }
+            Layer l = layers.get(n.name());
+            if (l == null) {
+                b.addNode(n);
+                continue;
+            }
+            LayerPrecision want = decisions.getOrDefault(l.name(), LayerPrecision.FP32);
+            switch (want.kind()) {
+                case FP32:
+                    b.addNode(n);
+                    List<String> consts = new ArrayList<>(l.weights());
+                    if (l.bias() != null) {
+                        consts.add(l.bias());
+                    }
+                    record(l, want, want, "", consts, l.output(), null, 0, 0);
+                    break;
+                case INT8: {
+                    String why = staticInt8(n, l, b, qv, scope);
+                    if (why != null) {
+                        weightOnly(n, l, LayerPrecision.INT8_WEIGHT, want, why, b, scope);
+                    }
+                    break;
+                }
+                case INT8_DYNAMIC: {
+                    String why = dynamicInt8(n, l, b, dv, scope);
+                    if (why != null) {
+                        weightOnly(n, l, LayerPrecision.INT8_WEIGHT, want, why, b, scope);
+                    }
+                    break;
+                }
+                default:
+                    weightOnly(n, l, want, want, "", b, scope);
+            }
+        }
+        scope.pop();
+        return b.build();
+    }
+
+    private void record(Layer l, LayerPrecision want, LayerPrecision applied, String note, List<String> constants,
+            String value, String quantized, float scale, int zp) {
+        outcomes.put(l.name(), new Outcome(l.name(), l.op(), want, applied, note, constants, value, quantized, scale,
+                zp));
+    }
+
+    // ---- static int8 -------------------------------------------------------------------------------------------
+
+    /** Emits the QLinear form; returns null, or why the layer cannot be static int8 (nothing emitted then). */
+    private String staticInt8(Node n, Layer l, Graph.Builder b, Map<String, QValue> qv,
+            Deque<Map<String, Tensor>> scope) {
+        if (!l.int8Capable()) {
+            return n.op() + " has no int8 kernel";
+        }
+        FusedActivation act = FusedActivation.of(n);
+        if (!Activations.isClamp(act)) {
+            return "fused " + act + " is not a clamp";
+        }
+        Ranges.Affine xp = activations.get(l.input());
+        Ranges.Affine yp = activations.get(l.output());
+        if (xp == null || yp == null) {
+            return "no calibration data reached it";
+        }
+        Tensor w = l.weightValues().get(0);
+        Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
+        Tensor wk;
+        float[] biasValues = null;
+        Op qop;
+        if (n.op() == Op.Conv) {
+            if (w.rank() < 3 || w.rank() > 5) {
+                return "Conv weight rank " + w.rank();
+            }
+            wk = w;
+            qop = Op.QLinearConv;
+            if (bias != null) {
+                biasValues = bias.toFloatArray();
+            }
+        } else if (n.op() == Op.Gemm) {
+            if (n.intAttr("transA") != 0) {
+                return "Gemm with transA";
+            }
+            wk = gemmWeight(w, n.intAttr("transB") != 0, n.floatAttr("alpha"));
+            int cols = wk.dim(1);
+            if (n.hasInput(2)) {
+                if (bias == null) {
+                    return "Gemm bias is not a constant";
+                }
+                if (bias.elementCount() != cols && bias.elementCount() != 1
+                        || bias.rank() > 2 || bias.rank() == 2 && bias.dim(0) != 1) {
+                    return "Gemm bias of shape " + java.util.Arrays.toString(bias.shape()) + " is not per column";
+                }
+                float beta = n.floatAttr("beta");
+                float[] c = bias.toFloatArray();
+                biasValues = new float[cols];
+                for (int j = 0; j < cols; j++) {
+                    biasValues[j] = beta * c[c.length == 1 ? 0 : j];
+                }
+            }
+            qop = Op.QLinearMatMul;
+        } else {
+            if (w.rank() != 2) {
+                return "MatMul weight of rank " + w.rank();
+            }
+            wk = w;
+            qop = Op.QLinearMatMul;
+        }
+        int outAxis = qop == Op.QLinearConv ? 0 : 1;
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        float[] corr = BiasCorrection.correction(n, wk,
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
+                inputMeans.get(l.input()), 1);
+        biasValues = corrected(biasValues, corr);
+        QValue xq = quantizedInput(l.input(), xp, n.name(), b, qv);
+        String base = l.weights().get(0);
+        String wName = names.fresh(base + "/quantized");
+        String wScale = names.fresh(base + "/scale");
+        String wZp = names.fresh(base + "/zero_point");
+        b.initializer(wName, wq.values());
+        b.initializer(wScale, Tensor.of(wq.scales(), wq.scaleShape()));
+        // symmetric weights: one zero point 0 serves every channel's scale
+        b.initializer(wZp, Tensor.allocate(DType.INT8));
+        List<String> consts = new ArrayList<>(List.of(wName, wScale, wZp));
+        String yName = names.fresh(l.output() + "/quantized");
+        QValue yq = new QValue(yName, names.fresh(l.output() + "/scale"), names.fresh(l.output() + "/zero_point"));
+        b.initializer(yq.scale(), Tensor.of(new float[] {yp.scale()}));
+        b.initializer(yq.zeroPoint(), uint8Scalar(yp.zeroPoint()));
+        List<String> inputs = new ArrayList<>(List.of(xq.name(), xq.scale(), xq.zeroPoint(), wName, wScale, wZp,
+                yq.scale(), yq.zeroPoint()));
+        if (biasValues != null) {
+            String bName = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/quantized");
+            b.initializer(bName, WeightQuant.int32Bias(biasValues, xp.scale(), wq.scales()));
+            inputs.add(bName);
+            consts.add(bName);
+        }
+        Map<String, Attr> attrs = new LinkedHashMap<>();
+        if (qop == Op.QLinearConv) {
+            for (Map.Entry<String, Attr> e : n.attrs().entrySet()) {
+                if (Op.QLinearConv.attr(e.getKey()) != null) {
+                    attrs.put(e.getKey(), e.getValue());
+                }
+            }
+        } else {
+            for (String a : List.of("fused_activation", "fused_alpha", "fused_beta")) {
+                if (n.hasAttr(a)) {
+                    attrs.put(a, n.attrs().get(a));
+                }
+            }
+        }
+        b.addNode(new Node(n.name(), qop, inputs, List.of(yName), attrs));
+        b.addNode(Node.of(names.fresh(n.name() + "/dequantize"), Op.DequantizeLinear,
+                List.of(yName, yq.scale(), yq.zeroPoint()), List.of(l.output())));
+        qv.put(l.output(), yq);
+        record(l, LayerPrecision.INT8, LayerPrecision.INT8, options.perTensor() ? "per-tensor weights" : "", consts,
+                l.output(), yName, yp.scale(), yp.zeroPoint());
+        return null;
+    }
+
+    /** {@code bias + correction} (either may be null). */
+    private static float[] corrected(float[] bias, float[] correction) {
+        if (correction == null) {
+            return bias;
+        }
+        float[] out = bias == null ? new float[correction.length] : bias.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] += correction[i];
+        }
+        return out;
+    }
+
+    /** The uint8 form of a float value: an earlier int8 layer's output, or a new QuantizeLinear. */
+    private QValue quantizedInput(String x, Ranges.Affine p, String layer, Graph.Builder b, Map<String, QValue> qv) {
+        QValue have = qv.get(x);
+        if (have != null) {
+            return have;
+        }
+        QValue q = new QValue(names.fresh(x + "/quantized"), names.fresh(x + "/scale"), names.fresh(x + "/zero_point"));
+        b.initializer(q.scale(), Tensor.of(new float[] {p.scale()}));
+        b.initializer(q.zeroPoint(), uint8Scalar(p.zeroPoint()));
+        b.addNode(Node.of(names.fresh(layer + "/quantize_input"), Op.QuantizeLinear,
+                List.of(x, q.scale(), q.zeroPoint()), List.of(q.name())));
+        qv.put(x, q);
+        return q;
+    }
+
+    /** Gemm's B as [K, N] with alpha folded in. */
+    private static Tensor gemmWeight(Tensor w, boolean transB, float alpha) {
+        float[] v = w.toFloatArray();
+        int r = w.dim(0);
+        int c = w.dim(1);
+        if (!transB && alpha == 1f) {
+            return w;
+        }
+        int k = transB ? c : r;
+        int nn = transB ? r : c;
+        float[] o = new float[v.length];
+        for (int i = 0; i < k; i++) {
+            for (int j = 0; j < nn; j++) {
+                o[i * nn + j] = alpha * (transB ? v[j * c + i] : v[i * c + j]);
+            }
+        }
+        return Tensor.of(o, k, nn);
+    }
+
+    private static Tensor uint8Scalar(int v) {
+        Tensor t = Tensor.allocate(DType.UINT8);
+        t.data().put(0, (byte) v);
+        return t;
+    }
+
+    // ---- dynamic int8 ------------------------------------------------------------------------------------------
+
+    private String dynamicInt8(Node n, Layer l, Graph.Builder b, Map<String, DynValue> dv,
+            Deque<Map<String, Tensor>> scope) {
+        if (!l.int8Capable()) {
+            return n.op() + " has no int8 kernel";
+        }
+        Tensor w = l.weightValues().get(0);
+        Tensor wk;
+        Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
+        int outAxis;
+        int maps;
+        if (n.op() == Op.Conv) {
+            if (w.rank() < 3 || w.rank() > 5) {
+                return "Conv weight rank " + w.rank();
+            }
+            wk = w;
+            outAxis = 0;
+            maps = w.dim(0);
+        } else if (n.op() == Op.Gemm) {
+            if (n.intAttr("transA") != 0) {
+                return "Gemm with transA";
+            }
+            if (n.hasInput(2) && bias == null) {
+                return "Gemm bias is not a constant";
+            }
+            wk = gemmWeight(w, n.intAttr("transB") != 0, n.floatAttr("alpha"));
+            outAxis = 1;
+            maps = wk.dim(1);
+        } else {
+            if (w.rank() != 2) {
+                return "MatMul weight of rank " + w.rank();
+            }
+            wk = w;
+            outAxis = 1;
+            maps = w.dim(1);
+        }
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        float[] corr = BiasCorrection.correction(n, wk,
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
+                inputMeans.get(l.input()), 1);
+        DynValue x = dv.get(l.input());
+        if (x == null) {
+            x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"), names.fresh(l.input() + "/dynamic_scale"),
+                    names.fresh(l.input() + "/dynamic_zero_point"));
+            b.addNode(Node.of(names.fresh(n.name() + "/quantize_input"), Op.DynamicQuantizeLinear, List.of(l.input()),
+                    List.of(x.name(), x.scale(), x.zeroPoint())));
+            dv.put(l.input(), x);
+        }
+        String base = l.weights().get(0);
+        String wName = names.fresh(base + "/quantized");
+        b.initializer(wName, wq.values());
+        // the weight scales broadcast against the output: [N] for a matmul, [1, M, 1, ...] for a conv
+        int[] sShape;
+        if (options.perTensor()) {
+            sShape = new int[0];
+        } else if (n.op() == Op.Conv) {
+            sShape = new int[w.rank()];
+            java.util.Arrays.fill(sShape, 1);
+            sShape[1] = maps;
+        } else {
+            sShape = new int[] {maps};
+        }
+        String wScale = names.fresh(base + "/scale");
+        b.initializer(wScale, Tensor.of(wq.scales(), sShape));
+        List<String> consts = new ArrayList<>(List.of(wName, wScale));
+        String acc = names.fresh(n.name() + "/int32");
+        if (n.op() == Op.Conv) {
+            Map<String, Attr> attrs = new LinkedHashMap<>();
+            for (Map.Entry<String, Attr> e : n.attrs().entrySet()) {
+                if (Op.ConvInteger.attr(e.getKey()) != null) {
+                    attrs.put(e.getKey(), e.getValue());
+                }
+            }
+            b.addNode(new Node(n.name(), Op.ConvInteger, List.of(x.name(), wName, x.zeroPoint()), List.of(acc), attrs));
+        } else {
+            b.addNode(Node.of(n.name(), Op.MatMulInteger, List.of(x.name(), wName, x.zeroPoint()), List.of(acc)));
+        }
+        String accF = names.fresh(n.name() + "/float");
+        b.addNode(new Node(names.fresh(n.name() + "/cast"), Op.Cast, List.of(acc), List.of(accF),
+                Map.of("to", new Attr.Int(DType.FLOAT32.onnxCode()))));
+        String scale = names.fresh(n.name() + "/scale");
+        b.addNode(Node.of(names.fresh(n.name() + "/scales"), Op.Mul, List.of(x.scale(), wScale), List.of(scale)));
+        FusedActivation act = FusedActivation.of(n);
+        boolean hasBias = bias != null || corr != null;
+        String last = hasBias || !act.isNone() ? names.fresh(n.name() + "/scaled") : l.output();
+        b.addNode(Node.of(names.fresh(n.name() + "/rescale"), Op.Mul, List.of(accF, scale), List.of(last)));
+        if (hasBias) {
+            String bName = names.fresh((l.bias() != null ? l.bias() : l.output()) + "/bias");
+            Tensor bt;
+            if (n.op() == Op.Conv) {
+                bt = Tensor.of(corrected(bias == null ? null : bias.toFloatArray(), corr), sShapeFor(w.rank(), maps));
+            } else {
+                float beta = n.op() == Op.Gemm ? n.floatAttr("beta") : 1f;
+                Tensor scaledBias = bias == null ? null : beta == 1f ? bias : scaled(bias, beta);
+                bt = corr == null ? scaledBias : addPerColumn(scaledBias, corr);
+            }
+            b.initializer(bName, bt);
+            consts.add(bName);
+            String out = act.isNone() ? l.output() : names.fresh(n.name() + "/biased");
+            b.addNode(Node.of(names.fresh(n.name() + "/add_bias"), Op.Add, List.of(last, bName), List.of(out)));
+            last = out;
+        }
+        if (!act.isNone()) {
+            b.addNode(Activations.node(act, names.fresh(n.name() + "/activation"), last, l.output(), b, names));
+        }
+        record(l, LayerPrecision.INT8_DYNAMIC, LayerPrecision.INT8_DYNAMIC, "", consts, l.output(), null, 0, 0);
+        return null;
+    }
+
+    private static int[] sShapeFor(int rank, int maps) {
+        int[] s = new int[rank];
+        java.util.Arrays.fill(s, 1);
+        s[1] = maps;
+        return s;
+    }
+
+    /** {@code t + c} with {@code c} per column (last axis); {@code t} null: {@code c} itself. */
+    private static Tensor addPerColumn(Tensor t, float[] c) {
+        if (t == null) {
+            return Tensor.of(c.clone(), c.length);
+        }
+        int[] shape = t.elementCount() == 1 ? new int[] {c.length} : t.shape();
+        float[] v = new float[Tensor.elementCount(shape)];
+        float[] src = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = src[src.length == 1 ? 0 : i] + c[i % c.length];
+        }
+        return Tensor.of(v, shape);
+    }
+
+    private static Tensor scaled(Tensor t, float f) {
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= f;
+        }
+        return Tensor.of(v, t.shape());
+    }
+
+    // ---- weight-only forms -------------------------------------------------------------------------------------
+
+    private void weightOnly(Node n, Layer l, LayerPrecision p, LayerPrecision want, String note, Graph.Builder b,
+            Deque<Map<String, Tensor>> scope) {
+        List<String> inputs = new ArrayList<>(n.inputs());
+        List<String> consts = new ArrayList<>();
+        Tensor decoded = null;
+        for (int j = 0; j < l.weights().size(); j++) {
+            String name = l.weights().get(j);
+            Tensor w = l.weightValues().get(j);
+            int slot = n.inputs().indexOf(name);
+            Encoded e = encodeWeight(n, j, name, w, p, b, consts);
+            inputs.set(slot, e.value());
+            if (j == 0) {
+                decoded = e.decoded();
+            }
+        }
+        float[] corr = null;
+        if (p.kind() != LayerPrecision.Kind.FP16 && (n.op() == Op.Conv || n.op() == Op.Gemm)) {
+            Tensor w = l.weightValues().get(0);
+            int outAxis = Layers.outputAxis(n, 0, w.rank());
+            float factor = n.op() == Op.Gemm ? n.floatAttr("alpha") / n.floatAttr("beta") : 1f;
+            if (Float.isFinite(factor)) {
+                corr = BiasCorrection.correction(n, w, decoded, outAxis, inputMeans.get(l.input()), factor);
+            }
+        }
+        if (l.bias() != null && p.kind() == LayerPrecision.Kind.FP16) {
+            int slot = n.inputs().indexOf(l.bias());
+            inputs.set(slot, encodeWeight(n, -1, l.bias(), Layers.constant(scope, l.bias()), p, b, consts).value());
+        } else if (corr != null) {
+            Tensor old = l.bias() == null ? null : Layers.constant(scope, l.bias());
+            Tensor nb = n.op() == Op.Conv ? Tensor.of(corrected(old == null ? null : old.toFloatArray(), corr),
+                    corr.length) : addPerColumn(old, corr);
+            String name = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/corrected");
+            b.initializer(name, nb);
+            consts.add(name);
+            while (inputs.size() < 3) {
+                inputs.add("");
+            }
+            inputs.set(2, name);
+        } else if (l.bias() != null) {
+            consts.add(l.bias());
+        }
+        b.addNode(n.withInputs(inputs));
+        record(l, want, p, note, consts, l.output(), null, 0, 0);
+    }
+
+    /** A stored weight: the float value the layer reads, and the weights it decodes to. */
+    private record Encoded(String value, Tensor decoded) {
+    }
+
+    /** Stores one weight in form {@code p}. */
+    private Encoded encodeWeight(Node n, int which, String name, Tensor w, LayerPrecision p, Graph.Builder b,
+            List<String> consts) {
+        switch (p.kind()) {
+            case FP16: {
+                String h = names.fresh(name + "/fp16");
+                Tensor half = WeightQuant.fp16(w);
+                b.initializer(h, half);
+                consts.add(h);
+                String out = names.fresh(name + "/fp32");
+                b.addNode(new Node(names.fresh(name + "/cast"), Op.Cast, List.of(h), List.of(out),
+                        Map.of("to", new Attr.Int(DType.FLOAT32.onnxCode()))));
+                return new Encoded(out, Tensor.of(half.toFloatArray(), w.shape()));
+            }
+            case INT8_WEIGHT: case INT8: case INT8_DYNAMIC: {
+                int outAxis = Layers.outputAxis(n, which, w.rank());
+                WeightQuant.Quantized q = int8Weights(n, which == 0 ? n.name() : null, which, w, outAxis);
+                int axis = options.perTensor() ? 0 : outAxis;
+                return new Encoded(dequantized(name, q, axis, 0, b, consts),
+                        WeightQuant.dequantize(q, options.perTensor() ? -1 : outAxis, 0));
+            }
+            case INT4: {
+                int axis = Layers.reductionAxis(n, which, w.rank());
+                int block = Math.min(options.int4Group(), w.dim(axis));
+                WeightQuant.Quantized rtn = WeightQuant.int4Blocked(w, axis, block);
+                WeightQuant.Quantized q = rtn;
+                Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()), (e, x) -> {
+                    float sc = rtn.scales()[WeightQuant.blockOf(w.shape(), axis, block, e)];
+                    return QuantizeLinearKernel.quantize((float) x, sc, 0, -8f, 7f) * sc;
+                });
+                if (g != null) {
+                    q = WeightQuant.withScales(g, DType.INT4, rtn.scales(), rtn.scaleShape(),
+                            e -> WeightQuant.blockOf(w.shape(), axis, block, e));
+                }
+                return new Encoded(dequantized(name, q, axis, block, b, consts),
+                        WeightQuant.dequantize(q, axis, block));
+            }
+            case CODEBOOK: {
+                String c = names.fresh(name + "/codebook");
+                Tensor cb = codebookWeights(n, which, w, p.bits(), options.seed() ^ name.hashCode());
+                b.initializer(c, cb);
+                consts.add(c);
+                return new Encoded(c, Decoding.densify(cb));
+            }
+            default: throw new AssertionError(p);
+        }
+    }
+
+    /**
+     * INT8 symmetric weights (per output channel along {@code outAxis}, or per tensor): rounded with error
+     * feedback when the layer's input statistics are known ({@code layer} non-null), else to nearest.
+     */
+    private WeightQuant.Quantized int8Weights(Node n, String layer, int which, Tensor w, int outAxis) {
+        int scaleAxis = options.perTensor() ? -1 : outAxis;
+        WeightQuant.Quantized rtn = WeightQuant.int8Symmetric(w, scaleAxis);
+        Tensor g = layer == null ? null : feedback(n, layer, w, outAxis, (e, x) -> {
+            float sc = rtn.scales()[WeightQuant.channelOf(w.shape(), scaleAxis, e)];
+            return QuantizeLinearKernel.quantize((float) x, sc, 0, -127f, 127f) * sc;
+        });
+        return g == null ? rtn : WeightQuant.withScales(g, DType.INT8, rtn.scales(), rtn.scaleShape(),
+                e -> WeightQuant.channelOf(w.shape(), scaleAxis, e));
+    }
+
+    /**
+     * The weights moved onto {@code grid} by error feedback ({@link ErrorFeedback}) when the layer's input
+     * statistics are known, else null. Weights that are exactly 0 (pruned) stay 0.
+     */
+    private Tensor feedback(Node n, String layer, Tensor w, int outAxis, ErrorFeedback.FlatGrid grid) {
+        double[][] h = hessians.get(layer);
+        if (h == null) {
+            return null;
+        }
+        float[] orig = w.toFloatArray();
+        return ErrorFeedback.apply(n, w, outAxis, h, (e, x) -> orig[e] == 0 ? 0 : grid.round(e, x));
+    }
+
+    /** A codebook tensor: k-means palette, indices of the weights rounded to it (with error feedback if known). */
+    private Tensor codebookWeights(Node n, int which, Tensor w, int bits, long seed) {
+        float[] v = w.toFloatArray();
+        boolean zeros = false;
+        for (float x : v) {
+            zeros |= x == 0;
+        }
+        KMeans1D.Result r = KMeans1D.cluster(v, 1 << bits, seed, zeros);
+        int[] index = r.index();
+        float[] palette = r.palette();
+        Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()),
+                (e, x) -> palette[KMeans1D.nearest(palette, (float) x)]);
+        if (g != null) {
+            float[] gv = g.toFloatArray();
+            index = new int[gv.length];
+            for (int i = 0; i < gv.length; i++) {
+                index[i] = KMeans1D.nearest(palette, gv[i]);
+            }
+        }
+        return pack(w.shape(), palette, index, bits);
+    }
+
+    private String dequantized(String name, WeightQuant.Quantized q, int axis, int block, Graph.Builder b,
+            List<String> consts) {
+        String qn = names.fresh(name + "/quantized");
+        String sn = names.fresh(name + "/scale");
+        b.initializer(qn, q.values());
+        b.initializer(sn, Tensor.of(q.scales(), q.scaleShape()));
+        consts.add(qn);
+        consts.add(sn);
+        String out = names.fresh(name + "/dequantized");
+        Map<String, Attr> attrs = new LinkedHashMap<>();
+        attrs.put("axis", new Attr.Int(axis));
+        if (block > 0) {
+            attrs.put("block_size", new Attr.Int(block));
+        }
+        b.addNode(new Node(names.fresh(name + "/dequantize"), Op.DequantizeLinear, List.of(qn, sn), List.of(out),
+                attrs));
+        return out;
+    }
+
+    /**
+     * A FLOAT32 tensor stored as a {@code bits}-bit codebook: a k-means palette with an exact 0 entry when
+     * the weights have zeros (pruned weights stay 0) and the indices packed LSB first.
+     */
+    static Tensor codebook(Tensor w, int bits, long seed) {
+        float[] v = w.toFloatArray();
+        boolean zeros = false;
+        for (float x : v) {
+            zeros |= x == 0;
+        }
+        KMeans1D.Result r = KMeans1D.cluster(v, 1 << bits, seed, zeros);
+        return pack(w.shape(), r.palette(), r.index(), bits);
+    }
+
+    /** Palette indices packed LSB first into a codebook-encoded FLOAT32 tensor. */
+    private static Tensor pack(int[] shape, float[] palette, int[] index, int bits) {
+        ByteBuffer packed = ByteBuffer.allocateDirect((int) (((long) index.length * bits + 7) / 8))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < index.length; i++) {
+            long bit = (long) i * bits;
+            int at = (int) (bit >>> 3);
+            int shift = (int) (bit & 7);
+            int word = index[i] << shift;
+            packed.put(at, (byte) (packed.get(at) | word));
+            if (shift + bits > 8) {
+                packed.put(at + 1, (byte) (packed.get(at + 1) | (word >>> 8)));
+            }
+        }
+        return Tensor.encoded(DType.FLOAT32, shape, packed, null, null, new Codebook(palette, bits, -1));
+    }
+}
