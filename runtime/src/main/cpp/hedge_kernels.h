@@ -141,20 +141,31 @@ inline int hk_k4_panel_family(long P) {
 }
 
 inline void hk_sq8_k4_gemm(signed char* sp, long spoff, signed char* panel, long poff, long P, signed char* q,
-        long qoff, signed char* out, long ooff, long ldo) {
+        long qoff, signed char* out, long ooff, long ldo, int out_t) {
     hk::sq8_k4_gemm(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(panel, poff), P,
-            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo, out_t != 0);
+}
+
+inline void hk_sq8_k4_pack_fc(int code, signed char* dst, long doff, signed char* x, long xoff, int xu, int zx,
+        long M, long K, long lda) {
+    hk::sq8_k4_pack_fc(code, HK_PTR(dst, doff), HK_PTR(x, xoff), xu != 0, zx, M, K, lda);
 }
 
 inline long hk_sq8_k4_gemv_tmp_bytes(long K, long R) {
-    return hk::align64(hk::round_up(K, 4)) + 4 * R + 64;
+    return hk::gemv_tmp_bytes(K, R);
 }
 
-inline void hk_sq8_k4_gemv(signed char* sp, long spoff, signed char* x, long xoff, int xu, int zx, signed char* tmp,
-        long tmpoff, signed char* q, long qoff, signed char* out, long ooff) {
-    hk::sq8_k4_gemv(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(x, xoff), xu != 0,
-            zx, HK_PTR(tmp, tmpoff), hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))),
-            HK_PTR(out, ooff));
+// The lane layout of single-row k4 weights for one activation column: its size when dst is null.
+inline long hk_sq8_k4_gemv_layout(signed char* sp, long spoff, signed char* dst, long doff) {
+    return hk::gemv_layout(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))),
+            dst == nullptr ? nullptr : HK_PTR(dst, doff));
+}
+
+inline void hk_sq8_k4_gemv(signed char* sp, long spoff, signed char* lanes, long loff, signed char* x, long xoff,
+        int xu, int zx, signed char* tmp, long tmpoff, signed char* q, long qoff, signed char* out, long ooff) {
+    hk::sq8_k4_gemv(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))),
+            lanes == nullptr ? nullptr : HK_PTR(lanes, loff), HK_PTR(x, xoff), xu != 0, zx, HK_PTR(tmp, tmpoff),
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff));
 }
 
 inline void hk_sf32_gemm(int isa, signed char* sp, long spoff, signed char* x, long xoff, long ldx, long P,

@@ -16,6 +16,8 @@
 // fp32: an entry is BR rows x BC consecutive k, values float.
 #pragma once
 
+#include <vector>
+
 #include "hk_qgemm.h"
 
 namespace hk {
@@ -283,23 +285,80 @@ inline int k4_panel_family(long P) {
     return F_VNNI | (P <= 16 ? 1 : P <= 32 ? 2 : 4) << 8;
 }
 
-// k4 format over the dense panel of NR columns: NT 16-column vectors of one panel at a time. Single-row
-// blocks alternate two accumulator sets so consecutive entries do not wait on each other.
-template <int BR, int NT, int NR>
-HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
-        long ldo) {
+// Writes g[r * gs + i] (r < rows <= 16, i < n; gs >= 64 a multiple of 64) to out[i * ldo + r]: 16 x 16 byte
+// transposes, four per register.
+HK_T_AVX512 inline void store_transposed16(const uint8_t* g, long gs, int rows, long n, uint8_t* out, long ldo) {
+    const __mmask16 rm = (__mmask16) ((1u << rows) - 1);
+    for (long c0 = 0; c0 < n; c0 += 64) {
+        __m512i r[16];
+        for (int i = 0; i < 16; i++) r[i] = _mm512_load_si512(g + i * gs + c0);
+        // after four interleaving rounds d[c] holds, in 128-bit lane L, column 16 L + c of the 16 rows
+        __m512i a[16], b[16], d[16];
+        for (int i = 0; i < 8; i++) {
+            a[i] = _mm512_unpacklo_epi8(r[2 * i], r[2 * i + 1]);      // columns 0-7, rows 2i, 2i+1
+            a[8 + i] = _mm512_unpackhi_epi8(r[2 * i], r[2 * i + 1]);  // columns 8-15
+        }
+        for (int h = 0; h < 2; h++) {
+            for (int j = 0; j < 4; j++) {
+                b[h * 8 + j] = _mm512_unpacklo_epi16(a[h * 8 + 2 * j], a[h * 8 + 2 * j + 1]);      // 8h + 0-3
+                b[h * 8 + 4 + j] = _mm512_unpackhi_epi16(a[h * 8 + 2 * j], a[h * 8 + 2 * j + 1]);  // 8h + 4-7
+            }
+        }
+        for (int hg = 0; hg < 4; hg++) {  // columns 4 hg .. 4 hg + 3
+            __m512i c[4];
+            for (int l = 0; l < 2; l++) {
+                c[l] = _mm512_unpacklo_epi32(b[hg * 4 + 2 * l], b[hg * 4 + 2 * l + 1]);      // 4hg + 0, 1
+                c[2 + l] = _mm512_unpackhi_epi32(b[hg * 4 + 2 * l], b[hg * 4 + 2 * l + 1]);  // 4hg + 2, 3
+            }
+            for (int f = 0; f < 2; f++) {
+                d[hg * 4 + 2 * f] = _mm512_unpacklo_epi64(c[2 * f], c[2 * f + 1]);
+                d[hg * 4 + 2 * f + 1] = _mm512_unpackhi_epi64(c[2 * f], c[2 * f + 1]);
+            }
+        }
+        for (int c = 0; c < 16; c++) {
+            const __m128i l0 = _mm512_castsi512_si128(d[c]);
+            const __m128i l1 = _mm512_extracti32x4_epi32(d[c], 1);
+            const __m128i l2 = _mm512_extracti32x4_epi32(d[c], 2);
+            const __m128i l3 = _mm512_extracti32x4_epi32(d[c], 3);
+            if (c0 + c < n) _mm_mask_storeu_epi8(out + (c0 + c) * ldo, rm, l0);
+            if (c0 + 16 + c < n) _mm_mask_storeu_epi8(out + (c0 + 16 + c) * ldo, rm, l1);
+            if (c0 + 32 + c < n) _mm_mask_storeu_epi8(out + (c0 + 32 + c) * ldo, rm, l2);
+            if (c0 + 48 + c < n) _mm_mask_storeu_epi8(out + (c0 + 48 + c) * ldo, rm, l3);
+        }
+    }
+}
+
+// k4 format over the dense panel of NR columns, output columns [p_begin, p_end) (multiples of NT * 16 apart,
+// p_end within the padded panel): NT 16-column vectors, which may span adjacent panels, per stored entry.
+// Single-row blocks alternate two accumulator sets so consecutive entries do not wait on each other. PF:
+// prefetch the panel rows of entries a few ahead (the panel outgrows L1 for large K). out_t: the output is
+// transposed, OUT[p][row] (fully connected layers, whose columns are batch rows).
+template <int BR, int NT, int NR, bool PF>
+HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
+        const Requant& q, uint8_t* out, long ldo, bool out_t) {
     constexpr int SETS = BR == 1 ? 2 : 1;
+    constexpr int AHEAD = 6;
     const Fam f = Fam::of(F_VNNI | (NR / 16) << 8);
     const long kg = round_up(s.K, 4) / 4;
     const int32_t* cadj = ppack_trailer(f, WHO_ACT, const_cast<uint8_t*>(panel), P, s.K);
     const int32_t* zc = cadj + ppack_panels(f, P) * f.nr;
     const int32_t* wp = static_cast<const int32_t*>(s.w);
+    const int osz = q.out_size();
     alignas(64) int32_t tile[BR][NT * 16];
+    alignas(64) uint8_t obytes[NT * 16 * 4];
+    constexpr int GS = NT * 16 < 64 ? 64 : NT * 16;
+    alignas(64) uint8_t ogroup[16 * GS];
     // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
-    for (long p0 = 0; p0 < P; p0 += NT * 16) {
+    for (long p0 = p_begin; p0 < p_end; p0 += NT * 16) {
+        const uint8_t* xb[NT];
+        HK_UNROLL for (int t = 0; t < NT; t++) {
+            long c = p0 + 16 * t;
+            xb[t] = panel + ((c / NR) * kg * NR + c % NR) * 4;
+        }
+        const long n = std::min<long>(NT * 16, P - p0);
+        if (n <= 0) break;
         for (long b = 0; b < s.nbr; b++) {
             const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
-            const uint8_t* base = panel + ((p0 / NR) * kg * NR + p0 % NR) * 4;
             __m512i acc[SETS][BR][NT];
             HK_UNROLL for (int u = 0; u < SETS; u++) {
                 HK_UNROLL for (int r = 0; r < BR; r++) {
@@ -308,10 +367,14 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
             }
             long e = e0;
             for (; e + SETS <= e1; e += SETS) {
+                if (PF && e + AHEAD < e1) {
+                    const long off = (long) s.col[e + AHEAD] * (NR * 4);
+                    HK_UNROLL for (int t = 0; t < NT; t++) _mm_prefetch((const char*) (xb[t] + off), _MM_HINT_T0);
+                }
                 HK_UNROLL for (int u = 0; u < SETS; u++) {
-                    const uint8_t* xr = base + (long) s.col[e + u] * (NR * 4);
+                    const long off = (long) s.col[e + u] * (NR * 4);
                     __m512i xv[NT];
-                    HK_UNROLL for (int t = 0; t < NT; t++) xv[t] = _mm512_loadu_si512(xr + t * 64);
+                    HK_UNROLL for (int t = 0; t < NT; t++) xv[t] = _mm512_loadu_si512(xb[t] + off);
                     HK_UNROLL for (int r = 0; r < BR; r++) {
                         __m512i w = _mm512_set1_epi32(wp[(e + u) * BR + r]);
                         HK_UNROLL for (int t = 0; t < NT; t++) acc[u][r][t] = _mm512_dpbusd_epi32(acc[u][r][t], xv[t], w);
@@ -319,19 +382,18 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                 }
             }
             for (; e < e1; e++) {
-                const uint8_t* xr = base + (long) s.col[e] * (NR * 4);
+                const long off = (long) s.col[e] * (NR * 4);
                 HK_UNROLL for (int r = 0; r < BR; r++) {
                     __m512i w = _mm512_set1_epi32(wp[e * BR + r]);
                     HK_UNROLL for (int t = 0; t < NT; t++) {
-                        acc[0][r][t] = _mm512_dpbusd_epi32(acc[0][r][t], _mm512_loadu_si512(xr + t * 64), w);
+                        acc[0][r][t] = _mm512_dpbusd_epi32(acc[0][r][t], _mm512_loadu_si512(xb[t] + off), w);
                     }
                 }
             }
-            long n = std::min<long>(NT * 16, P - p0);
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 HK_UNROLL for (int t = 0; t < NT; t++) {
                     __m512i v = acc[0][r][t];
-                    if (SETS == 2) v = _mm512_add_epi32(v, acc[SETS - 1][r][t]);
+                    HK_UNROLL for (int u = 1; u < SETS; u++) v = _mm512_add_epi32(v, acc[u][r][t]);
                     _mm512_storeu_si512(tile[r] + t * 16, v);
                 }
                 long row = b * BR + r;
@@ -345,8 +407,24 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                 a.per_col = false;
                 a.mult = q.mult + row;
                 a.bias = q.bias + row;
-                a.out = out + (row * ldo + p0) * q.out_size();
+                if (!out_t) {
+                    a.out = out + (row * ldo + p0) * osz;
+                    requant_row_avx512(a, q);
+                    continue;
+                }
+                if (osz != 1) {
+                    a.out = obytes;
+                    requant_row_avx512(a, q);
+                    uint8_t* o = out + (p0 * ldo + row) * osz;
+                    for (long i = 0; i < n; i++) std::memcpy(o + i * ldo * osz, obytes + i * osz, osz);
+                    continue;
+                }
+                // bytes of 16 consecutive rows gathered, then written 16 at a time per output row
+                a.out = ogroup + row % 16 * GS;
                 requant_row_avx512(a, q);
+                if (row % 16 == 15 || row == s.R - 1) {
+                    store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
+                }
             }
         }
     }
@@ -354,6 +432,9 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
 #endif
 
 #if defined(HK_X86)
+HK_T_AVX512 inline void sq8_k4_gemv_finish(const SparseHdr& s, int32_t xsum, int32_t zx, const Requant& q,
+        const int32_t* raw, uint8_t* out);
+
 // One activation column (P = 1, e.g. a fully connected layer at batch 1): vector lanes run over stored
 // entries instead of pixels. x4 holds the K4 activation bytes in the panel's u8 format, xsum = sum x';
 // raw receives one int32 per row before a single requantization pass.
@@ -410,7 +491,119 @@ HK_T_AVX512 void sq8_k4_gemv_avx512(const SparseHdr& s, const uint8_t* x4, int32
             }
         }
     }
-    // acc = raw + bias - zw[r] * cadj - zx * rsum[r]: the row's terms play the columns' roles of RowArgs
+    sq8_k4_gemv_finish(s, xsum, zx, q, raw, out);
+}
+#endif
+
+#if defined(HK_X86)
+// Lane layout of single-row k4 weights for one activation column: rows in groups of 16 (one vector lane
+// each), k-groups in chunks of 32 (the activation words of a chunk sit in two registers and are picked per
+// lane with one two-register permute, so nothing is gathered). Per (row group, chunk) the entries of each
+// row are stacked in steps, padded to the group's longest row and to a multiple of 4 steps with zero weights:
+//   int32 header [R, K, groups, chunks, off_sptr, off_w, off_idx, total_steps],
+//   sptr[groups * chunks + 1] (first step of each (group, chunk)), w[step][16 lanes] (the entry's 4 weights),
+//   idx[step / 4][16 lanes] (byte s of lane l: k-group of step 4 j + s within the chunk).
+constexpr long GV_CHUNK = 32;
+
+struct GemvLayout {
+    int32_t R, K, groups, chunks;
+    const int32_t* sptr;
+    const int32_t* w;
+    const uint32_t* idx;
+
+    static GemvLayout from(const uint8_t* p) {
+        int32_t h[8];
+        std::memcpy(h, p, sizeof h);
+        GemvLayout g;
+        g.R = h[0], g.K = h[1], g.groups = h[2], g.chunks = h[3];
+        g.sptr = reinterpret_cast<const int32_t*>(p + h[4]);
+        g.w = reinterpret_cast<const int32_t*>(p + h[5]);
+        g.idx = reinterpret_cast<const uint32_t*>(p + h[6]);
+        return g;
+    }
+};
+
+// Builds the lane layout of s (BR = 1) into dst, or returns its size when dst is null.
+inline long gemv_layout(const SparseHdr& s, uint8_t* dst) {
+    const long kg = round_up(s.K, 4) / 4;
+    const long groups = (s.R + 15) / 16, chunks = (kg + GV_CHUNK - 1) / GV_CHUNK;
+    const int32_t* wp = static_cast<const int32_t*>(s.w);
+    std::vector<int32_t> sptr(groups * chunks + 1, 0);
+    // per row, its entries are sorted by k-group; cursor[l] walks them chunk by chunk
+    long total = 0;
+    for (long g = 0; g < groups; g++) {
+        long cur[16];
+        for (int l = 0; l < 16; l++) cur[l] = g * 16 + l < s.R ? s.rowptr[g * 16 + l] : 0;
+        for (long c = 0; c < chunks; c++) {
+            long most = 0;
+            for (int l = 0; l < 16; l++) {
+                long row = g * 16 + l;
+                if (row >= s.R) continue;
+                long e = cur[l], n = 0;
+                while (e < s.rowptr[row + 1] && s.col[e] < (c + 1) * GV_CHUNK) e++, n++;
+                cur[l] = e;
+                most = std::max(most, n);
+            }
+            total += round_up(most, 4);
+            sptr[g * chunks + c + 1] = (int32_t) total;
+        }
+    }
+    const long off_sptr = 64, off_w = off_sptr + align64(4 * (long) sptr.size());
+    const long off_idx = off_w + align64(64 * total), bytes = off_idx + align64(16 * total) + 64;
+    if (dst == nullptr) return bytes;
+    std::memset(dst, 0, bytes);
+    int32_t h[8] = {s.R, s.K, (int32_t) groups, (int32_t) chunks, (int32_t) off_sptr, (int32_t) off_w,
+            (int32_t) off_idx, (int32_t) total};
+    std::memcpy(dst, h, sizeof h);
+    std::memcpy(dst + off_sptr, sptr.data(), 4 * sptr.size());
+    int32_t* w = reinterpret_cast<int32_t*>(dst + off_w);
+    uint8_t* idx = dst + off_idx;
+    for (long g = 0; g < groups; g++) {
+        for (int l = 0; l < 16; l++) {
+            long row = g * 16 + l;
+            if (row >= s.R) continue;
+            long e = s.rowptr[row];
+            for (long c = 0; c < chunks; c++) {
+                long step = sptr[g * chunks + c];
+                for (; e < s.rowptr[row + 1] && s.col[e] < (c + 1) * GV_CHUNK; e++, step++) {
+                    w[step * 16 + l] = wp[e];
+                    idx[((step / 4) * 16 + l) * 4 + step % 4] = (uint8_t) (s.col[e] - c * GV_CHUNK);
+                }
+            }
+        }
+    }
+    return bytes;
+}
+
+// raw[r] = sum over row r's entries of x4 words . weights, through the lane layout; x4 holds chunks * 32 words.
+HK_T_AVX512 inline void sq8_k4_gemv_lanes_avx512(const GemvLayout& g, const uint8_t* x4, int32_t* raw) {
+    const int32_t* xw = reinterpret_cast<const int32_t*>(x4);
+    for (long grp = 0; grp < g.groups; grp++) {
+        __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                _mm512_setzero_si512()};
+        for (long c = 0; c < g.chunks; c++) {
+            const __m512i x0 = _mm512_loadu_si512(xw + c * GV_CHUNK), x1 = _mm512_loadu_si512(xw + c * GV_CHUNK + 16);
+            const long s0 = g.sptr[grp * g.chunks + c], s1 = g.sptr[grp * g.chunks + c + 1];
+            for (long st = s0; st < s1; st += 4) {
+                const __m512i iv = _mm512_loadu_si512(g.idx + st * 4);
+                const int32_t* w = g.w + st * 16;
+                acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_permutex2var_epi32(x0, iv, x1), _mm512_loadu_si512(w));
+                acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_permutex2var_epi32(x0, _mm512_srli_epi32(iv, 8), x1),
+                        _mm512_loadu_si512(w + 16));
+                acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_permutex2var_epi32(x0, _mm512_srli_epi32(iv, 16), x1),
+                        _mm512_loadu_si512(w + 32));
+                acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_permutex2var_epi32(x0, _mm512_srli_epi32(iv, 24), x1),
+                        _mm512_loadu_si512(w + 48));
+            }
+        }
+        __m512i v = _mm512_add_epi32(_mm512_add_epi32(acc[0], acc[1]), _mm512_add_epi32(acc[2], acc[3]));
+        _mm512_storeu_si512(raw + grp * 16, v);
+    }
+}
+
+// acc = raw + bias - zw[r] * cadj - zx * rsum[r]: the row's terms play the columns' roles of RowArgs
+HK_T_AVX512 inline void sq8_k4_gemv_finish(const SparseHdr& s, int32_t xsum, int32_t zx, const Requant& q,
+        const int32_t* raw, uint8_t* out) {
     const int32_t cadj = wrap_add(xsum, -wrap_mul(s.K, zx));
     RowArgs a;
     a.raw = raw;
@@ -427,47 +620,134 @@ HK_T_AVX512 void sq8_k4_gemv_avx512(const SparseHdr& s, const uint8_t* x4, int32
 }
 #endif
 
+inline long gemv_tmp_bytes(long K, long R) {
+    return align64(round_up(K, 4 * GV_CHUNK)) + 4 * round_up(R, 16) + 64;
+}
+
 // k4 format, one activation column: x (K bytes, signed or not) with zero point zx; out holds R contiguous
-// values; tmp holds round_up(K, 4) + 4 * R + 64 bytes.
-inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* x, bool u, int32_t zx, uint8_t* tmp, const Requant& q,
-        uint8_t* out) {
+// values; tmp holds gemv_tmp_bytes(K, R). lanes: the lane layout of single-row weights, or null.
+inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* lanes, const uint8_t* x, bool u, int32_t zx,
+        uint8_t* tmp, const Requant& q, uint8_t* out) {
 #if defined(HK_X86)
-    long k4 = round_up(s.K, 4);
+    long kpad = round_up(s.K, 4 * GV_CHUNK);
     uint8_t mask = fmt_xor(FMT_U8, u);
     int32_t sum = 0;
     for (long k = 0; k < s.K; k++) {
         tmp[k] = x[k] ^ mask;
         sum += tmp[k];
     }
-    for (long k = s.K; k < k4; k++) tmp[k] = 0;
-    int32_t* raw = reinterpret_cast<int32_t*>(tmp + align64(k4));
+    for (long k = s.K; k < kpad; k++) tmp[k] = 0;
+    int32_t* raw = reinterpret_cast<int32_t*>(tmp + align64(kpad));
     int32_t z = zx + fmt_zp_shift(FMT_U8, u);
+    if (lanes != nullptr) {
+        sq8_k4_gemv_lanes_avx512(GemvLayout::from(lanes), tmp, raw);
+        return sq8_k4_gemv_finish(s, sum, z, q, raw, out);
+    }
     if (s.BR == 8) return sq8_k4_gemv_avx512<8>(s, tmp, sum, z, q, raw, out);
     if (s.BR == 4) return sq8_k4_gemv_avx512<4>(s, tmp, sum, z, q, raw, out);
     return sq8_k4_gemv_avx512<1>(s, tmp, sum, z, q, raw, out);
 #else
-    (void) s, (void) x, (void) u, (void) zx, (void) tmp, (void) q, (void) out;
+    (void) s, (void) lanes, (void) x, (void) u, (void) zx, (void) tmp, (void) q, (void) out;
 #endif
 }
 
-// k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of k4_panel_family(P).
-inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo) {
+#if defined(HK_X86)
+template <int BR, int NT, int NR>
+HK_T_AVX512 void sq8_k4_range(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
+        const Requant& q, uint8_t* out, long ldo, bool out_t) {
+    // the panel rows of all k-groups fill more than L1: fetch ahead what the next entries read
+    if (round_up(s.K, 4) * NR > 32768) {
+        return sq8_k4_avx512<BR, NT, NR, true>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+    }
+    sq8_k4_avx512<BR, NT, NR, false>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+}
+
+template <int BR, int NT>
+HK_T_AVX512 void sq8_k4_wide(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
+        long ldo, bool out_t) {
+    // NT vectors span NT / 4 adjacent 64-column panels; the rest (one panel at most) four at a time
+    long padded = (P + 63) / 64 * 64;
+    long wide = padded / (NT * 16) * (NT * 16);
+    sq8_k4_range<BR, NT, 64>(s, panel, P, 0, wide, q, out, ldo, out_t);
+    if (wide < P) sq8_k4_range<BR, 4, 64>(s, panel, P, wide, padded, q, out, ldo, out_t);
+}
+#endif
+
+// k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of k4_panel_family(P);
+// out_t: OUT[p][row] (row stride ldo) instead of OUT[row][p].
+inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo,
+        bool out_t) {
 #if defined(HK_X86)
     if (P <= 16) {
-        if (s.BR == 8) return sq8_k4_avx512<8, 1, 16>(s, panel, P, q, out, ldo);
-        if (s.BR == 4) return sq8_k4_avx512<4, 1, 16>(s, panel, P, q, out, ldo);
-        return sq8_k4_avx512<1, 1, 16>(s, panel, P, q, out, ldo);
+        if (s.BR == 8) return sq8_k4_range<8, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
+        if (s.BR == 4) return sq8_k4_range<4, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
+        return sq8_k4_range<1, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
     }
     if (P <= 32) {
-        if (s.BR == 8) return sq8_k4_avx512<8, 2, 32>(s, panel, P, q, out, ldo);
-        if (s.BR == 4) return sq8_k4_avx512<4, 2, 32>(s, panel, P, q, out, ldo);
-        return sq8_k4_avx512<1, 2, 32>(s, panel, P, q, out, ldo);
+        if (s.BR == 8) return sq8_k4_range<8, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
+        if (s.BR == 4) return sq8_k4_range<4, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
+        return sq8_k4_range<1, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
     }
-    if (s.BR == 8) return sq8_k4_avx512<8, 2, 64>(s, panel, P, q, out, ldo);
-    if (s.BR == 4) return sq8_k4_avx512<4, 4, 64>(s, panel, P, q, out, ldo);
-    return sq8_k4_avx512<1, 4, 64>(s, panel, P, q, out, ldo);
+    if (s.BR == 8) return sq8_k4_wide<8, 2>(s, panel, P, q, out, ldo, out_t);
+    if (s.BR == 4) return sq8_k4_wide<4, 4>(s, panel, P, q, out, ldo, out_t);
+    return sq8_k4_wide<1, 4>(s, panel, P, q, out, ldo, out_t);
 #else
-    (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo;
+    (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo, (void) out_t;
+#endif
+}
+
+// The k4 activation panel of a fully connected layer straight from its rows: column m of the panel is row m
+// of x (M x K, row stride lda), so no transposition is needed; zero point zx for every row.
+HK_INLINE void sq8_k4_pack_fc_body(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, int32_t zx, long M,
+        long K, long lda) {
+    const long kg = round_up(K, 4) / 4;
+    const long padded = ppack_panels(f, M) * f.nr;
+    const uint8_t mask = fmt_xor(FMT_U8, u);
+    const int32_t z = zx + fmt_zp_shift(FMT_U8, u);
+    int32_t* cadj = ppack_trailer(f, WHO_ACT, dst, M, K);
+    int32_t* zc = cadj + padded;
+    const uint32_t mask4 = 0x01010101u * mask;
+    for (long m = 0; m < padded; m++) {
+        uint8_t* d = dst + ((m / f.nr) * kg * f.nr + m % f.nr) * 4;
+        const long step = f.nr * 4;
+        if (m >= M) {
+            for (long g = 0; g < kg; g++) std::memset(d + g * step, 0, 4);
+            cadj[m] = 0;
+            zc[m] = 0;
+            continue;
+        }
+        const uint8_t* s = x + m * lda;
+        int32_t sum = 0;
+        for (long k = 0; k < K; k++) sum += (uint8_t) (s[k] ^ mask);
+        long full = K / 4;
+        for (long g = 0; g < full; g++) {
+            uint32_t v;
+            std::memcpy(&v, s + 4 * g, 4);
+            v ^= mask4;
+            std::memcpy(d + g * step, &v, 4);
+        }
+        if (full < kg) {
+            uint8_t tail[4] = {0, 0, 0, 0};
+            for (long k = 4 * full; k < K; k++) tail[k - 4 * full] = s[k] ^ mask;
+            std::memcpy(d + full * step, tail, 4);
+        }
+        cadj[m] = wrap_add(sum, -wrap_mul((int32_t) K, z));
+        zc[m] = z;
+    }
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void sq8_k4_pack_fc_avx512(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, int32_t zx,
+        long M, long K, long lda) {
+    sq8_k4_pack_fc_body(f, dst, x, u, zx, M, K, lda);
+}
+#endif
+
+inline void sq8_k4_pack_fc(int code, uint8_t* dst, const uint8_t* x, bool u, int32_t zx, long M, long K, long lda) {
+#if defined(HK_X86)
+    sq8_k4_pack_fc_avx512(Fam::of(code), dst, x, u, zx, M, K, lda);
+#else
+    (void) code, (void) dst, (void) x, (void) u, (void) zx, (void) M, (void) K, (void) lda;
 #endif
 }
 

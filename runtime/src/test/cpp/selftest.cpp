@@ -413,7 +413,8 @@ static void test_sparse(int isa) {
     const int shapes[4][2] = {{1, 1}, {1, 4}, {8, 1}, {4, 1}};
     for (int trial = 0; trial < 90; trial++) {
         int BR = shapes[trial % 4][0], BC = shapes[trial % 4][1];
-        long R = BR * rnd(1, 6), K = BC * rnd(1, 20), P = rnd(1, 80);
+        long R = BR * (rnd(0, 2) ? rnd(1, 6) : rnd(6, 40)), K = BC * (rnd(0, 2) ? rnd(1, 20) : rnd(20, 200 / BC)),
+                P = rnd(0, 3) ? rnd(1, 80) : rnd(80, 300);
         bool u = rnd(0, 1);
         int zx = u ? (int) rnd(0, 255) : (int) rnd(-128, 127);
         gvec<float> Wd(R * K, 0.f);
@@ -453,17 +454,34 @@ static void test_sparse(int isa) {
             hk_pack_act_im2col(code, (signed char*) panel.data(), 0, (signed char*) X.data(), 0, u, K, 1, P, 1, 1, 1, 1,
                     1, 1, 0, 0, 1, P, zx, (signed char*) tmp.data(), 0);
             gvec<uint8_t> out2(R * P * osz);
-            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P);
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P, 0);
             CHECK(out2 == out, "sq8 k4 %dx%d P %ld differs from the pair kernel", BR, BC, P);
-            // one column at a time through the gather kernel
+            // activations as rows (fully connected): panel packed from X^T, output written transposed
+            gvec<uint8_t> xt(P * K), outt(P * R * osz);
+            for (long k = 0; k < K; k++) for (long p = 0; p < P; p++) xt[p * K + k] = X[k * P + p];
+            gvec<uint8_t> panel2(ppack_bytes(f, WHO_ACT, P, K));
+            hk_sq8_k4_pack_fc(code, (signed char*) panel2.data(), 0, (signed char*) xt.data(), 0, u, zx, P, K, K);
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel2.data(), 0, P, q.buf.data(), 0,
+                    (signed char*) outt.data(), 0, R, 1);
+            for (long r = 0; r < R; r++) {
+                for (long p = 0; p < P; p++) {
+                    CHECK(std::memcmp(outt.data() + (p * R + r) * osz, out.data() + (r * P + p) * osz, osz) == 0,
+                            "sq8 k4 rows %dx%d r %ld p %ld", BR, BC, r, p);
+                }
+            }
+            // one column at a time through the gather kernel and (single-row blocks) the lane layout
             gvec<uint8_t> col(K), tmp1(hk_sq8_k4_gemv_tmp_bytes(K, R)), out1(R * osz);
-            for (long p = 0; p < P; p++) {
-                for (long k = 0; k < K; k++) col[k] = X[k * P + p];
-                hk_sq8_k4_gemv(k4.data(), 0, (signed char*) col.data(), 0, u, zx, (signed char*) tmp1.data(), 0,
-                        q.buf.data(), 0, (signed char*) out1.data(), 0);
-                for (long r = 0; r < R; r++) {
-                    CHECK(std::memcmp(out1.data() + r * osz, out.data() + (r * P + p) * osz, osz) == 0,
-                            "sq8 k4 gemv %dx%d r %ld p %ld", BR, BC, r, p);
+            gvec<signed char> lanes(BR == 1 ? hk_sq8_k4_gemv_layout(k4.data(), 0, nullptr, 0) : 1);
+            if (BR == 1) hk_sq8_k4_gemv_layout(k4.data(), 0, lanes.data(), 0);
+            for (int lay = 0; lay < (BR == 1 ? 2 : 1); lay++) {
+                for (long p = 0; p < P; p++) {
+                    for (long k = 0; k < K; k++) col[k] = X[k * P + p];
+                    hk_sq8_k4_gemv(k4.data(), 0, lay ? lanes.data() : nullptr, 0, (signed char*) col.data(), 0, u,
+                            zx, (signed char*) tmp1.data(), 0, q.buf.data(), 0, (signed char*) out1.data(), 0);
+                    for (long r = 0; r < R; r++) {
+                        CHECK(std::memcmp(out1.data() + r * osz, out.data() + (r * P + p) * osz, osz) == 0,
+                                "sq8 k4 gemv %dx%d layout %d r %ld p %ld", BR, BC, lay, r, p);
+                    }
                 }
             }
         }

@@ -360,20 +360,40 @@ final class Native {
         return NativeKernels.hk_k4_panel_family(p);
     }
 
-    /** k4 sparse weights x an activation panel of {@link #k4PanelFamily} (AVX-512 VNNI only). */
+    /**
+     * k4 sparse weights x an activation panel of {@link #k4PanelFamily} (AVX-512 VNNI only): OUT[R][p] with row
+     * stride ldo, or with {@code transposed} OUT[p][R] with row stride ldo (fully connected layers).
+     */
     static void sparseK4Gemm(SparseWeights sp, ByteBuffer panel, long poff, long p, ByteBuffer q, long qoff,
-            ByteBuffer out, long ooff, long ldo) {
+            ByteBuffer out, long ooff, long ldo, boolean transposed) {
         checkIsa(ISA_AVX512);
         if (!sp.k4()) {
             throw new IllegalArgumentException("sparse weights are not in the k4 layout");
         }
         region("activation panel", panel, poff, panelBytes(k4PanelFamily(p), WHO_ACT, p, sp.cols()));
         int osz = Requant.check(q, qoff, sp.rows());
-        if (ldo < p) {
-            throw new IllegalArgumentException("output row stride " + ldo + " is below " + p + " columns");
+        long width = transposed ? sp.rows() : p;
+        if (ldo < width) {
+            throw new IllegalArgumentException("output row stride " + ldo + " is below " + width + " columns");
         }
-        region("output", out, ooff, Math.multiplyExact(span(sp.rows(), ldo, p, 1), osz));
-        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo);
+        long span = transposed ? span(p, ldo, sp.rows(), 1) : span(sp.rows(), ldo, p, 1);
+        region("output", out, ooff, Math.multiplyExact(span, osz));
+        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo, transposed ? 1 : 0);
+    }
+
+    /** The k4 activation panel of m activation rows of k bytes (row stride lda), zero point zx (AVX-512 VNNI). */
+    static void sparseK4PackRows(ByteBuffer dst, long doff, ByteBuffer x, long xoff, boolean xu, int zx, long m,
+            long k, long lda) {
+        checkIsa(ISA_AVX512);
+        positive("rows", m);
+        positive("reduction size", k);
+        if (lda < k) {
+            throw new IllegalArgumentException("row stride " + lda + " is below " + k);
+        }
+        int code = k4PanelFamily(m);
+        region("activation panel", dst, doff, panelBytes(code, WHO_ACT, m, k));
+        region("activations", x, xoff, span(m, lda, k, 1));
+        NativeKernels.hk_sq8_k4_pack_fc(code, dst, doff, x, xoff, xu ? 1 : 0, zx, m, k, lda);
     }
 
     static long sparseGemvTmpBytes(SparseWeights sp) {
@@ -391,7 +411,23 @@ final class Native {
         region("gemv scratch", tmp, tmpoff, sparseGemvTmpBytes(sp));
         int osz = Requant.check(q, qoff, sp.rows());
         region("output", out, ooff, Math.multiplyExact((long) sp.rows(), osz));
-        NativeKernels.hk_sq8_k4_gemv(sp.buffer(), 0, x, xoff, xu ? 1 : 0, zx, tmp, tmpoff, q, qoff, out, ooff);
+        NativeKernels.hk_sq8_k4_gemv(sp.buffer(), 0, sp.gemvLanes(), 0, x, xoff, xu ? 1 : 0, zx, tmp, tmpoff, q, qoff,
+                out, ooff);
+    }
+
+    /** The one-column kernel's lane layout of k4 weights in single-row blocks (AVX-512 VNNI only). */
+    static ByteBuffer sparseGemvLanes(SparseWeights sp) {
+        checkIsa(ISA_AVX512);
+        if (!sp.k4() || sp.buffer().getInt(8) != 1) {
+            throw new IllegalArgumentException("lane layout needs k4 weights in single-row blocks");
+        }
+        long bytes = NativeKernels.hk_sq8_k4_gemv_layout(sp.buffer(), 0, null, 0);
+        if (bytes <= 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("sparse weights of " + sp.rows() + " x " + sp.cols() + " are too large");
+        }
+        ByteBuffer b = allocate(bytes);
+        NativeKernels.hk_sq8_k4_gemv_layout(sp.buffer(), 0, b, 0);
+        return b;
     }
 
     /** OUT[r][p] = act(bias[r] + sum W[r][k] X[k][p]) in fp32; X rows are ldx floats apart. */

@@ -75,12 +75,17 @@ final class NativeKernels {
     static native int hk_k4_panel_family(long p);
 
     static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
-            long qoff, ByteBuffer out, long ooff, long ldo);
+            long qoff, ByteBuffer out, long ooff, long ldo, int outT);
+
+    static native void hk_sq8_k4_pack_fc(int code, ByteBuffer dst, long doff, ByteBuffer x, long xoff, int xu, int zx,
+            long m, long k, long lda);
 
     static native long hk_sq8_k4_gemv_tmp_bytes(long k, long r);
 
-    static native void hk_sq8_k4_gemv(ByteBuffer sp, long spoff, ByteBuffer x, long xoff, int xu, int zx,
-            ByteBuffer tmp, long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff);
+    static native long hk_sq8_k4_gemv_layout(ByteBuffer sp, long spoff, ByteBuffer dst, long doff);
+
+    static native void hk_sq8_k4_gemv(ByteBuffer sp, long spoff, ByteBuffer lanes, long loff, ByteBuffer x, long xoff,
+            int xu, int zx, ByteBuffer tmp, long tmpoff, ByteBuffer q, long qoff, ByteBuffer out, long ooff);
 
     static native void hk_sf32_gemm(int isa, ByteBuffer sp, long spoff, ByteBuffer x, long xoff, long ldx, long p,
             ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long ldo);

@@ -169,8 +169,10 @@ final class QMatMulKernel implements Kernel {
             aZeroPoint = za[0];
             sparseB = SparseInt8.of(isa, b, bUnsigned, (int) n, (int) k, true, QuantInputs.expand(zb, (int) n), mt);
             plane = new Geom(k, 1, mt, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, mt);
-            aTBytes = mt > 1 ? align64(Math.multiplyExact(k, mt)) : 0;
-            outTBytes = mt > 1 ? align64(Math.multiplyExact(n * outSize, mt)) : 0;
+            // the k4 layout packs activation rows directly and writes the output transposed back
+            boolean viaT = mt > 1 && !sparseB.weights().k4();
+            aTBytes = viaT ? align64(Math.multiplyExact(k, mt)) : 0;
+            outTBytes = viaT ? align64(Math.multiplyExact(n * outSize, mt)) : 0;
             ctx.requestScratch(aTBytes + outTBytes + sparseB.scratchBytes(plane));
             ctx.setOutput(0, outType, outShape);
             return;
@@ -231,6 +233,10 @@ final class QMatMulKernel implements Kernel {
         ByteBuffer scratch = ctx.scratch();
         if (sparseB != null) {
             long mt = plane.ow;
+            if (sparseB.weights().k4()) {
+                sparseB.runRows(a, 0, aUnsigned, aZeroPoint, scratch, 0, requant, o, 0, n);
+                return;
+            }
             ByteBuffer xs = a;
             if (mt > 1) {
                 Native.transpose(1, a, 0, mt, k, scratch, 0);

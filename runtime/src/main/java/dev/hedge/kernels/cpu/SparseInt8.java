@@ -23,13 +23,13 @@ final class SparseInt8 {
 
     private SparseInt8(int isa, SparseWeights weights, long p) {
         this.isa = isa;
-        this.weights = weights;
+        this.weights = weights.k4() && p == 1 ? weights.withGemvLanes() : weights;
         this.k = weights.cols();
         this.p = p;
         this.ppad = Native.sparsePad(p);
         if (weights.k4() && p == 1) {
             panelBytes = 0;
-            tmpBytes = Native.sparseGemvTmpBytes(weights);
+            tmpBytes = Native.sparseGemvTmpBytes(this.weights);
             x2Bytes = 0;
         } else if (weights.k4()) {
             panelBytes = Native.panelBytes(Native.k4PanelFamily(p), Native.WHO_ACT, p, k);
@@ -86,6 +86,23 @@ final class SparseInt8 {
     }
 
     /**
+     * A fully connected layer in the k4 layout: OUT[P][R] (row stride ldo) for activation rows x[P][K] (row
+     * stride K), packed straight from the rows; scratch as {@link #scratchBytes} for a 1 x P plane.
+     */
+    void runRows(ByteBuffer x, long xoff, boolean xUnsigned, int zx, ByteBuffer scratch, long soff,
+            ByteBuffer requant, ByteBuffer out, long ooff, long ldo) {
+        if (!weights.k4()) {
+            throw new IllegalStateException("activation rows need the k4 layout");
+        }
+        if (p == 1) {
+            Native.sparseK4Gemv(weights, x, xoff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
+            return;
+        }
+        Native.sparseK4PackRows(scratch, soff, x, xoff, xUnsigned, zx, p, k, k);
+        Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, true);
+    }
+
+    /**
      * OUT[R][P] (row stride ldo) for one image x (geometry g, P = its output plane, K = its reduction) with
      * zero point zx. Fully connected layers pass their activations transposed to [K][M] with a 1 x M plane.
      */
@@ -108,7 +125,7 @@ final class SparseInt8 {
         if (weights.k4()) {
             Native.packIm2col(Native.k4PanelFamily(p), scratch, soff, x, xoff, xUnsigned, g, zx, scratch,
                     soff + panelBytes);
-            Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo);
+            Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, false);
             return;
         }
         long sOff = soff + Native.sparseX2Bytes(k, ppad);

@@ -20,9 +20,15 @@ final class SparseWeights {
     private final boolean quantized;
     private final boolean k4;
     private final boolean anyZw;
+    private final ByteBuffer lanes;
 
     private SparseWeights(ByteBuffer buffer, int rows, int cols, int blocks, boolean quantized, boolean k4,
             boolean anyZw) {
+        this(buffer, rows, cols, blocks, quantized, k4, anyZw, null);
+    }
+
+    private SparseWeights(ByteBuffer buffer, int rows, int cols, int blocks, boolean quantized, boolean k4,
+            boolean anyZw, ByteBuffer lanes) {
         this.buffer = buffer;
         this.rows = rows;
         this.cols = cols;
@@ -30,6 +36,23 @@ final class SparseWeights {
         this.quantized = quantized;
         this.k4 = k4;
         this.anyZw = anyZw;
+        this.lanes = lanes;
+    }
+
+    /**
+     * These weights plus, for single-row blocks in the k4 layout, the lane layout of the one-column kernel
+     * (hk_sparse.h: no gathers; batch-1 fully connected layers), built once here.
+     */
+    SparseWeights withGemvLanes() {
+        if (!k4 || lanes != null || buffer.getInt(8) != 1) {
+            return this;
+        }
+        return new SparseWeights(buffer, rows, cols, blocks, quantized, k4, anyZw, Native.sparseGemvLanes(this));
+    }
+
+    /** The lane layout of {@link #withGemvLanes}, or null. */
+    ByteBuffer gemvLanes() {
+        return lanes;
     }
 
     /** Values of element (r, k) of the dense source, as int (8-bit) or float bits. */

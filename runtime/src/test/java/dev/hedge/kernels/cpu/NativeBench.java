@@ -25,9 +25,10 @@ public final class NativeBench {
         }
         String best = new NativeBackend().isa();
         dense(best, 2048, 2048, 2048);
-        for (int m : new int[] {1, 16, 128}) {
+        for (int m : new int[] {1, 16, 64, 128}) {
             sparseVsDense(best, m, 1024, 1024, 0.8);
         }
+        sparseConv(best, 576, 96, 28 * 28, 0.8);
         sparseConv(best, 256, 256, 56 * 56, 0.8);
         depthwiseF32(32, 112);
     }
@@ -159,12 +160,11 @@ public final class NativeBench {
                 System.out.printf("  dense          %9.1f us  %7.1f GOPS%n", s * 1e6, 2.0 * m * n * k / s / 1e9);
             }
             boolean k4 = isa == Native.ISA_AVX512;
-            SparseWeights sw = SparseWeights.int8((rr, kk) -> w[rr][kk], n, k, bs[0], bs[1], new int[n], k4);
+            SparseWeights sw0 = SparseWeights.int8((rr, kk) -> w[rr][kk], n, k, bs[0], bs[1], new int[n], k4);
+            SparseWeights sw = k4 && m == 1 ? sw0.withGemvLanes() : sw0;
             long ppad = Native.sparsePad(m);
             ByteBuffer x2 = Native.allocate(Native.sparseX2Bytes(k, ppad));
             ByteBuffer cT = Native.allocate((long) n * m);
-            ByteBuffer xT = Native.allocate((long) n * m);
-            Geom g = new Geom(k, 1, m, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, m);
             ByteBuffer panel = Native.allocate(Native.panelBytes(Native.k4PanelFamily(m), Native.WHO_ACT, m, k));
             ByteBuffer tmp = Native.allocate(Math.max(Native.im2colTmpBytes(Native.k4PanelFamily(m), m),
                     k4 ? Native.sparseGemvTmpBytes(sw) : 0));
@@ -172,14 +172,13 @@ public final class NativeBench {
                 if (k4 && m == 1) {
                     Native.sparseK4Gemv(sw, x, 0, true, 0, tmp, 0, q, 0, out, 0);
                 } else if (k4) {
-                    Native.transpose(1, x, 0, m, k, xT, 0);
-                    Native.packIm2col(Native.k4PanelFamily(m), panel, 0, xT, 0, true, g, 0, tmp, 0);
-                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, cT, 0, m);
+                    Native.sparseK4PackRows(panel, 0, x, 0, true, 0, m, k, k);
+                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, out, 0, n, true);
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, k, m, 1, k, x2, 0, ppad, null, 0);
                     Native.sparseQGemm(isa, sw, x2, 0, m, ppad, null, 0, q, 0, m == 1 ? out : cT, 0, m);
                 }
-                if (m > 1) {
+                if (m > 1 && !k4) {
                     Native.transpose(1, cT, 0, n, m, out, 0);
                 }
             });
@@ -225,7 +224,7 @@ public final class NativeBench {
             double s = time(() -> {
                 if (k4) {
                     Native.packIm2col(Native.k4PanelFamily(plane), panel, 0, x, 0, true, g, 0, tmp, 0);
-                    Native.sparseK4Gemm(sw, panel, 0, plane, q, 0, out, 0, plane);
+                    Native.sparseK4Gemm(sw, panel, 0, plane, q, 0, out, 0, plane, false);
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, cin, plane, plane, 1, x2, 0, ppad, null, 0);
                     Native.sparseQGemm(isa, sw, x2, 0, plane, ppad, null, 0, q, 0, out, 0, plane);
