@@ -4,12 +4,15 @@ import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.ir.Sparse;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.Work;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,12 +25,48 @@ import java.util.Random;
  */
 public final class KernelCases {
 
-    /** One case: the model, its input, and its dense multiply-adds. */
-    public record Case(String name, ModelDef model, Tensor input, double macs, boolean int8) {
+    /**
+     * One case: the model, its input, and its dense multiply-adds; {@code stored} the multiply-adds over
+     * stored weights when the weights are sparse-encoded (else {@code macs}).
+     */
+    public record Case(String name, ModelDef model, Tensor input, double macs, boolean int8, double stored) {
+        Case(String name, ModelDef model, Tensor input, double macs, boolean int8) {
+            this(name, model, input, macs, int8, macs);
+        }
+
+        public boolean sparse() {
+            return stored != macs;
+        }
     }
 
     public static final List<String> NAMES = List.of("matmul-512", "conv3x3-64x56", "conv1x1-96x28x576",
             "conv7x7s2-3x224", "conv3x3-256x14", "fc-1280x1000", "qmatmul-512", "qconv3x3-64x56");
+
+    /** Stored fraction of the weights of the sparse cases: 80 % of the 1x4 blocks (output row x 4 inputs) zero. */
+    public static final double SPARSE_DENSITY = 0.2;
+
+    /**
+     * Dense int8 layers and the same layers with 80 %-sparse weights (1x4 blocks along the reduction), for the
+     * sparse against dense comparison: each sparse case is named after its dense one plus {@code -sparse80}.
+     */
+    public static final List<String> SPARSE_PAIRS = List.of("qfc-1024-b1", "qfc-1024-b64", "qconv1x1-96x28x576");
+
+    /** The sparse counterpart's name of a {@link #SPARSE_PAIRS} case. */
+    public static String sparseName(String dense) {
+        return dense + "-sparse80";
+    }
+
+    /** {@link #get}, plus the sparse comparison cases. */
+    public static Case getAny(String name) {
+        boolean sp = name.endsWith("-sparse80");
+        String base = sp ? name.substring(0, name.length() - "-sparse80".length()) : name;
+        switch (base) {
+            case "qfc-1024-b1": return qfc(name, 1, 1024, 1024, sp);
+            case "qfc-1024-b64": return qfc(name, 64, 1024, 1024, sp);
+            case "qconv1x1-96x28x576": return qconv1x1(name, 96, 576, 28, sp);
+            default: return get(name);
+        }
+    }
 
     private KernelCases() {
     }
@@ -118,6 +157,123 @@ public final class KernelCases {
         g.addNode(node);
         double macs = (double) cout * out * out * cin * k * k;
         return new Case(name, new ModelDef(g.build(), Map.of()), input, macs, int8);
+    }
+
+    /**
+     * int8 [rows][cols] weights (the kernel's orientation: rows = outputs) with 1x4 blocks zero at rate 1 - {@link
+     * #SPARSE_DENSITY}; the same seed gives the same weights to a dense case and its sparse counterpart.
+     */
+    private static byte[] blockSparseBytes(Random r, int rows, int cols) {
+        byte[] w = new byte[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j += 4) {
+                if (r.nextDouble() >= SPARSE_DENSITY) {
+                    continue;
+                }
+                for (int b = 0; b < 4; b++) {
+                    int v = r.nextInt(255) - 127;
+                    w[i * cols + j + b] = (byte) (v == 0 ? 1 : v);
+                }
+            }
+        }
+        return w;
+    }
+
+    /**
+     * A [d0][d1] int8 constant holding {@code m} (row-major over [d0][d1]), block-CSR encoded with br x bc blocks
+     * when {@code encode}, dropping all-zero blocks.
+     */
+    private static Tensor int8Constant(byte[] m, int[] shape, int br, int bc, boolean encode) {
+        if (!encode) {
+            return Tensor.ofBytes(DType.INT8, m.clone(), shape);
+        }
+        int rows = shape[0];
+        int cols = m.length / rows;
+        int brows = rows / br;
+        int bcols = cols / bc;
+        ByteBuffer rowPtr = direct(4L * (brows + 1));
+        ByteBuffer colIdx = direct(4L * brows * bcols);
+        ByteBuffer payload = direct((long) m.length);
+        int nnz = 0;
+        for (int i = 0; i < brows; i++) {
+            rowPtr.putInt(4 * i, nnz);
+            for (int j = 0; j < bcols; j++) {
+                boolean any = false;
+                for (int a = 0; a < br && !any; a++) {
+                    for (int b = 0; b < bc && !any; b++) {
+                        any = m[(i * br + a) * cols + j * bc + b] != 0;
+                    }
+                }
+                if (!any) {
+                    continue;
+                }
+                colIdx.putInt(4 * nnz, j);
+                for (int a = 0; a < br; a++) {
+                    for (int b = 0; b < bc; b++) {
+                        payload.put(nnz * br * bc + a * bc + b, m[(i * br + a) * cols + j * bc + b]);
+                    }
+                }
+                nnz++;
+            }
+        }
+        rowPtr.putInt(4 * brows, nnz);
+        Sparse sp = new Sparse(Sparse.Format.BLOCK_CSR, br, bc, DType.INT32, rowPtr, colIdx, nnz);
+        return Tensor.encoded(DType.INT8, shape, payload, null, sp, null);
+    }
+
+    private static ByteBuffer direct(long bytes) {
+        return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static long nonZero(byte[] w) {
+        long n = 0;
+        for (byte b : w) {
+            n += b != 0 ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** QLinearMatMul [m, k] x [k, n]; B stored [k][n], so the kernel's 1x4 blocks are 4x1 blocks of B. */
+    private static Case qfc(String name, int m, int k, int n, boolean sparse) {
+        Random r = new Random(5);
+        byte[] wt = blockSparseBytes(r, n, k);
+        byte[] b = new byte[k * n];
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < k; j++) {
+                b[j * n + i] = wt[i * k + j];
+            }
+        }
+        Node node = Node.of("qfc", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"),
+                List.of("y"));
+        Graph g = Graph.builder(name).addInput(ValueInfo.of("a", DType.UINT8, m, k))
+                .initializer("as", Tensor.scalar(0.02f)).initializer("az", Tensor.ofBytes(DType.UINT8, new byte[] {
+                    (byte) 128}))
+                .initializer("b", int8Constant(b, new int[] {k, n}, 4, 1, sparse)).initializer("bs", Tensor.scalar(0.01f))
+                .initializer("bz", Tensor.ofBytes(DType.INT8, new byte[] {0})).initializer("ys", Tensor.scalar(2f))
+                .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128})).addNode(node)
+                .addOutput(ValueInfo.of("y", DType.UINT8, m, n)).build();
+        double macs = (double) m * k * n;
+        return new Case(name, new ModelDef(g, Map.of()), randomBytes(r, DType.UINT8, m, k), macs, true,
+                sparse ? (double) m * nonZero(wt) : macs);
+    }
+
+    /** QLinearConv 1x1 of cin -> cout channels over size x size pixels. */
+    private static Case qconv1x1(String name, int cin, int cout, int size, boolean sparse) {
+        Random r = new Random(6);
+        byte[] w = blockSparseBytes(r, cout, cin);
+        Node node = new Node("qconv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz"),
+                List.of("y"), Map.of());
+        Graph g = Graph.builder(name).addInput(ValueInfo.of("x", DType.UINT8, 1, cin, size, size))
+                .initializer("xs", Tensor.scalar(0.02f)).initializer("xz", Tensor.ofBytes(DType.UINT8, new byte[] {
+                    (byte) 128}))
+                .initializer("w", int8Constant(w, new int[] {cout, cin, 1, 1}, 1, 4, sparse))
+                .initializer("ws", Tensor.scalar(0.01f))
+                .initializer("wz", Tensor.ofBytes(DType.INT8, new byte[] {0})).initializer("ys", Tensor.scalar(0.5f))
+                .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128})).addNode(node)
+                .addOutput(ValueInfo.of("y", DType.UINT8, 1, cout, size, size)).build();
+        double macs = (double) cout * cin * size * size;
+        return new Case(name, new ModelDef(g, Map.of()), randomBytes(r, DType.UINT8, 1, cin, size, size), macs, true,
+                sparse ? (double) nonZero(w) * size * size : macs);
     }
 
     private static Case qmatmul(String name, int s) {

@@ -450,7 +450,8 @@ public final class Planner {
 
     /**
      * Every backend's offers for a node, best first: by estimated time when every offer has a measured
-     * kernel cost and the node's work is known, else in backend priority order. Public so that the
+     * kernel cost and the node's work is known, else in backend priority order. Offers without a kernel class
+     * that come after at least two with one do not block the comparison: they rank after the compared ones. Public so that the
      * converter can ask what a layer would cost in each precision before choosing one.
      */
     public List<Choice> rank(Node node, List<ValueType> types, List<Tensor> constants) {
@@ -473,14 +474,23 @@ public final class Planner {
             return List.of(new Choice(offers.get(0), Double.NaN, "only offer" + note));
         }
         double work = Work.of(node, types);
-        // measuring a class is only worth it when every offer has one to compare
-        boolean measure = !Double.isNaN(work) && offers.stream().allMatch(o -> o.kernelClass() != null);
+        // the leading offers with a kernel class are compared by cost; offers without one that come after all of
+        // them (the Java reference kernels of the quantized ops) stay behind them in priority order
+        int costed = 0;
+        while (costed < offers.size() && offers.get(costed).kernelClass() != null) {
+            costed++;
+        }
+        if (costed < 2) {
+            costed = offers.size();
+        }
+        // measuring a class is only worth it when every compared offer has one
+        boolean measure = !Double.isNaN(work) && offers.subList(0, costed).stream().allMatch(o -> o.kernelClass() != null);
         double[] est = new double[offers.size()];
         List<String> unknown = new ArrayList<>();
         for (int i = 0; i < est.length; i++) {
             Offer o = offers.get(i);
             KernelCost cost = null;
-            if (costs != null && o.kernelClass() != null) {
+            if (costs != null && o.kernelClass() != null && i < costed) {
                 cost = costs.get(o.kernelClass());
                 if (cost == null && measure) {
                     cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
@@ -488,7 +498,7 @@ public final class Planner {
             }
             est[i] = cost == null || Double.isNaN(work) ? Double.NaN
                     : cost.estimate(work * o.workScale(), threads, o.parallel());
-            if (cost == null) {
+            if (cost == null && i < costed) {
                 unknown.add(o.kernelClass() == null ? o.backend().name() + " (no kernel class)" : o.kernelClass());
             }
         }
@@ -498,7 +508,8 @@ public final class Planner {
         }
         boolean estimated = unknown.isEmpty() && !Double.isNaN(work);
         if (estimated) {
-            java.util.Arrays.sort(order, (x, y) -> Double.compare(est[x], est[y])); // stable: ties keep priority
+            // stable: ties keep priority
+            java.util.Arrays.sort(order, 0, costed, (x, y) -> Double.compare(est[x], est[y]));
         }
         List<Choice> l = new ArrayList<>();
         for (int r = 0; r < order.length; r++) {
@@ -507,8 +518,10 @@ public final class Planner {
             if (!estimated) {
                 reason = "backend priority (" + (Double.isNaN(work) ? "work unknown: shapes not known"
                         : "no measured cost for " + String.join(", ", unknown)) + ")";
+            } else if (r >= costed) {
+                reason = "backend priority (no kernel class: after the measured offers)";
             } else {
-                reason = explain(offers, est, order, r);
+                reason = explain(offers, est, order, r, costed);
             }
             l.add(new Choice(offers.get(i), est[i], reason + note));
         }
@@ -516,18 +529,18 @@ public final class Planner {
     }
 
     /** Why the offer at rank {@code r} stands where it does, naming the alternatives and their estimates. */
-    private static String explain(List<Offer> offers, double[] est, Integer[] order, int r) {
+    private static String explain(List<Offer> offers, double[] est, Integer[] order, int r, int compared) {
         Offer me = offers.get(order[r]);
         StringBuilder sb = new StringBuilder();
         sb.append(label(me)).append(' ').append(time(est[order[r]]));
-        for (int q = 0; q < order.length; q++) {
+        for (int q = 0; q < compared; q++) {
             if (q == r) {
                 continue;
             }
             Offer o = offers.get(order[q]);
             sb.append(q < r ? "; behind " : "; beats ").append(label(o)).append(' ').append(time(est[order[q]]));
         }
-        for (int q = r + 1; q < order.length; q++) {
+        for (int q = r + 1; q < compared; q++) {
             Offer o = offers.get(order[q]);
             if (o.precision() == Capability.Precision.INT8 && me.precision() != Capability.Precision.INT8) {
                 sb.append("; int8 kernel slower on this host: stays ").append(me.precision().name().toLowerCase());

@@ -176,6 +176,31 @@ class KernelChoiceTest {
     }
 
     @Test
+    void offersWithoutAKernelClassAfterTheMeasuredOnesDoNotBlockTheComparison() {
+        // as a quantized layer with sparse weights: two native kernels with classes, then the Java reference's
+        // kernel without one
+        Backend sparse = new Marking("sparse", 1, Capability.of(Op.MatMul, "n.sparse", DType.FLOAT32), false);
+        Backend dense = new Marking("dense", 2, Capability.of(Op.MatMul, "n.dense", DType.FLOAT32), false);
+        Backend plain = new Marking("plain", 3, null, false);
+        KernelCosts denseWins = KernelCosts.fixed(costs("n.sparse", new KernelCost(0, 0.02),
+                "n.dense", new KernelCost(0, 0.01)));
+        try (Model m = model(denseWins, sparse, dense, plain)) {
+            assertEquals(2f, runMark(m));
+            assertTrue(step(m).reason().startsWith("n.dense") && step(m).reason().contains("beats n.sparse"),
+                    step(m).reason());
+        }
+        KernelCosts sparseWins = KernelCosts.fixed(costs("n.sparse", new KernelCost(0, 0.005),
+                "n.dense", new KernelCost(0, 0.01)));
+        try (Model m = model(sparseWins, sparse, dense, plain)) {
+            assertEquals(1f, runMark(m));
+        }
+        // one measured class alone is not a comparison: priority
+        try (Model m = model(denseWins, plain, dense)) {
+            assertEquals(3f, runMark(m));
+        }
+    }
+
+    @Test
     void withoutCostsForEveryOfferTheFirstBackendWinsAndThePlanSaysWhy() {
         Backend a = new Marking("a", 1, Capability.of(Op.MatMul, "a.sgemm", DType.FLOAT32), false);
         Backend b = new Marking("b", 2, Capability.of(Op.MatMul, "b.sgemm", DType.FLOAT32), false);
