@@ -10,10 +10,17 @@
 #   ITERATIONS=50        timed runs per model and engine; WARMUP=10 untimed runs first
 #   HEDGE_SHARED=...     the shared directory with models/ (default ../shared next to the repository)
 #   JMH=1                run the JMH kernel benchmarks (0 to skip); JMH_ARGS extra JMH options
-#   QUANTIZE_ARGS="..."  converter options that make an int8 model (and SPARSE_ARGS an int8+sparse one): when
-#                        set, every model is also converted that way with the hedge CLI (HEDGE_CLI, default
-#                        ./hedge) and measured as an extra variant against the fp32 ONNX Runtime
+#   QUANTIZE_ARGS="..."  converter options that make the int8 variant of every model (default: static int8,
+#                        "--quantize int8"), SPARSE_ARGS those of the int8+sparse one (default: 80 % of the
+#                        weights pruned in 1x4 blocks, the sparse kernels' shape, then int8); each is converted
+#                        with the hedge CLI (HEDGE_CLI, default ./hedge) and measured against the fp32 ONNX
+#                        Runtime. Set one to "" to skip that variant. Calibration data: the model's calib.npy
+#                        when it has one, else CALIB_SAMPLES (default 8) random samples (dev.hedge.bench.CalibData);
+#                        the figures are about speed, not accuracy
 #   OUT=bench/target/results   where results go; REPORT=docs/performance.md   the report written
+#
+# Kernel costs are measured afresh in every run (OUT/kernel-costs.properties, passed to every JVM with
+# -Dhedge.kernelCosts), so the plans and the report's cost table do not depend on an older cache.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +33,9 @@ WARMUP=${WARMUP:-10}
 JMH=${JMH:-1}
 JMH_ARGS=${JMH_ARGS:-}
 HEDGE_CLI=${HEDGE_CLI:-$ROOT/hedge}
+QUANTIZE_ARGS=${QUANTIZE_ARGS-"--quantize int8"}
+SPARSE_ARGS=${SPARSE_ARGS-"--quantize int8 --sparsity 0.8 --prune-block 1x4 --no-reconstruct"}
+CALIB_SAMPLES=${CALIB_SAMPLES:-8}
 
 # OpenBLAS chooses its kernels for the CPU unless OPENBLAS_CORETYPE names them; a machine-wide setting for
 # an older CPU (this one's environment has OPENBLAS_CORETYPE=Haswell) halves sgemm speed on AVX-512 CPUs.
@@ -45,7 +55,13 @@ echo "== building (offline)"
 mvn -q -B -o -f "$ROOT/pom.xml" -pl bench -am -DskipTests test-compile dependency:build-classpath \
     -Dmdep.outputFile="$OUT/classpath.txt"
 CP="$ROOT/bench/target/classes:$ROOT/bench/target/test-classes:$(cat "$OUT/classpath.txt")"
-JAVA=(java --enable-native-access=ALL-UNNAMED -Xss4m -cp "$CP")
+KERNEL_COSTS="$OUT/kernel-costs.properties"
+JAVA=(java --enable-native-access=ALL-UNNAMED -Xss4m "-Dhedge.kernelCosts=$KERNEL_COSTS" -cp "$CP")
+export HEDGE_JAVA_OPTS="${HEDGE_JAVA_OPTS:-} -Dhedge.kernelCosts=$KERNEL_COSTS"
+if [ -n "$QUANTIZE_ARGS$SPARSE_ARGS" ]; then
+    # the converter runs from the CLI jar: built from this tree, like the classes above
+    mvn -q -B -o -f "$ROOT/pom.xml" -pl cli -am -DskipTests package
+fi
 
 {
     echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -69,6 +85,7 @@ MODELS=(
 )
 
 : > "$OUT/runs.tsv"
+: > "$OUT/conversions.txt"
 
 # a command as the report shows it: paths relative to the repository or to $HEDGE_SHARED
 printable() {
@@ -95,13 +112,30 @@ bench() {
         "$(printable "${cmd[*]}")" >> "$OUT/runs.tsv"
 }
 
-# variant NAME ONNX SUFFIX ARGS: converts with the hedge CLI (when compression options are given)
+# calibration NAME ONNX EXTRA...: converter options naming calibration data for the model
+calibration() {
+    local name=$1 onnx=$2
+    shift 2
+    if [ -f "$(dirname "$onnx")/calib.npy" ]; then
+        echo "--calib $(dirname "$onnx")/calib.npy"
+    else
+        "${JAVA[@]}" dev.hedge.bench.CalibData "$onnx" "$OUT/calib/$name" "$CALIB_SAMPLES" "$@" \
+            2> "$OUT/calib-$name.log"
+    fi
+}
+
+# variant NAME ONNX SUFFIX ARGS CALIB: converts with the hedge CLI, prints the file made (nothing on failure)
 variant() {
-    local onnx=$2 suffix=$3 args=$4
+    local onnx=$2 suffix=$3 args=$4 calib=$5
     local out="$OUT/models/$1.$suffix.hedge"
+    local cmd="hedge convert $(printable "$onnx") -o $(printable "$out") $args $(printable "$calib")"
+    echo "   $cmd" >&2
+    echo "$cmd" >> "$OUT/conversions.txt"
     # shellcheck disable=SC2086
-    if "$HEDGE_CLI" convert "$onnx" -o "$out" $args > "$OUT/models/$1.$suffix.log" 2>&1; then
+    if "$HEDGE_CLI" convert "$onnx" -o "$out" $args $calib > "$OUT/models/$1.$suffix.log" 2>&1; then
         echo "$out"
+    else
+        echo "   conversion failed: $(grep -m1 '^error' "$OUT/models/$1.$suffix.log" || tail -1 "$OUT/models/$1.$suffix.log")" >&2
     fi
 }
 
@@ -117,15 +151,20 @@ for entry in "${MODELS[@]}"; do
         # shellcheck disable=SC2086
         bench "$name" "$kind" fp32 "$t" "$onnx" "$onnx" "$scale" $extra
     done
-    if [ -n "${QUANTIZE_ARGS:-}" ]; then
-        q=$(variant "$name" "$onnx" int8 "$QUANTIZE_ARGS")
+    calib=""
+    if [ -n "$QUANTIZE_ARGS$SPARSE_ARGS" ]; then
+        # shellcheck disable=SC2086
+        calib=$(calibration "$name" "$onnx" $extra) || echo "   no calibration data, see $OUT/calib-$name.log"
+    fi
+    if [ -n "$QUANTIZE_ARGS" ] && [ -n "$calib" ]; then
+        q=$(variant "$name" "$onnx" int8 "$QUANTIZE_ARGS" "$calib")
         for t in $THREADS; do
             # shellcheck disable=SC2086
             [ -n "$q" ] && bench "$name" "$kind" int8 "$t" "$q" "$onnx" "$scale" $extra
         done
     fi
-    if [ -n "${SPARSE_ARGS:-}" ]; then
-        s=$(variant "$name" "$onnx" int8-sparse "$SPARSE_ARGS")
+    if [ -n "$SPARSE_ARGS" ] && [ -n "$calib" ]; then
+        s=$(variant "$name" "$onnx" int8-sparse "$SPARSE_ARGS" "$calib")
         for t in $THREADS; do
             # shellcheck disable=SC2086
             [ -n "$s" ] && bench "$name" "$kind" int8+sparse "$t" "$s" "$onnx" "$scale" $extra
@@ -133,7 +172,7 @@ for entry in "${MODELS[@]}"; do
     fi
 done
 
-echo "== kernel rates (one thread, CPU time)"
+echo "== kernel rates (one thread, CPU time; dense against 80 %-sparse int8 layers)"
 "${JAVA[@]}" dev.hedge.bench.KernelRates "$OUT/kernel-rates.json" 2> "$OUT/kernel-rates.log" \
     || echo "   failed, see $OUT/kernel-rates.log"
 

@@ -278,12 +278,13 @@ inline void sq8_pack_x(int isa, const uint8_t* x, bool u, int32_t zx, long K, lo
     sq8_pack_x_body(x, u, zx, K, P, s_k, s_p, X2, Ppad, S);
 }
 
-#if defined(HK_X86)
 // The activation panel the k4 kernel reads for P columns: as narrow as P allows (16, 32 or 64 columns), so
 // small batches do not stream padding.
 inline int k4_panel_family(long P) {
     return F_VNNI | (P <= 16 ? 1 : P <= 32 ? 2 : 4) << 8;
 }
+
+#if defined(HK_X86)
 
 // Writes g[r * gs + i] (r < rows <= 16, i < n; gs >= 64 a multiple of 64) to out[i * ldo + r]: 16 x 16 byte
 // transposes, four per register.
@@ -348,6 +349,9 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
     alignas(64) uint8_t obytes[NT * 16 * 4];
     constexpr int GS = NT * 16 < 64 ? 64 : NT * 16;
     alignas(64) uint8_t ogroup[16 * GS];
+    const __m512i vyzp = _mm512_set1_epi32(q.yzp);
+    const __m512 vlo = _mm512_set1_ps(q.lof());
+    const __m512 vhi = _mm512_set1_ps(q.hif());
     // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
     for (long p0 = p_begin; p0 < p_end; p0 += NT * 16) {
         const uint8_t* xb[NT];
@@ -391,12 +395,38 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                 }
             }
             HK_UNROLL for (int r = 0; r < BR; r++) {
+                long row = b * BR + r;
+                if (osz == 1 && (!out_t || GS == NT * 16)) {
+                    // 8-bit output straight from the accumulators (the panel's column zero point is the same for
+                    // every real column, so its term is one per row)
+                    const __m512i rowterm = _mm512_set1_epi32(wrap_add(q.bias[row], -wrap_mul(s.rsum[row], zc[p0])));
+                    const __m512i vzr = _mm512_set1_epi32(s.zw[row]);
+                    const __m512 m = _mm512_set1_ps(q.mult[row]);
+                    uint8_t* o = out_t ? ogroup + row % 16 * GS : out + row * ldo + p0;
+                    HK_UNROLL for (int t = 0; t < NT; t++) {
+                        __m512i v = acc[0][r][t];
+                        HK_UNROLL for (int u = 1; u < SETS; u++) v = _mm512_add_epi32(v, acc[u][r][t]);
+                        v = _mm512_add_epi32(v, rowterm);
+                        if (s.any_zw) {
+                            v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vzr, _mm512_loadu_si512(cadj + p0 + t * 16)));
+                        }
+                        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m);
+                        f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
+                        __m512i y = _mm512_add_epi32(_mm512_cvtps_epi32(f), vyzp);
+                        long rem = n - t * 16;
+                        __mmask16 k = rem >= 16 ? (__mmask16) 0xffff : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
+                        _mm_mask_storeu_epi8(o + t * 16, k, _mm512_cvtepi32_epi8(y));
+                    }
+                    if (out_t && (row % 16 == 15 || row == s.R - 1)) {
+                        store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
+                    }
+                    continue;
+                }
                 HK_UNROLL for (int t = 0; t < NT; t++) {
                     __m512i v = acc[0][r][t];
                     HK_UNROLL for (int u = 1; u < SETS; u++) v = _mm512_add_epi32(v, acc[u][r][t]);
                     _mm512_storeu_si512(tile[r] + t * 16, v);
                 }
-                long row = b * BR + r;
                 RowArgs a;
                 a.raw = tile[r];
                 a.n = (int) n;
@@ -495,7 +525,6 @@ HK_T_AVX512 void sq8_k4_gemv_avx512(const SparseHdr& s, const uint8_t* x4, int32
 }
 #endif
 
-#if defined(HK_X86)
 // Lane layout of single-row k4 weights for one activation column: rows in groups of 16 (one vector lane
 // each), k-groups in chunks of 32 (the activation words of a chunk sit in two registers and are picked per
 // lane with one two-register permute, so nothing is gathered). Per (row group, chunk) the entries of each
@@ -575,6 +604,7 @@ inline long gemv_layout(const SparseHdr& s, uint8_t* dst) {
     return bytes;
 }
 
+#if defined(HK_X86)
 // raw[r] = sum over row r's entries of x4 words . weights, through the lane layout; x4 holds chunks * 32 words.
 HK_T_AVX512 inline void sq8_k4_gemv_lanes_avx512(const GemvLayout& g, const uint8_t* x4, int32_t* raw) {
     const int32_t* xw = reinterpret_cast<const int32_t*>(x4);

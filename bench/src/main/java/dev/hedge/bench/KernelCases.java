@@ -217,8 +217,15 @@ public final class KernelCases {
             }
         }
         rowPtr.putInt(4 * brows, nnz);
-        Sparse sp = new Sparse(Sparse.Format.BLOCK_CSR, br, bc, DType.INT32, rowPtr, colIdx, nnz);
-        return Tensor.encoded(DType.INT8, shape, payload, null, sp, null);
+        Sparse sp = new Sparse(Sparse.Format.BLOCK_CSR, br, bc, DType.INT32, rowPtr, exact(colIdx, 4L * nnz), nnz);
+        return Tensor.encoded(DType.INT8, shape, exact(payload, (long) nnz * br * bc), null, sp, null);
+    }
+
+    /** The first {@code bytes} of b in a buffer of exactly that size (encodings are checked for exact sizes). */
+    private static ByteBuffer exact(ByteBuffer b, long bytes) {
+        ByteBuffer e = direct(bytes);
+        e.put(0, b, 0, (int) bytes);
+        return e;
     }
 
     private static ByteBuffer direct(long bytes) {

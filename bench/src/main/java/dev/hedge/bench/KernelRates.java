@@ -22,7 +22,8 @@ import java.util.Map;
  * machine this is the steadier counterpart of the JMH wall-clock figures.
  *
  * <p>{@code java dev.hedge.bench.KernelRates OUT.json [backend...]} (default backends: java openblas, plus
- * native when it is in the build).
+ * native when it is in the build, which adds the dense against sparse int8 pairs); {@code KernelRates OUT.json
+ * --sparse-only} times only those pairs.
  */
 public final class KernelRates {
 
@@ -33,6 +34,13 @@ public final class KernelRates {
         if (args.length < 1) {
             System.err.println("usage: KernelRates OUT.json [backend...]");
             System.exit(2);
+        }
+        if (args.length == 2 && args[1].equals("--sparse-only")) {
+            ObjectMapper json = new ObjectMapper();
+            ArrayNode out = json.createArrayNode();
+            sparsePairs(out);
+            json.writerWithDefaultPrettyPrinter().writeValue(Path.of(args[0]).toFile(), out);
+            return;
         }
         List<String> backends = args.length > 1 ? List.of(args).subList(1, args.length)
                 : Backends.available("native") ? List.of("java", "openblas", "native")
