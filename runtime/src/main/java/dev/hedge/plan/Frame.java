@@ -40,7 +40,11 @@ public final class Frame {
     Frame(Plan plan, Frame parent) {
         this.plan = plan;
         this.parent = parent;
-        this.arena = ByteBuffer.allocateDirect((int) Math.max(plan.arenaBytes(), 64)).order(ByteOrder.LITTLE_ENDIAN);
+        // the planner's 64-byte aligned offsets are aligned in memory only from an aligned base (vector loads
+        // that straddle cache lines cost the native kernels up to a quarter of their time)
+        long whole = (Math.max(plan.arenaBytes(), 64) + 63) & ~63L;
+        this.arena = ByteBuffer.allocateDirect(Math.toIntExact(whole + 64)).alignedSlice(64)
+                .order(ByteOrder.LITTLE_ENDIAN);
         this.values = new Tensor[plan.slotCount()];
         this.dynamicBuffers = new ByteBuffer[plan.slotCount()];
         for (int i = 0; i < values.length; i++) {

@@ -70,10 +70,13 @@ final class Native {
     }
 
     static ByteBuffer allocate(long bytes) {
-        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+        if (bytes < 0 || bytes > Integer.MAX_VALUE - 128) {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
         }
-        return ByteBuffer.allocateDirect((int) Math.max(bytes, 1)).order(ByteOrder.LITTLE_ENDIAN);
+        // 64-byte aligned, as the kernels' packed layouts assume for their vector loads (alignedSlice also
+        // rounds the end down to a multiple of 64)
+        long whole = (Math.max(bytes, 1) + 63) & ~63L;
+        return ByteBuffer.allocateDirect((int) whole + 64).alignedSlice(64).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     // ---- validation helpers ---------------------------------------------------------------------------
