@@ -99,13 +99,14 @@ public class ServeCommand implements Callable<Integer> {
     long maxArenaBytes;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "Backends the models run on: auto (every one available here, fastest first), java (the "
-                    + "reference backend alone, for comparison), or names joined by '+' such as native+openblas "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Backends the models run on: auto (the device profile's that are available here, in its "
+                    + "order; without a profile every one available), java (the reference backend alone, for "
+                    + "comparison), or names joined by '+' such as native+openblas (default: ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Intra-op threads per model (default: the cores left per worker, at least 1).")
+            description = "Intra-op threads per model (default: the profile's threads, or every core, shared out "
+                    + "among the workers, at least 1).")
     Integer threads;
 
     @Option(names = "--profile", paramLabel = "NAME|FILE", defaultValue = "auto",
@@ -116,15 +117,16 @@ public class ServeCommand implements Callable<Integer> {
     String profile;
 
     @Option(names = "--compress", paramLabel = "MODE", defaultValue = ConversionPolicy.AUTO,
-            description = "Compression of ONNX models that have no convert.json: auto (static int8 when calibration "
-                    + "data, calib/ or calib.npy, sits next to the model and the profile takes int8; otherwise "
-                    + "none), none, or a 'hedge convert --quantize' mode such as int8-dynamic, applied where the "
-                    + "profile takes its weights (default: ${DEFAULT-VALUE}).")
+            description = "Compression of ONNX models with no convert.json next to them: auto (static int8 when "
+                    + "calibration data, calib/ or calib.npy, sits next to the model and the profile takes int8; "
+                    + "otherwise none), none, or a 'hedge convert --quantize' mode such as int8-dynamic, applied "
+                    + "where the profile takes its weights (default: ${DEFAULT-VALUE}).")
     String compress;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR|none",
-            description = "Where converted ONNX models are kept so that a restart does not convert them again; "
-                    + "none turns the cache off (default: $XDG_CACHE_HOME/hedge/serve, else ~/.cache/hedge/serve).")
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where converted ONNX models are kept, so that a restart does not convert them again; "
+                    + "'none' turns the cache off (default: $XDG_CACHE_HOME/hedge/serve, or without that variable "
+                    + "~/.cache/hedge/serve).")
     String cacheDir;
 
     @Option(names = "--drain-ms", paramLabel = "MS", defaultValue = "10000",
