@@ -179,6 +179,7 @@ final class OnnxConversion {
         }
         String key = cacheKey(onnx, optionsFile, cfg, chosenBy);
         Path cacheDir = policy.cacheDir();
+        String cacheState = "off";
         if (cacheDir != null) {
             Path hit = cacheDir.resolve(key + ".hedge");
             JsonObject info = readSidecar(cacheDir.resolve(key + ".json"));
@@ -187,28 +188,46 @@ final class OnnxConversion {
                 return new Outcome(hit, false, info.put("cache", "hit").put("convert_ms",
                         (System.nanoTime() - t0) / 1e6));
             }
-        }
-        Path dir = cacheDir != null ? Files.createDirectories(cacheDir) : Files.createDirectories(workDir);
-        Path tmp = Files.createTempFile(dir, ".convert-", ".hedge");
-        try {
-            JsonObject info = run(onnx, cfg, tmp, notes).put("compression_chosen_by", chosenBy)
-                    .put("options_file", optionsFile == null ? null : optionsFile.toString());
-            if (cacheDir == null) {
-                return new Outcome(tmp, true, info.put("cache", "off").put("convert_ms",
-                        (System.nanoTime() - t0) / 1e6));
+            try {
+                Files.createDirectories(cacheDir);
+            } catch (IOException e) {
+                // the cache saves time; without it the model still loads
+                cacheState = "off (" + cacheDir + " cannot be created: " + e + ")";
+                LOG.warn("conversion cache {} unusable, converting without it: {}", cacheDir, e.toString());
+                cacheDir = null;
             }
-            Path side = Files.createTempFile(dir, ".convert-", ".json");
-            Files.writeString(side, info.encode(), StandardCharsets.UTF_8);
-            move(side, cacheDir.resolve(key + ".json"));
-            Path target = cacheDir.resolve(key + ".hedge");
-            move(tmp, target);
-            evict(cacheDir);
-            return new Outcome(target, false, info.put("cache", "miss").put("convert_ms",
-                    (System.nanoTime() - t0) / 1e6));
+        }
+        Path dir = cacheDir != null ? cacheDir : Files.createDirectories(workDir);
+        Path tmp = Files.createTempFile(dir, ".convert-", ".hedge");
+        JsonObject info;
+        try {
+            info = run(onnx, cfg, tmp, notes).put("compression_chosen_by", chosenBy)
+                    .put("options_file", optionsFile == null ? null : optionsFile.toString());
         } catch (IOException | RuntimeException | Error e) {
             Files.deleteIfExists(tmp);
             throw e;
         }
+        if (cacheDir != null) {
+            Path target = cacheDir.resolve(key + ".hedge");
+            try {
+                Path side = Files.createTempFile(dir, ".convert-", ".json");
+                try {
+                    Files.writeString(side, info.encode(), StandardCharsets.UTF_8);
+                    move(side, cacheDir.resolve(key + ".json"));
+                } finally {
+                    Files.deleteIfExists(side);
+                }
+                move(tmp, target);
+                evict(cacheDir);
+                return new Outcome(target, false, info.put("cache", "miss").put("convert_ms",
+                        (System.nanoTime() - t0) / 1e6));
+            } catch (IOException e) {
+                cacheState = "off (writing to " + cacheDir + " failed: " + e + ")";
+                LOG.warn("could not keep the converted {} in the cache {}: {}", onnx, cacheDir, e.toString());
+            }
+        }
+        return new Outcome(tmp, true, info.put("cache", cacheState).put("convert_ms",
+                (System.nanoTime() - t0) / 1e6));
     }
 
     /** Drops a cache entry that turned out unreadable, so the next load converts again. */

@@ -313,6 +313,18 @@ class OnLoadCompressionTest {
             }
             http.close();
         }
+        // A cache that cannot be created costs the cache, not the model.
+        Path blocked = Files.writeString(dir.resolve("not-a-dir"), "x").resolve("cache");
+        try (HedgeServer s = HedgeServer.start(options(policy.withCacheDir(blocked)))) {
+            Http http = new Http(vertx, s.port());
+            JsonObject conv = http.get("/v2/models/digits").json().getJsonObject("hedge").getJsonObject("conversion");
+            assertTrue(conv.getString("cache").startsWith("off (" + blocked + " cannot be created"), conv.encode());
+            float[] again = serverLogits(http, "digits", x);
+            for (int i = 0; i < first.length; i++) {
+                assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(again[i]), "logit " + i);
+            }
+            http.close();
+        }
         // Other options are another key: no stale hit.
         Files.writeString(v.resolve("convert.json"), "{\"quantize\": \"fp16\"}");
         try (HedgeServer s = HedgeServer.start(options(policy))) {
