@@ -321,7 +321,7 @@ final class OnnxConversion {
             }
             info.put("target_check", new JsonObject().put("weights_bytes", check.weightsBytes())
                     .put("weights_budget", check.weightsBudget()).put("arena_bytes", check.arenaBytes())
-                    .put("arena_budget", check.arenaBudget()));
+                    .put("arena_budget", check.arenaBudget()).put("text", check.text()));
         }
         JsonArray passes = new JsonArray();
         for (Converter.PassReport p : r.passes()) {
