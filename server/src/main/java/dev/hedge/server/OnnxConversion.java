@@ -81,17 +81,14 @@ final class OnnxConversion {
     }
 
     /**
-     * Calibration data next to the model: {@code calib/} or {@code calib.npy} beside a {@code model.onnx},
-     * {@code <stem>.calib/} or {@code <stem>.calib.npy} beside other files; null if none.
+     * Calibration data next to the model: a {@code calib/} directory beside a {@code model.onnx}, a
+     * {@code <stem>.calib/} directory beside other files (one sample per file, or per subdirectory, as
+     * {@code hedge convert --calib DIR} reads it); null if none. Only a directory counts: a stray
+     * {@code calib.npy} beside a model (as in this repository's examples) must not change what is served.
      */
     static Path foundCalibration(Path onnx) {
-        String prefix = stem(onnx).equals("model") ? "calib" : stem(onnx) + ".calib";
-        for (Path p : List.of(onnx.resolveSibling(prefix), onnx.resolveSibling(prefix + ".npy"))) {
-            if (Files.exists(p)) {
-                return p;
-            }
-        }
-        return null;
+        Path p = onnx.resolveSibling(stem(onnx).equals("model") ? "calib" : stem(onnx) + ".calib");
+        return Files.isDirectory(p) ? p : null;
     }
 
     /**
@@ -241,8 +238,7 @@ final class OnnxConversion {
     }
 
     private static String calibName(Path onnx) {
-        return stem(onnx).equals("model") ? "calib/ or calib.npy" : stem(onnx) + ".calib/ or " + stem(onnx)
-                + ".calib.npy";
+        return stem(onnx).equals("model") ? "a calib/ directory" : "a " + stem(onnx) + ".calib/ directory";
     }
 
     /** The precision for a model without options: the --compress default, where the profile accepts it. */

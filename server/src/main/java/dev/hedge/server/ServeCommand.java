@@ -118,7 +118,7 @@ public class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--compress", paramLabel = "MODE", defaultValue = ConversionPolicy.AUTO,
             description = "Compression of ONNX models with no convert.json next to them: auto (static int8 when "
-                    + "calibration data, calib/ or calib.npy, sits next to the model and the profile takes int8; "
+                    + "a calib/ directory of calibration samples sits next to the model and the profile takes int8; "
                     + "otherwise none), none, or a 'hedge convert --quantize' mode such as int8-dynamic, applied "
                     + "where the profile takes its weights (default: ${DEFAULT-VALUE}).")
     String compress;
