@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hedge.converter.CompressionOptions;
 import dev.hedge.converter.Converter;
 import dev.hedge.converter.data.DataLoader;
+import dev.hedge.converter.data.Dataset;
 import dev.hedge.converter.data.DataSpec;
 import dev.hedge.converter.data.ImageOptions;
 import dev.hedge.converter.prune.ChannelPruning;
@@ -314,14 +315,14 @@ final class ConvertConfig {
             calib = List.of(foundCalibration.toString());
         }
         if (!calib.isEmpty()) {
-            o = o.withCalibration(DataLoader.load(new DataSpec(calib, calibConsts, carried, null,
+            o = o.withCalibration(load("calib", new DataSpec(calib, calibConsts, carried, null,
                     integer("calib-limit", 0), seed, image), inputs));
         }
         List<String> eval = data("eval", inputNames);
         Path labels = values.containsKey("labels") ? base.resolve(text("labels")) : null;
         if (!eval.isEmpty()) {
             Map<String, String> consts = values.containsKey("eval-const") ? pairs("eval-const") : calibConsts;
-            o = o.withEvaluation(DataLoader.load(new DataSpec(eval, consts, carried, labels,
+            o = o.withEvaluation(load("eval", new DataSpec(eval, consts, carried, labels,
                     integer("eval-limit", 0), seed, image), inputs));
         } else if (labels != null) {
             throw error("labels", "labels label the 'eval' samples; give 'eval'");
@@ -364,6 +365,16 @@ final class ConvertConfig {
             o = o.withChannels(ChannelPruning.Options.of(number("prune-channels", 0)));
         }
         return o;
+    }
+
+    /** Loads data, naming the key whose data is at fault. */
+    private Dataset load(String key, DataSpec spec, List<ValueInfo> inputs) throws IOException {
+        try {
+            return DataLoader.load(spec, inputs);
+        } catch (InvalidInputException e) {
+            throw values.containsKey(key) ? error(key, e.getMessage())
+                    : new InvalidInputException("calibration data " + foundCalibration + ": " + e.getMessage());
+        }
     }
 
     /** Data sources with their paths resolved against the options file's directory. */

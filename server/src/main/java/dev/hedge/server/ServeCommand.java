@@ -215,7 +215,7 @@ public class ServeCommand implements Callable<Integer> {
      * otherwise {@link RuntimeOptions#forBackends}. Without {@code --threads} the profile's threads (every
      * core) are shared out among the workers.
      */
-    static RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount,
+    private static RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount,
             DeviceProfile profile) {
         int cores = Runtime.getRuntime().availableProcessors();
         int profileThreads = profile == null || profile.threads() == 0 ? cores : profile.threads();

@@ -207,7 +207,8 @@ class OnLoadCompressionTest {
             bad.put("{\"sparsity\": \"half\"}", "key 'sparsity' must be a number, got \"half\"");
             bad.put("{\"calib-method\": \"median\"}", "key 'calib-method'");
             bad.put("{\"quantize\": \"int8\"}", "static int8 needs calibration data");
-            bad.put("{\"quantize\": \"int8-dynamic\", \"calib\": \"nowhere.npy\"}", "nowhere.npy does not exist");
+            bad.put("{\"quantize\": \"int8-dynamic\", \"calib\": \"nowhere.npy\"}", "convert.json: key 'calib': data " + v.resolve("nowhere.npy")
+                    + " does not exist");
             bad.put("{\"output\": \"x.hedge\"}", "key 'output' does not apply when the server converts");
             bad.put("[1, 2]", "expected a JSON object of hedge convert options");
             for (Map.Entry<String, String> b : bad.entrySet()) {
@@ -313,6 +314,20 @@ class OnLoadCompressionTest {
             }
             http.close();
         }
+        // A damaged entry is dropped and the model converted again.
+        Path entry = cache.resolve(files.stream().filter(f -> f.endsWith(".hedge")).findFirst().orElseThrow());
+        Files.write(entry, new byte[] {1, 2, 3, 4});
+        try (HedgeServer s = HedgeServer.start(options(policy))) {
+            Http http = new Http(vertx, s.port());
+            JsonObject conv = http.get("/v2/models/digits").json().getJsonObject("hedge").getJsonObject("conversion");
+            assertEquals("miss", conv.getString("cache"));
+            float[] again = serverLogits(http, "digits", x);
+            for (int i = 0; i < first.length; i++) {
+                assertEquals(Float.floatToIntBits(first[i]), Float.floatToIntBits(again[i]), "logit " + i);
+            }
+            http.close();
+        }
+        assertTrue(Files.size(entry) > 4, "the entry was written again");
         // A cache that cannot be created costs the cache, not the model.
         Path blocked = Files.writeString(dir.resolve("not-a-dir"), "x").resolve("cache");
         try (HedgeServer s = HedgeServer.start(options(policy.withCacheDir(blocked)))) {
