@@ -79,7 +79,7 @@ final class ConvertConfig {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     /** The file the options came from, or null for the server's default. */
-    final Path file;
+    private final Path file;
     private final Path base;
     private final Map<String, JsonNode> values;
     /** The precision mode and per-tensor choice after the profile has had its say. */

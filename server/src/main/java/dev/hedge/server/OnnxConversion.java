@@ -245,8 +245,8 @@ final class OnnxConversion {
     private String defaultMode(Path calib, List<String> notes) {
         String c = policy.compress();
         DeviceProfile p = policy.profile();
-        if (c.equals(ConversionPolicy.NONE)) {
-            return null;
+        if (c.equals(ConversionPolicy.NONE) || p != null && p.precision().fullInteger()) {
+            return null; // a full-integer profile decides itself (static int8), see convert
         }
         if (c.equals(ConversionPolicy.AUTO)) {
             if (calib == null) {

@@ -379,4 +379,42 @@ class OnLoadCompressionTest {
             http.close();
         }
     }
+
+    @Test
+    void aFullIntegerProfileForcesPerTensorStaticInt8(Vertx vertx) throws Exception {
+        model("nodata", 1);
+        Path v = model("digits", 1);
+        Files.createDirectories(v.resolve("calib"));
+        for (int i = 0; i < 16; i++) {
+            Npy.write(rows(EXAMPLE.resolve("calib.npy"), i, 1), v.resolve(String.format("calib/%04d.npy", i)));
+        }
+        // the server-wide default yields to what the target runs
+        try (HedgeServer s = HedgeServer.start(options(profile("microcontroller").withCompress("int8-dynamic")))) {
+            Http http = new Http(vertx, s.port());
+            JsonObject conv = http.get("/v2/models/digits").json().getJsonObject("hedge").getJsonObject("conversion");
+            assertEquals("int8", conv.getString("precision"), conv.encodePrettily());
+            assertEquals(true, conv.getBoolean("per_tensor"));
+            assertTrue(conv.getJsonArray("notes").encode().contains("runs full-integer models only"), conv.encode());
+            LoadedModel served = s.repository().resolve("digits", null);
+            long integerLayers = served.model().graph().nodes().stream()
+                    .filter(n -> n.op() == dev.hedge.ops.Op.QLinearConv || n.op() == dev.hedge.ops.Op.QLinearMatMul)
+                    .count();
+            assertEquals(4, integerLayers, "every Conv and the Gemm run in int8");
+            JsonObject row = http.post("/v2/repository/index", new JsonObject()).jsonArray().stream()
+                    .map(o -> (JsonObject) o).filter(o -> o.getString("name").equals("nodata")).findFirst()
+                    .orElseThrow();
+            assertEquals("UNAVAILABLE", row.getString("state"));
+            assertTrue(row.getString("reason").contains("static int8 (profile microcontroller runs full-integer models "
+                    + "only) needs calibration data"), row.getString("reason"));
+            Tensor x = rows(EXAMPLE.resolve("test_x.npy"), 0, 8);
+            float[] fp32 = fp32Logits(x);
+            float[] got = serverLogits(http, "digits", x);
+            int agree = 0;
+            for (int r = 0; r < 8; r++) {
+                agree += argmax(fp32, r) == argmax(got, r) ? 1 : 0;
+            }
+            assertTrue(agree >= 7, "top-1 agreement " + agree + "/8");
+            http.close();
+        }
+    }
 }
