@@ -5,6 +5,7 @@
 
 #include "hk_direct.h"
 #include "hk_pack.h"
+#include "hk_qdq.h"
 #include "hk_sparse.h"
 
 #define HK_PTR(p, off) (reinterpret_cast<uint8_t*>(p) + (off))
@@ -117,6 +118,20 @@ inline void hk_maxpool8(int isa, int is_signed, signed char* x, long xoff, long 
     } else {
         hk::maxpool(isa, HK_PTR(x, xoff), g, HK_PTR(out, ooff));
     }
+}
+
+// ---- quantize / dequantize ----------------------------------------------------------------------------
+
+inline void hk_quantize(int isa, signed char* x, long xoff, long n, float scale, int zp, float lo, float hi,
+        int is_signed, signed char* out, long ooff) {
+    hk::quantize(isa, reinterpret_cast<const float*>(HK_PTR(x, xoff)), n, scale, zp, lo, hi, is_signed != 0,
+            HK_PTR(out, ooff));
+}
+
+inline void hk_dequantize(int isa, signed char* x, long xoff, long n, int is_signed, int zp, float scale,
+        signed char* out, long ooff) {
+    hk::dequantize(isa, HK_PTR(x, xoff), n, is_signed != 0, zp, scale,
+            reinterpret_cast<float*>(HK_PTR(out, ooff)));
 }
 
 // ---- sparse -------------------------------------------------------------------------------------------

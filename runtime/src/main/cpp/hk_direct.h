@@ -27,6 +27,41 @@ HK_INLINE void qdw_row(uint32_t* __restrict a, const int16_t* plane, long Wp, lo
     }
 }
 
+#if defined(HK_X86)
+// qdw_row with 16 outputs per vector: each tap's 16 plane values sign-extended to int32 lanes whose upper
+// halves meet a zero weight half in vpmaddwd, i.e. one exact int16 x int16 product per lane.
+template <int K, int S>
+HK_T_AVX512 void qdw_row_avx512(uint32_t* __restrict a, const int16_t* plane, long Wp, long y0, const int16_t* w,
+        long OW) {
+    static_assert(S == 1 || S == 2, "stride 1 or 2");
+    __m512i wv[K * K];
+    for (int t = 0; t < K * K; t++) wv[t] = _mm512_set1_epi32((int32_t) (uint16_t) w[t]);
+    // stride 2: lanes 0-7 take values 0, 2, .. 14 of a load at the window start, lanes 8-15 values 1, 3, .. 15
+    // of a load 15 further (so no load passes the window's last value)
+    const __m512i idx = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 14, 12, 10, 8, 6, 4, 2, 0);
+    for (long ow = 0; ow < OW; ow += 16) {
+        const long n = std::min<long>(16, OW - ow);
+        // plane values each tap reads: (n - 1) * S + 1 from its start
+        const long span = (n - 1) * S + 1;
+        const __mmask16 m0 = (__mmask16) (span >= 16 ? 0xffff : (1u << span) - 1);
+        const __mmask16 m1 = (__mmask16) (span <= 15 ? 0 : span >= 31 ? 0xffff : (1u << (span - 15)) - 1);
+        __m512i acc = _mm512_setzero_si512();
+        for (int i = 0; i < K; i++) {
+            const int16_t* r = plane + (y0 + i) * Wp + ow * S;
+            for (int j = 0; j < K; j++) {
+                __m512i x = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m0, r + j));
+                if (S == 2) {
+                    __m512i hi = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m1, r + j + 15));
+                    x = _mm512_permutex2var_epi32(x, idx, hi);
+                }
+                acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, wv[i * K + j]));
+            }
+        }
+        _mm512_mask_storeu_epi32(a + ow, (__mmask16) ((1u << n) - 1), acc);
+    }
+}
+#endif
+
 // Depthwise conv of one image: output channel co reads input channel co / mult. Weights are prepared as
 // int16 (w - w_zero_point[co]) [Cout][KH*KW]; the padded input plane holds x - x_zero_point (0 outside the
 // image), so acc = sum (x - zx)(w - zw) directly and requantization needs no zero-point terms.
@@ -63,6 +98,15 @@ HK_INLINE void qdw_body(int isa, const uint8_t* x, bool x_unsigned, int32_t zx, 
             for (long oh = 0; oh < g.OH; oh++) {
                 uint32_t* a = reinterpret_cast<uint32_t*>(acc);
                 long y0 = oh * g.sh;
+#if defined(HK_X86)
+                if (isa == ISA_AVX512 && square && g.KH == 3 && g.sh <= 2) {
+                    if (g.sh == 1) {
+                        qdw_row_avx512<3, 1>(a, plane, Wp, y0, wc, g.OW);
+                    } else {
+                        qdw_row_avx512<3, 2>(a, plane, Wp, y0, wc, g.OW);
+                    }
+                } else
+#endif
                 if (square && g.KH == 3 && g.sh == 1) {
                     qdw_row<3, 1>(a, plane, Wp, y0, wc, g.OW);
                 } else if (square && g.KH == 3 && g.sh == 2) {

@@ -225,8 +225,8 @@ static void test_conv(int isa) {
 }
 
 static void test_dw_pool(int isa) {
-    for (int trial = 0; trial < 60; trial++) {
-        long C = rnd(1, 6), H = rnd(1, 14), W = rnd(1, 30), KH = rnd(1, 3), KW = rnd(1, 5), mult = rnd(1, 2);
+    for (int trial = 0; trial < 150; trial++) {
+        long C = rnd(1, 6), H = rnd(1, 14), W = rnd(1, 45), KH = rnd(1, 3), KW = rnd(1, 5), mult = rnd(1, 2);
         long sh = rnd(1, 2), sw = rnd(1, 2), dh = rnd(1, 2), dw = rnd(1, 2), pt = rnd(0, 2), pl = rnd(0, 2);
         if (trial % 3 == 0) {  // the specialised square, undilated windows
             KH = KW = trial % 2 == 0 ? 3 : 5;

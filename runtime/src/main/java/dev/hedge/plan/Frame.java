@@ -42,8 +42,8 @@ public final class Frame {
         this.parent = parent;
         // the planner's 64-byte aligned offsets are aligned in memory only from an aligned base (vector loads
         // that straddle cache lines cost the native kernels up to a quarter of their time)
-        long whole = (Math.max(plan.arenaBytes(), 64) + 63) & ~63L;
-        this.arena = ByteBuffer.allocateDirect(Math.toIntExact(whole + 64)).alignedSlice(64)
+        int bytes = (int) Math.max(plan.arenaBytes(), 64);
+        this.arena = ByteBuffer.allocateDirect(Math.addExact(bytes, 128)).alignedSlice(64).limit(bytes).slice()
                 .order(ByteOrder.LITTLE_ENDIAN);
         this.values = new Tensor[plan.slotCount()];
         this.dynamicBuffers = new ByteBuffer[plan.slotCount()];

@@ -73,10 +73,10 @@ final class Native {
         if (bytes < 0 || bytes > Integer.MAX_VALUE - 128) {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
         }
-        // 64-byte aligned, as the kernels' packed layouts assume for their vector loads (alignedSlice also
-        // rounds the end down to a multiple of 64)
-        long whole = (Math.max(bytes, 1) + 63) & ~63L;
-        return ByteBuffer.allocateDirect((int) whole + 64).alignedSlice(64).order(ByteOrder.LITTLE_ENDIAN);
+        // 64-byte aligned, as the kernels' packed layouts assume for their vector loads; exactly `bytes` long
+        int n = (int) Math.max(bytes, 1);
+        ByteBuffer b = ByteBuffer.allocateDirect(n + 128).alignedSlice(64);
+        return b.limit(n).slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     // ---- validation helpers ---------------------------------------------------------------------------
@@ -304,6 +304,28 @@ final class Native {
         region("output", out, ooff, Math.multiplyExact(g.c, g.outPlane()));
         NativeKernels.hk_maxpool8(isa, signed ? 1 : 0, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
                 g.pt, g.pl, g.oh, g.ow, out, ooff);
+    }
+
+    // ---- quantize / dequantize ------------------------------------------------------------------------
+
+    /** QuantizeLinear of n floats with one scale and zero point, clamped to [lo, hi], to 8-bit values. */
+    static void quantize(int isa, ByteBuffer x, long xoff, long n, float scale, int zp, int lo, int hi,
+            boolean signed, ByteBuffer out, long ooff) {
+        checkIsa(isa);
+        nonNegative("element count", n);
+        region("input", x, xoff, Math.multiplyExact(n, 4));
+        region("output", out, ooff, n);
+        NativeKernels.hk_quantize(isa, x, xoff, n, scale, zp, lo, hi, signed ? 1 : 0, out, ooff);
+    }
+
+    /** DequantizeLinear of n 8-bit values with one scale and zero point, to floats. */
+    static void dequantize(int isa, ByteBuffer x, long xoff, long n, boolean signed, int zp, float scale,
+            ByteBuffer out, long ooff) {
+        checkIsa(isa);
+        nonNegative("element count", n);
+        region("input", x, xoff, n);
+        region("output", out, ooff, Math.multiplyExact(n, 4));
+        NativeKernels.hk_dequantize(isa, x, xoff, n, signed ? 1 : 0, zp, scale, out, ooff);
     }
 
     // ---- sparse ---------------------------------------------------------------------------------------

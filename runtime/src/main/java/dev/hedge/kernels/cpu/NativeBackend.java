@@ -26,7 +26,7 @@ import java.util.List;
  * <p>Kernel classes (their costs are measured per host, {@link dev.hedge.kernels.KernelCosts}), each suffixed
  * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
- * backends at the weights' density), {@code dwconv.s8}, {@code dwconv.f32} and {@code maxpool.8} (direct
+ * backends at the weights' density), {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8} and {@code qdq} (direct
  * kernels, not measured: the reference backend's counterparts have no class either, so priority decides).
  * None of them splits work over the intra-op threads.
  */
@@ -41,6 +41,7 @@ public final class NativeBackend implements Backend {
     private final String dwconvS8;
     private final String dwconvF32;
     private final String maxpool8;
+    private final String qdq;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -61,6 +62,7 @@ public final class NativeBackend implements Backend {
         dwconvS8 = "native.dwconv.s8" + suffix;
         dwconvF32 = "native.dwconv.f32" + suffix;
         maxpool8 = "native.maxpool.8" + suffix;
+        qdq = "native.qdq" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -68,6 +70,8 @@ public final class NativeBackend implements Backend {
         c.add(int8(Op.QLinearConv, dwconvS8));
         c.add(int8(Op.ConvInteger, dwconvS8));
         c.add(int8(Op.MaxPool, maxpool8));
+        c.add(int8(Op.QuantizeLinear, qdq));
+        c.add(int8(Op.DequantizeLinear, qdq));
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
         c.add(int8(Op.QLinearConv, sparseS8).sparse());
         c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
@@ -192,6 +196,9 @@ public final class NativeBackend implements Backend {
                 return dwconvF32;
             case MaxPool:
                 return maxpool8;
+            case QuantizeLinear:
+            case DequantizeLinear:
+                return qdq;
             default:
                 return s8gemm;
         }
@@ -238,6 +245,10 @@ public final class NativeBackend implements Backend {
             case MaxPool:
                 return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
                         ? new MaxPool8Kernel(node, isa) : null;
+            case QuantizeLinear:
+            case DequantizeLinear:
+                return QdqKernel.takes(node, type(inputs, 0), shape(inputs, 1), type(inputs, 1), type(inputs, 2),
+                        shape(inputs, 2)) ? new QdqKernel(node, isa) : null;
             default:
                 return null;
         }
@@ -334,6 +345,10 @@ public final class NativeBackend implements Backend {
         } catch (IllegalArgumentException e) {
             return false; // the reference backend reports the bad attribute
         }
+    }
+
+    private static int[] shape(List<ValueType> in, int i) {
+        return i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
     }
 
     private static DType type(List<ValueType> in, int i) {

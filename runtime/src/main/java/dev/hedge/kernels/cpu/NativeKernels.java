@@ -66,6 +66,12 @@ final class NativeKernels {
             long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer out,
             long ooff);
 
+    static native void hk_quantize(int isa, ByteBuffer x, long xoff, long n, float scale, int zp, float lo, float hi,
+            int isSigned, ByteBuffer out, long ooff);
+
+    static native void hk_dequantize(int isa, ByteBuffer x, long xoff, long n, int isSigned, int zp, float scale,
+            ByteBuffer out, long ooff);
+
     static native void hk_sq8_pack_x(int isa, ByteBuffer x, long xoff, int xu, int zx, long k, long p, long sK,
             long sP, ByteBuffer x2, long x2off, long ppad, ByteBuffer s, long soff);
 
