@@ -113,8 +113,9 @@ public final class Report {
         sb.append("* The models run on the runtime's default backends (`hedge bench --backend auto`): every backend "
                 + "available here (" + RuntimeOptions.defaults().describe() + "), and per node the kernel with the "
                 + "lowest estimate from the measured kernel costs above. fp32 Conv, Gemm and MatMul run on OpenBLAS "
-                + "`sgemm` where it beats the Java `Sgemm`; fp32 depthwise convolutions, int8 layers, 8-bit max pooling "
-                + "and sparse weights on the native kernels; float pooling and the element-wise ops on the Java "
+                + "`sgemm` where it beats the Java `Sgemm`; fp32 depthwise convolutions, int8 layers, 8-bit max pooling, "
+                + "QuantizeLinear / DequantizeLinear and sparse weights on the native kernels (sparse int8 layers "
+                + "on the sparse kernel only where its measured cost beats the dense int8 GEMM); float pooling and the element-wise ops on the Java "
                 + "reference kernels. An OpenBLAS convolution builds its im2col matrix in Java arrays and copies it to "
                 + "native memory, then adds bias and activation in a second pass; ONNX Runtime (MLAS) runs direct, "
                 + "channel-blocked convolution kernels with the activation fused.\n");
