@@ -208,7 +208,8 @@ public final class NativeBackend implements Backend {
     private static boolean depthwise(Node node, List<ValueType> in, int wIn) {
         int[] x = in.get(0) != null ? in.get(0).shape() : null;
         int[] w = wIn < in.size() && in.get(wIn) != null ? in.get(wIn).shape() : null;
-        return x != null && w != null && x.length > 1 && w.length > 1 && w[1] == 1 && node.intAttr("group") == x[1];
+        return x != null && w != null && x.length > 1 && w.length > 1 && w[1] == 1 && node.intAttr("group") == x[1]
+                && x[1] > 1;
     }
 
     @Override

@@ -93,7 +93,9 @@ final class QConvKernel implements Kernel {
             throw new IllegalArgumentException("kernel_shape " + Arrays.toString(ks)
                     + " differs from the weights' " + Arrays.toString(kernel));
         }
-        depthwise = !sparse && group == channels && ws[1] == 1;
+        // one input channel is an ordinary conv for the GEMM (the direct kernel would run every output channel's
+        // window alone, e.g. 258 x 256 taps of an STFT filter bank)
+        depthwise = !sparse && group == channels && ws[1] == 1 && channels > 1;
         g = Geom.of(node, xs, kernel, depthwise ? channels : channels / group, false);
 
         DType outType;
