@@ -303,6 +303,45 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, out, ooff);
     }
 
+    /** Float32 pooling kinds, as in hk_fpool.h. */
+    static final int FPOOL_MAX = 0;
+    static final int FPOOL_AVG = 1;
+    static final int FPOOL_AVG_PAD = 2;
+
+    /** Float32 MaxPool / AveragePool of planes {@code [p0, p0 + n)} of {@code g.c} planes. */
+    static void poolF32(int isa, int kind, ByteBuffer x, Geom g, long p0, long n, ByteBuffer out) {
+        checkIsa(isa);
+        g.check();
+        if (kind < FPOOL_MAX || kind > FPOOL_AVG_PAD) {
+            throw new IllegalArgumentException("bad pooling kind " + kind);
+        }
+        if (p0 < 0 || n < 1 || p0 + n > g.c) {
+            throw new IllegalArgumentException("planes [" + p0 + ", " + (p0 + n) + ") outside [0, " + g.c + ")");
+        }
+        if (g.pb < 0 || g.pr < 0) {
+            throw new IllegalArgumentException("bad window geometry " + g);
+        }
+        long xoff = 4 * p0 * g.inPlane();
+        long ooff = 4 * p0 * g.outPlane();
+        region("image", x, xoff, 4 * n * g.inPlane());
+        region("output", out, ooff, 4 * n * g.outPlane());
+        NativeKernels.hk_fpool(isa, kind, x, xoff, n, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.pb,
+                g.pr, g.oh, g.ow, out, ooff);
+    }
+
+    /** Float32 GlobalMaxPool / GlobalAveragePool of planes {@code [p0, p0 + n)}, {@code size} elements each. */
+    static void globalPoolF32(int isa, boolean max, ByteBuffer x, long p0, long n, long size, ByteBuffer out) {
+        checkIsa(isa);
+        positive("plane size", size);
+        if (p0 < 0 || n < 1) {
+            throw new IllegalArgumentException("planes [" + p0 + ", " + (p0 + n) + ")");
+        }
+        long xoff = Math.multiplyExact(4 * p0, size);
+        region("image", x, xoff, Math.multiplyExact(4 * n, size));
+        region("output", out, 4 * p0, 4 * n);
+        NativeKernels.hk_fgpool(isa, max ? 1 : 0, x, xoff, n, size, out, 4 * p0);
+    }
+
     // ---- sparse ---------------------------------------------------------------------------------------
 
     /** Columns of the repacked sparse operand: p rounded up to 64. */

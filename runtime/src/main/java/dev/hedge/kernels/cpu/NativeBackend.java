@@ -41,6 +41,7 @@ public final class NativeBackend implements Backend {
     private final String dwconvS8;
     private final String dwconvF32;
     private final String maxpool8;
+    private final String poolF32;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -61,6 +62,7 @@ public final class NativeBackend implements Backend {
         dwconvS8 = "native.dwconv.s8" + suffix;
         dwconvF32 = "native.dwconv.f32" + suffix;
         maxpool8 = "native.maxpool.8" + suffix;
+        poolF32 = "native.pool.f32" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -68,6 +70,9 @@ public final class NativeBackend implements Backend {
         c.add(int8(Op.QLinearConv, dwconvS8));
         c.add(int8(Op.ConvInteger, dwconvS8));
         c.add(int8(Op.MaxPool, maxpool8));
+        for (Op op : new Op[] {Op.MaxPool, Op.AveragePool, Op.GlobalMaxPool, Op.GlobalAveragePool}) {
+            c.add(Capability.of(op, poolF32, DType.FLOAT32));
+        }
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
         c.add(int8(Op.QLinearConv, sparseS8).sparse());
         c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
@@ -191,7 +196,11 @@ public final class NativeBackend implements Backend {
             case Conv:
                 return dwconvF32;
             case MaxPool:
-                return maxpool8;
+                return type(inputs, 0) == DType.FLOAT32 ? poolF32 : maxpool8;
+            case AveragePool:
+            case GlobalMaxPool:
+            case GlobalAveragePool:
+                return poolF32;
             default:
                 return s8gemm;
         }
@@ -236,8 +245,15 @@ public final class NativeBackend implements Backend {
             case Conv:
                 return depthwiseF32(node, inputs) ? new DepthwiseF32Kernel(node, isa) : null;
             case MaxPool:
-                return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
-                        ? new MaxPool8Kernel(node, isa) : null;
+                if (floats(inputs, 0)) {
+                    return spatial(inputs, 0) && noIndices(node) ? new PoolF32Kernel(node, isa) : null;
+                }
+                return bytes(inputs, 0) && spatial(inputs, 0) && noIndices(node) ? new MaxPool8Kernel(node, isa) : null;
+            case AveragePool:
+                return floats(inputs, 0) && spatial(inputs, 0) ? new PoolF32Kernel(node, isa) : null;
+            case GlobalMaxPool:
+            case GlobalAveragePool:
+                return floats(inputs, 0) && rankAtLeast(inputs, 0, 3) ? new PoolF32Kernel(node, isa) : null;
             default:
                 return null;
         }
@@ -276,6 +292,15 @@ public final class NativeBackend implements Backend {
             default:
                 return null;
         }
+    }
+
+    private static boolean noIndices(Node node) {
+        return node.outputs().size() < 2 || node.output(1).isEmpty();
+    }
+
+    private static boolean rankAtLeast(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length >= rank;
     }
 
     private static boolean fusedKnown(Node node) {

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = "hedge_kernels.h", compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -64,6 +64,13 @@ final class NativeKernels {
 
     static native void hk_maxpool8(int isa, int isSigned, ByteBuffer x, long xoff, long c, long h, long w, long kh,
             long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer out,
+            long ooff);
+
+    static native void hk_fpool(int isa, int kind, ByteBuffer x, long xoff, long planes, long h, long w, long kh,
+            long kw, long sh, long sw, long dh, long dw, long pt, long pl, long pb, long pr, long oh, long ow,
+            ByteBuffer out, long ooff);
+
+    static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
             long ooff);
 
     static native void hk_sq8_pack_x(int isa, ByteBuffer x, long xoff, int xu, int zx, long k, long p, long sK,
