@@ -342,6 +342,56 @@ final class Native {
         NativeKernels.hk_fgpool(isa, max ? 1 : 0, x, xoff, n, size, out, 4 * p0);
     }
 
+    /** Floats of one group's packed fp32 conv weights ({@code m} rows of {@code k}). */
+    static long convF32PackedFloats(long m, long k) {
+        positive("output channels", m);
+        positive("reduction size", k);
+        Math.multiplyExact(Math.multiplyExact(m + 8, k), 4L);
+        return NativeKernels.hk_fconv_packed_floats(m, k);
+    }
+
+    /** Packs one group's weights {@code [m][k]} (float32 at {@code woff}) for {@link #convF32}. */
+    static void convF32Pack(ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff) {
+        long n = convF32PackedFloats(m, k);
+        region("conv weights", w, woff, Math.multiplyExact(4 * m, k));
+        region("packed conv weights", dst, doff, 4 * n);
+        NativeKernels.hk_fconv_pack(w, woff, m, k, dst, doff);
+    }
+
+    /**
+     * Float32 convolution of one image and group, output pixels {@code [p0, p1)}: {@code g.c} input channels at
+     * {@code xoff}, {@code m} output channels at {@code ooff}; col (null for a pointwise geometry) holds
+     * {@code k * chunk} floats of im2col scratch.
+     */
+    static void convF32(int isa, ByteBuffer x, long xoff, Geom g, long m, ByteBuffer w, long woff, ByteBuffer bias,
+            long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1, ByteBuffer col,
+            long coff, long chunk) {
+        checkIsa(isa);
+        g.check();
+        if (act < 0 || act > 2) {
+            throw new IllegalArgumentException("bad activation " + act);
+        }
+        long k = g.reduction();
+        long pixels = g.outPlane();
+        if (p0 < 0 || p0 >= p1 || p1 > pixels) {
+            throw new IllegalArgumentException("pixels [" + p0 + ", " + p1 + ") outside [0, " + pixels + ")");
+        }
+        if (chunk < 32 || chunk % 32 != 0) {
+            throw new IllegalArgumentException("im2col chunk " + chunk + " is not a positive multiple of 32");
+        }
+        region("image", x, xoff, g.inBytes(4));
+        region("packed conv weights", w, woff, 4 * convF32PackedFloats(m, k));
+        region("bias", bias, boff, 4 * m);
+        region("output", out, ooff, Math.multiplyExact(4 * m, pixels));
+        if (col != null) {
+            region("im2col scratch", col, coff, Math.multiplyExact(4 * k, chunk));
+        } else if (!g.isPointwise()) {
+            throw new IllegalArgumentException("im2col scratch missing for " + g);
+        }
+        NativeKernels.hk_fconv(isa, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+                g.ow, m, w, woff, bias, boff, act, lo, hi, out, ooff, p0, p1, col, coff, chunk);
+    }
+
     // ---- sparse ---------------------------------------------------------------------------------------
 
     /** Columns of the repacked sparse operand: p rounded up to 64. */

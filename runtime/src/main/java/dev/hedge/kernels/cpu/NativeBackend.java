@@ -42,6 +42,7 @@ public final class NativeBackend implements Backend {
     private final String dwconvF32;
     private final String maxpool8;
     private final String poolF32;
+    private final String convF32;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -63,6 +64,7 @@ public final class NativeBackend implements Backend {
         dwconvF32 = "native.dwconv.f32" + suffix;
         maxpool8 = "native.maxpool.8" + suffix;
         poolF32 = "native.pool.f32" + suffix;
+        convF32 = "native.conv.f32" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -74,6 +76,7 @@ public final class NativeBackend implements Backend {
             c.add(Capability.of(op, poolF32, DType.FLOAT32));
         }
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
+        c.add(Capability.of(Op.Conv, convF32, DType.FLOAT32, DType.FLOAT32));
         c.add(int8(Op.QLinearConv, sparseS8).sparse());
         c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
         for (Op op : new Op[] {Op.Conv, Op.Gemm, Op.MatMul}) {
@@ -194,7 +197,7 @@ public final class NativeBackend implements Backend {
             case ConvInteger:
                 return depthwise(node, inputs, 1) ? dwconvS8 : s8gemm;
             case Conv:
-                return dwconvF32;
+                return depthwiseF32(node, inputs) ? dwconvF32 : convF32;
             case MaxPool:
                 return type(inputs, 0) == DType.FLOAT32 ? poolF32 : maxpool8;
             case AveragePool:
@@ -224,6 +227,9 @@ public final class NativeBackend implements Backend {
         if (kernelClass.equals(sparseF32)) {
             return NativeBenchmarks.sparseF32(this);
         }
+        if (kernelClass.equals(convF32)) {
+            return NativeBenchmarks.convF32(this);
+        }
         return null;
     }
 
@@ -243,7 +249,10 @@ public final class NativeBackend implements Backend {
                 return bytes(inputs, 0, 1) && spatial(inputs, 0) && zpCount(inputs, 2, 1)
                         && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa, false) : null;
             case Conv:
-                return depthwiseF32(node, inputs) ? new DepthwiseF32Kernel(node, isa) : null;
+                if (depthwiseF32(node, inputs)) {
+                    return new DepthwiseF32Kernel(node, isa);
+                }
+                return denseF32Conv(node, inputs) ? new ConvF32Kernel(node, isa) : null;
             case MaxPool:
                 if (floats(inputs, 0)) {
                     return spatial(inputs, 0) && noIndices(node) ? new PoolF32Kernel(node, isa) : null;
@@ -320,6 +329,21 @@ public final class NativeBackend implements Backend {
     private static boolean rankAtMost(List<ValueType> in, int i, int rank) {
         int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
         return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
+    }
+
+    /** Float32 Conv of 1-D / 2-D windows whose activation the native GEMM applies (weights must be constant). */
+    private static boolean denseF32Conv(Node node, List<ValueType> in) {
+        int[] x = in.get(0) != null ? in.get(0).shape() : null;
+        int[] w = in.size() > 1 && in.get(1) != null ? in.get(1).shape() : null;
+        if (!floats(in, 0, 1) || !spatial(in, 0) || w == null || w.length != x.length
+                || (in.size() > 2 && in.get(2) != null && type(in, 2) != DType.FLOAT32)) {
+            return false;
+        }
+        try {
+            return ConvF32Kernel.nativeActivation(FusedActivation.of(node));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Float32 Conv with group = channels and one input channel per group. */

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -72,6 +72,15 @@ final class NativeKernels {
 
     static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
             long ooff);
+
+    static native long hk_fconv_packed_floats(long m, long k);
+
+    static native void hk_fconv_pack(ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff);
+
+    static native void hk_fconv(int isa, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh,
+            long sw, long dh, long dw, long pt, long pl, long oh, long ow, long m, ByteBuffer wt, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1,
+            ByteBuffer col, long coff, long chunk);
 
     static native void hk_sq8_pack_x(int isa, ByteBuffer x, long xoff, int xu, int zx, long k, long p, long sK,
             long sP, ByteBuffer x2, long x2off, long ppad, ByteBuffer s, long soff);

@@ -1,0 +1,261 @@
+// Float32 convolution of NCHW images as OUT[M][pixels] = W[M][K] * COL[K][pixels] (+ bias, activation), one
+// group at a time. Weights are packed once at prepare into strips of FC_MR rows ([strip][k][FC_MR], rows past M
+// zero). Per call, a range of output pixels (a multiple of FC_NR from its start) is computed in chunks: im2col
+// of the chunk into the caller's scratch (row segments copied whole), or, for 1x1 stride-1 unpadded
+// convolutions, the image itself; then FC_MR x FC_NR tiles over the whole K, with bias and Relu / Clip applied
+// in registers before the one store of each output.
+#pragma once
+
+#include "hk_direct.h"
+
+namespace hk {
+
+constexpr long FC_MR = 8;
+constexpr long FC_NR = 32;
+
+HK_INLINE long fconv_strips(long M) {
+    return (M + FC_MR - 1) / FC_MR;
+}
+
+// Packs W [M][K] (row-major, as ONNX stores one group's weights) into strips.
+inline void fconv_pack_weights(const float* w, long M, long K, float* dst) {
+    for (long s = 0; s < fconv_strips(M); s++) {
+        float* d = dst + s * K * FC_MR;
+        for (long k = 0; k < K; k++) {
+            for (long r = 0; r < FC_MR; r++) {
+                long m = s * FC_MR + r;
+                d[k * FC_MR + r] = m < M ? w[m * K + k] : 0.f;
+            }
+        }
+    }
+}
+
+// COL[k][q] = x[c][ih][iw] for pixels p0 + q, q in [0, n); 0 outside the image. ld >= n.
+template <int SW>
+HK_INLINE void fconv_im2col(const float* x, const Geom& g, long p0, long n, float* d, long ld) {
+    const long sw = SW > 0 ? SW : g.sw;
+    long k = 0;
+    for (long c = 0; c < g.C; c++) {
+        for (long i = 0; i < g.KH; i++) {
+            for (long j = 0; j < g.KW; j++, k++) {
+                float* row = d + k * ld;
+                const long off = j * g.dw - g.pl;
+                // output columns reading inside the image: [lo, hi)
+                const long lo = off >= 0 ? 0 : std::min(g.OW, (-off + sw - 1) / sw);
+                const long hi = g.W - off <= 0 ? 0 : std::max(lo, std::min(g.OW, (g.W - off + sw - 1) / sw));
+                long q = 0, p = p0;
+                while (q < n) {
+                    long oh = p / g.OW, ow = p - oh * g.OW;
+                    long len = std::min(n - q, g.OW - ow);
+                    long ih = oh * g.sh - g.pt + i * g.dh;
+                    float* dr = row + q;  // dr[t - ow] for output column t in [ow, ow + len)
+                    long e = ow + len;
+                    if (ih < 0 || ih >= g.H) {
+                        for (long t = 0; t < len; t++) dr[t] = 0.f;
+                    } else {
+                        const float* src = x + (c * g.H + ih) * g.W;
+                        long a = std::min(std::max(ow, lo), e), b = std::max(a, std::min(hi, e));
+                        for (long t = ow; t < a; t++) dr[t - ow] = 0.f;
+                        for (long t = a; t < b; t++) dr[t - ow] = src[t * sw + off];
+                        for (long t = b; t < e; t++) dr[t - ow] = 0.f;
+                    }
+                    q += len;
+                    p += len;
+                }
+            }
+        }
+    }
+}
+
+HK_INLINE void fconv_im2col_any(const float* x, const Geom& g, long p0, long n, float* d, long ld) {
+    if (g.sw == 1) {
+        fconv_im2col<1>(x, g, p0, n, d, ld);
+    } else if (g.sw == 2) {
+        fconv_im2col<2>(x, g, p0, n, d, ld);
+    } else {
+        fconv_im2col<0>(x, g, p0, n, d, ld);
+    }
+}
+
+HK_INLINE float fconv_act(float v, int act, float lo, float hi) {
+    if (act == 1) return v > 0.f ? v : 0.f;  // NaN gives 0, as the Java Relu
+    if (act == 2) return std::min(std::max(v, lo), hi);
+    return v;
+}
+
+// Portable tile: rows [0, rows) x columns [0, cols) of C, B[k][q] at b + k * ldb.
+HK_INLINE void fconv_tile_plain(const float* a, const float* b, long ldb, long K, long rows, long cols,
+        const float* bias, int act, float lo, float hi, float* c, long ldc) {
+    float acc[FC_MR][FC_NR];
+    for (long r = 0; r < FC_MR; r++) {
+        for (long q = 0; q < FC_NR; q++) acc[r][q] = 0.f;
+    }
+    if (cols == FC_NR) {
+        for (long k = 0; k < K; k++) {
+            const float* bk = b + k * ldb;
+            for (long r = 0; r < FC_MR; r++) {
+                float av = a[k * FC_MR + r];
+                for (long q = 0; q < FC_NR; q++) acc[r][q] += av * bk[q];
+            }
+        }
+    } else {
+        for (long k = 0; k < K; k++) {
+            const float* bk = b + k * ldb;
+            for (long r = 0; r < FC_MR; r++) {
+                float av = a[k * FC_MR + r];
+                for (long q = 0; q < cols; q++) acc[r][q] += av * bk[q];
+            }
+        }
+    }
+    for (long r = 0; r < rows; r++) {
+        float bv = bias[r];
+        for (long q = 0; q < cols; q++) c[r * ldc + q] = fconv_act(acc[r][q] + bv, act, lo, hi);
+    }
+}
+
+#if defined(HK_X86)
+// 8 x 32 tile: 16 accumulators, two B vectors per k, A broadcast from the packed strip.
+HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long ldb, long K, long rows, long cols,
+        const float* bias, int act, float lo, float hi, float* c, long ldc) {
+    const __mmask16 m0 = cols >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << cols) - 1);
+    const __mmask16 m1 = cols >= 32 ? (__mmask16) 0xFFFF : cols <= 16 ? 0 : (__mmask16) ((1u << (cols - 16)) - 1);
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+#define HK_FC_STEP(B0, B1, AP)                                          \
+    {                                                                   \
+        __m512 av;                                                      \
+        av = _mm512_set1_ps((AP)[0]); c00 = _mm512_fmadd_ps(av, B0, c00); c01 = _mm512_fmadd_ps(av, B1, c01); \
+        av = _mm512_set1_ps((AP)[1]); c10 = _mm512_fmadd_ps(av, B0, c10); c11 = _mm512_fmadd_ps(av, B1, c11); \
+        av = _mm512_set1_ps((AP)[2]); c20 = _mm512_fmadd_ps(av, B0, c20); c21 = _mm512_fmadd_ps(av, B1, c21); \
+        av = _mm512_set1_ps((AP)[3]); c30 = _mm512_fmadd_ps(av, B0, c30); c31 = _mm512_fmadd_ps(av, B1, c31); \
+        av = _mm512_set1_ps((AP)[4]); c40 = _mm512_fmadd_ps(av, B0, c40); c41 = _mm512_fmadd_ps(av, B1, c41); \
+        av = _mm512_set1_ps((AP)[5]); c50 = _mm512_fmadd_ps(av, B0, c50); c51 = _mm512_fmadd_ps(av, B1, c51); \
+        av = _mm512_set1_ps((AP)[6]); c60 = _mm512_fmadd_ps(av, B0, c60); c61 = _mm512_fmadd_ps(av, B1, c61); \
+        av = _mm512_set1_ps((AP)[7]); c70 = _mm512_fmadd_ps(av, B0, c70); c71 = _mm512_fmadd_ps(av, B1, c71); \
+    }
+    if (cols == FC_NR) {
+        long k = 0;
+        for (; k + 2 <= K; k += 2) {
+            const float* bk = b + k * ldb;
+            __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+            __m512 b2 = _mm512_loadu_ps(bk + ldb), b3 = _mm512_loadu_ps(bk + ldb + 16);
+            HK_FC_STEP(b0, b1, a + k * FC_MR)
+            HK_FC_STEP(b2, b3, a + (k + 1) * FC_MR)
+        }
+        for (; k < K; k++) {
+            const float* bk = b + k * ldb;
+            __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
+            HK_FC_STEP(b0, b1, a + k * FC_MR)
+        }
+    } else {
+        for (long k = 0; k < K; k++) {
+            const float* bk = b + k * ldb;
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk), b1 = _mm512_maskz_loadu_ps(m1, bk + 16);
+            HK_FC_STEP(b0, b1, a + k * FC_MR)
+        }
+    }
+#undef HK_FC_STEP
+    __m512 acc[FC_MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61},
+            {c70, c71}};
+    const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    for (long r = 0; r < rows; r++) {
+        __m512 bv = _mm512_set1_ps(bias[r]);
+        for (int h = 0; h < 2; h++) {
+            __m512 v = _mm512_add_ps(acc[r][h], bv);
+            if (act == 1) {
+                v = _mm512_max_ps(v, zero);  // v > 0 ? v : 0, NaN gives 0
+            } else if (act == 2) {
+                v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));  // NaN stays NaN
+            }
+            _mm512_mask_storeu_ps(c + r * ldc + 16 * h, h == 0 ? m0 : m1, v);
+        }
+    }
+}
+#endif
+
+// Output pixels [p0, p1) of one image and group: x the group's input channels, w its packed strips,
+// bias M floats, out the group's first output row (row stride = OH * OW). col: K * chunk floats of scratch,
+// chunk a multiple of FC_NR (unused when the convolution is pointwise).
+HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+    const long K = g.C * g.KH * g.KW;
+    const long P = g.OH * g.OW;
+    const bool pointwise = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0
+            && g.OH == g.H && g.OW == g.W;
+    const long strips = fconv_strips(M);
+    for (long c0 = p0; c0 < p1; c0 += chunk) {
+        long n = std::min(chunk, p1 - c0);
+        const float* b;
+        long ldb;
+        if (pointwise) {
+            b = x + c0;
+            ldb = P;
+        } else {
+            fconv_im2col_any(x, g, c0, n, col, chunk);
+            b = col;
+            ldb = chunk;
+        }
+        for (long q = 0; q < n; q += FC_NR) {
+            long cols = std::min(FC_NR, n - q);
+            for (long s = 0; s < strips; s++) {
+                long rows = std::min(FC_MR, M - s * FC_MR);
+                const float* a = w + s * K * FC_MR;
+                float* c = out + s * FC_MR * P + c0 + q;
+#if defined(HK_X86)
+                if (isa == ISA_AVX512) {
+                    fconv_tile_avx512(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                    continue;
+                }
+#endif
+                fconv_tile_plain(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+            }
+        }
+    }
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void fconv_avx512(const float* x, const Geom& g, long M, const float* w, const float* bias,
+        int act, float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+    fconv_body(ISA_AVX512, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+}
+HK_T_AVX2 inline void fconv_avx2(const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+    fconv_body(ISA_AVX2, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+}
+#endif
+
+inline void fconv(int isa, const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+#if defined(HK_X86)
+    if (isa == ISA_AVX512) return fconv_avx512(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+    if (isa == ISA_AVX2) return fconv_avx2(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+#endif
+    fconv_body(isa, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+}
+
+}  // namespace hk
+
+// ---- entry points (bound by NativeKernels) -------------------------------------------------------------
+
+inline long hk_fconv_packed_floats(long M, long K) {
+    return hk::fconv_strips(M) * K * hk::FC_MR;
+}
+
+inline void hk_fconv_pack(signed char* w, long woff, long M, long K, signed char* dst, long doff) {
+    hk::fconv_pack_weights(reinterpret_cast<const float*>(reinterpret_cast<uint8_t*>(w) + woff), M, K,
+            reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(dst) + doff));
+}
+
+// One group of one image: C input channels at x + xoff, M output channels at out + ooff, pixels [p0, p1);
+// bias: M floats (strips' padding rows are never stored, so M suffices).
+inline void hk_fconv(int isa, signed char* x, long xoff, long C, long H, long W, long KH, long KW, long sh, long sw,
+        long dh, long dw, long pt, long pl, long OH, long OW, long M, signed char* w, long woff, signed char* bias,
+        long boff, int act, float lo, float hi, signed char* out, long ooff, long p0, long p1, signed char* col,
+        long coff, long chunk) {
+    hk::Geom g{C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
+    auto f = [](signed char* p, long off) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p) + off); };
+    hk::fconv(isa, f(x, xoff), g, M, f(w, woff), f(bias, boff), act, lo, hi, f(out, ooff), p0, p1,
+            col == nullptr ? nullptr : f(col, coff), chunk);
+}
