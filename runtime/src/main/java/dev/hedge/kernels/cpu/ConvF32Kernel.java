@@ -26,6 +26,8 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     /** im2col chunk budget per thread, in floats (512 KiB: stays in L2 with a strip of weights). */
     private static final long COL_FLOATS = 1 << 17;
     private static final int NR = 32;
+    /** As FC_FEW_STRIPS in hk_fconv.h. */
+    private static final int FEW_STRIPS = 4;
 
     private final Node node;
     private final int isa;
@@ -125,7 +127,9 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         tilesPerGroup = Tiles.pieces(strips, (double) mg * k * NR);
         stripsPerTile = Tiles.ceilDiv(strips, tilesPerGroup);
         tilesPerGroup = Tiles.ceilDiv(strips, stripsPerTile);
-        chunk = Math.max(NR, Math.min((long) stripsPerTile * NR, COL_FLOATS / k / NR * NR));
+        // a tile of few strips is one chunk, so that the native loop reads each strip of weights once
+        chunk = stripsPerTile <= FEW_STRIPS ? (long) stripsPerTile * NR
+                : Math.max(NR, Math.min((long) stripsPerTile * NR, COL_FLOATS / k / NR * NR));
         colBytes = pointwise ? 0 : 4 * k * chunk;
         ctx.requestScratch(colBytes * ctx.threads());
     }
