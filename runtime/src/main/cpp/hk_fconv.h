@@ -12,7 +12,7 @@ namespace hk {
 
 constexpr long FC_MR = 8;
 constexpr long FC_NR = 32;
-constexpr long FC_FEW_STRIPS = 4;
+constexpr long FC_FEW_STRIPS = 8;
 constexpr long FC_PREFETCH = 256;  // k steps ahead (8 KiB of weights; measured best on cold weights)
 
 HK_INLINE long fconv_strips(long M) {

@@ -18,8 +18,9 @@ import java.util.Arrays;
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
  * reduction, which add the bias and apply the activation before their one store.
  *
- * <p>Tiles: per image and group, runs of 32-pixel strips fixed by the shape ({@link Tiles#pieces}), so results
- * do not depend on the thread count. Scratch: one im2col chunk per thread.
+ * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
+ * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
+ * the split or the thread count. Scratch: one im2col chunk per thread.
  */
 final class ConvF32Kernel implements Kernel, RunContext.TileTask {
 
@@ -27,7 +28,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final long COL_FLOATS = 1 << 17;
     private static final int NR = 32;
     /** As FC_FEW_STRIPS in hk_fconv.h. */
-    private static final int FEW_STRIPS = 4;
+    private static final int FEW_STRIPS = 8;
 
     private final Node node;
     private final int isa;
@@ -124,7 +125,9 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         ctx.reportPackedBytes(packed.capacity() + bias.capacity());
 
         int strips = (int) ((pixels + NR - 1) / NR);
-        tilesPerGroup = Tiles.pieces(strips, (double) mg * k * NR);
+        // Every output sums its taps in the same order however the pixels are split, so the split may follow
+        // the thread count: one thread takes a group whole (each strip of weights then passes fewer times).
+        tilesPerGroup = ctx.threads() == 1 ? 1 : Tiles.pieces(strips, (double) mg * k * NR);
         stripsPerTile = Tiles.ceilDiv(strips, tilesPerGroup);
         tilesPerGroup = Tiles.ceilDiv(strips, stripsPerTile);
         // a tile of few strips is one chunk, so that the native loop reads each strip of weights once
