@@ -80,6 +80,39 @@ class NativeSafetyTest {
     }
 
     @Test
+    void badFloatPoolAndConvArgumentsNeverReachNativeCode() {
+        Geom g = new Geom(4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8);
+        ByteBuffer x = Native.allocate(4 * 4 * 64);
+        ByteBuffer y = Native.allocate(4 * 4 * 64);
+        rejects("outside", () -> Native.poolF32(best, Native.FPOOL_MAX, x, g, 2, 3, y));
+        rejects("do not fit", () -> Native.poolF32(best, Native.FPOOL_MAX, x, g, 0, 4, Native.allocate(100)));
+        rejects("pooling kind", () -> Native.poolF32(best, 7, x, g, 0, 4, y));
+        rejects("do not fit", () -> Native.globalPoolF32(best, false, x, 0, 4, 65, y));
+        rejects("must be positive", () -> Native.globalPoolF32(best, true, x, 0, 4, 0, y));
+        // conv: 4 input channels 3x3 -> 5 output channels over 8x8 pixels
+        long k = g.reduction();
+        ByteBuffer w = Native.allocate(4 * 5 * k);
+        ByteBuffer packed = Native.allocate(4 * Native.convF32PackedFloats(5, k));
+        rejects("do not fit", () -> Native.convF32Pack(w, 0, 5, k, Native.allocate(4 * 5 * k), 0));
+        Native.convF32Pack(w, 0, 5, k, packed, 0);
+        ByteBuffer bias = Native.allocate(4 * 5);
+        ByteBuffer out = Native.allocate(4 * 5 * 64);
+        ByteBuffer col = Native.allocate(4 * k * 32);
+        rejects("outside", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 65, col, 0, 32));
+        rejects("multiple of 32", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col,
+                0, 48));
+        rejects("do not fit", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 4, 0, 64, col, 0,
+                32));
+        rejects("do not fit", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0,
+                64));
+        rejects("scratch missing", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, null,
+                0, 32));
+        rejects("activation", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 3, 0, 0, out, 0, 0, 64, col, 0,
+                32));
+        Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0, 32);
+    }
+
+    @Test
     void badModelsFailWithTheNodeNamed() {
         Graph g = Graph.builder("g")
                 .addInput(ValueInfo.of("x", DType.UINT8, 1, 4, 5, 5))
