@@ -26,9 +26,10 @@ import java.util.List;
  * <p>Kernel classes (their costs are measured per host, {@link dev.hedge.kernels.KernelCosts}), each suffixed
  * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
- * backends at the weights' density), {@code dwconv.s8}, {@code dwconv.f32} and {@code maxpool.8} (direct
- * kernels, not measured: the reference backend's counterparts have no class either, so priority decides).
- * None of them splits work over the intra-op threads.
+ * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
+ * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8} and {@code pool.f32} (direct kernels, not measured:
+ * the reference backend's counterparts have no class either, so priority decides). Only {@code conv.f32} and
+ * {@code pool.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
