@@ -15,8 +15,30 @@ constexpr long FC_NR = 32;
 constexpr long FC_FEW_STRIPS = 8;
 constexpr long FC_PREFETCH = 256;  // k steps ahead (8 KiB of weights; measured best on cold weights)
 
+// Small images (few pixels, many channels) use the transposed tile: FT_MP pixels broadcast x FT_NC output
+// channels in vectors, so that no vector lane idles on a pixel count like 7 x 7 = 49; the weights are then
+// packed in panels of FT_NC channels ([panel][k][FT_NC]) and outputs leave by scatter (a few per k-loop).
+constexpr long FT_MP = 12;
+constexpr long FT_NC = 32;
+
 HK_INLINE long fconv_strips(long M) {
     return (M + FC_MR - 1) / FC_MR;
+}
+
+HK_INLINE long fconv_panels(long M) {
+    return (M + FT_NC - 1) / FT_NC;
+}
+
+inline void fconv_pack_weights_t(const float* w, long M, long K, float* dst) {
+    for (long p = 0; p < fconv_panels(M); p++) {
+        float* d = dst + p * K * FT_NC;
+        for (long k = 0; k < K; k++) {
+            for (long j = 0; j < FT_NC; j++) {
+                long m = p * FT_NC + j;
+                d[k * FT_NC + j] = m < M ? w[m * K + k] : 0.f;
+            }
+        }
+    }
 }
 
 // Packs W [M][K] (row-major, as ONNX stores one group's weights) into strips.
@@ -177,13 +199,56 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
         }
     }
 }
+
+// FT_MP pixels (npx valid; the rest repeat the last one and are not stored) x FT_NC channels (nch valid) of
+// OUT, b[k * ldb + r] the pixels' im2col values, a the panel's packed weights [k][FT_NC]; c = OUT + ch0 * P + px0.
+template <bool FULL>
+HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long ldb, long K, long npx, long nch,
+        const float* bias, int act, float lo, float hi, float* c, long P) {
+    long o[FT_MP];
+    for (long r = 0; r < FT_MP; r++) o[r] = FULL ? r : std::min(r, npx - 1);
+    __m512 x0 = _mm512_setzero_ps(), x1 = _mm512_setzero_ps(), x2 = _mm512_setzero_ps(), x3 = _mm512_setzero_ps();
+    __m512 x4 = _mm512_setzero_ps(), x5 = _mm512_setzero_ps(), x6 = _mm512_setzero_ps(), x7 = _mm512_setzero_ps();
+    __m512 x8 = _mm512_setzero_ps(), x9 = _mm512_setzero_ps(), x10 = _mm512_setzero_ps(), x11 = _mm512_setzero_ps();
+    __m512 y0 = _mm512_setzero_ps(), y1 = _mm512_setzero_ps(), y2 = _mm512_setzero_ps(), y3 = _mm512_setzero_ps();
+    __m512 y4 = _mm512_setzero_ps(), y5 = _mm512_setzero_ps(), y6 = _mm512_setzero_ps(), y7 = _mm512_setzero_ps();
+    __m512 y8 = _mm512_setzero_ps(), y9 = _mm512_setzero_ps(), y10 = _mm512_setzero_ps(), y11 = _mm512_setzero_ps();
+    for (long k = 0; k < K; k++) {
+        _mm_prefetch(reinterpret_cast<const char*>(a + (k + FC_PREFETCH / 4) * FT_NC), _MM_HINT_T0);
+        const __m512 w0 = _mm512_loadu_ps(a + k * FT_NC), w1 = _mm512_loadu_ps(a + k * FT_NC + 16);
+        const float* bk = b + k * ldb;
+        __m512 v;
+#define HK_FT(R) v = _mm512_set1_ps(bk[FULL ? R : o[R]]); x##R = _mm512_fmadd_ps(v, w0, x##R); y##R = _mm512_fmadd_ps(v, w1, y##R);
+        HK_FT(0) HK_FT(1) HK_FT(2) HK_FT(3) HK_FT(4) HK_FT(5) HK_FT(6) HK_FT(7) HK_FT(8) HK_FT(9) HK_FT(10) HK_FT(11)
+#undef HK_FT
+    }
+    __m512 acc[FT_MP][2] = {{x0, y0}, {x1, y1}, {x2, y2}, {x3, y3}, {x4, y4}, {x5, y5}, {x6, y6}, {x7, y7}, {x8, y8},
+            {x9, y9}, {x10, y10}, {x11, y11}};
+    const __mmask16 m0 = nch >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << nch) - 1);
+    const __mmask16 m1 = nch >= 32 ? (__mmask16) 0xFFFF : nch <= 16 ? 0 : (__mmask16) ((1u << (nch - 16)) - 1);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, bias), b1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    const __m512i idx = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int) P));
+    const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    for (long r = 0; r < npx; r++) {
+        for (int h = 0; h < 2; h++) {
+            __m512 v = _mm512_add_ps(acc[r][h], h == 0 ? b0 : b1);
+            if (act == 1) {
+                v = _mm512_max_ps(v, zero);
+            } else if (act == 2) {
+                v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));
+            }
+            _mm512_mask_i32scatter_ps(c + 16 * h * P + r, h == 0 ? m0 : m1, idx, v, 4);
+        }
+    }
+}
 #endif
 
 // Output pixels [p0, p1) of one image and group: x the group's input channels, w its packed strips,
 // bias M floats, out the group's first output row (row stride = OH * OW). col: K * chunk floats of scratch,
 // chunk a multiple of FC_NR (unused when the convolution is pointwise).
 HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
-        float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+        float lo, float hi, float* out, long p0, long p1, float* col, long chunk, bool transposed) {
     const long K = g.C * g.KH * g.KW;
     const long P = g.OH * g.OW;
     const bool pointwise = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0
@@ -201,6 +266,24 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
             b = col;
             ldb = chunk;
         }
+#if defined(HK_X86)
+        if (transposed) {  // AVX-512 only (the Java side asks for it only then)
+            for (long pn = 0; pn < fconv_panels(M); pn++) {
+                const long nch = std::min(FT_NC, M - pn * FT_NC);
+                const float* a = w + pn * K * FT_NC;
+                for (long q = 0; q < n; q += FT_MP) {
+                    const long npx = std::min(FT_MP, n - q);
+                    float* c = out + pn * FT_NC * P + c0 + q;
+                    if (npx == FT_MP) {
+                        fconv_tile_t_avx512<true>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
+                    } else {
+                        fconv_tile_t_avx512<false>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
+                    }
+                }
+            }
+            continue;
+        }
+#endif
         // Few pixel strips (small images, large weights): each strip of weights is read once, for all of them.
         // Otherwise a strip of pixels stays in cache while every strip of weights passes.
         const long nq = (n + FC_NR - 1) / FC_NR;
@@ -226,45 +309,51 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
 
 #if defined(HK_X86)
 HK_T_AVX512 inline void fconv_avx512(const float* x, const Geom& g, long M, const float* w, const float* bias,
-        int act, float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
-    fconv_body(ISA_AVX512, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+        int act, float lo, float hi, float* out, long p0, long p1, float* col, long chunk, bool transposed) {
+    fconv_body(ISA_AVX512, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, transposed);
 }
 HK_T_AVX2 inline void fconv_avx2(const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
         float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
-    fconv_body(ISA_AVX2, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+    fconv_body(ISA_AVX2, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, false);
 }
 #endif
 
+// transposed: the weights are in panels (fconv_pack_weights_t); AVX-512 only.
 inline void fconv(int isa, const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
-        float lo, float hi, float* out, long p0, long p1, float* col, long chunk) {
+        float lo, float hi, float* out, long p0, long p1, float* col, long chunk, bool transposed) {
 #if defined(HK_X86)
-    if (isa == ISA_AVX512) return fconv_avx512(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+    if (isa == ISA_AVX512) return fconv_avx512(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, transposed);
     if (isa == ISA_AVX2) return fconv_avx2(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
 #endif
-    fconv_body(isa, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
+    fconv_body(isa, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, false);
 }
 
 }  // namespace hk
 
 // ---- entry points (bound by NativeKernels) -------------------------------------------------------------
 
-inline long hk_fconv_packed_floats(long M, long K) {
-    return hk::fconv_strips(M) * K * hk::FC_MR;
+inline long hk_fconv_packed_floats(int transposed, long M, long K) {
+    return transposed ? hk::fconv_panels(M) * K * hk::FT_NC : hk::fconv_strips(M) * K * hk::FC_MR;
 }
 
-inline void hk_fconv_pack(signed char* w, long woff, long M, long K, signed char* dst, long doff) {
-    hk::fconv_pack_weights(reinterpret_cast<const float*>(reinterpret_cast<uint8_t*>(w) + woff), M, K,
-            reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(dst) + doff));
+inline void hk_fconv_pack(int transposed, signed char* w, long woff, long M, long K, signed char* dst, long doff) {
+    const float* s = reinterpret_cast<const float*>(reinterpret_cast<uint8_t*>(w) + woff);
+    float* d = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(dst) + doff);
+    if (transposed) {
+        hk::fconv_pack_weights_t(s, M, K, d);
+    } else {
+        hk::fconv_pack_weights(s, M, K, d);
+    }
 }
 
 // One group of one image: C input channels at x + xoff, M output channels at out + ooff, pixels [p0, p1);
-// bias: M floats (strips' padding rows are never stored, so M suffices).
-inline void hk_fconv(int isa, signed char* x, long xoff, long C, long H, long W, long KH, long KW, long sh, long sw,
-        long dh, long dw, long pt, long pl, long OH, long OW, long M, signed char* w, long woff, signed char* bias,
-        long boff, int act, float lo, float hi, signed char* out, long ooff, long p0, long p1, signed char* col,
-        long coff, long chunk) {
+// bias: M floats. transposed: weights packed in panels, AVX-512 only.
+inline void hk_fconv(int isa, int transposed, signed char* x, long xoff, long C, long H, long W, long KH, long KW,
+        long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW, long M, signed char* w, long woff,
+        signed char* bias, long boff, int act, float lo, float hi, signed char* out, long ooff, long p0, long p1,
+        signed char* col, long coff, long chunk) {
     hk::Geom g{C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
     auto f = [](signed char* p, long off) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p) + off); };
     hk::fconv(isa, f(x, xoff), g, M, f(w, woff), f(bias, boff), act, lo, hi, f(out, ooff), p0, p1,
-            col == nullptr ? nullptr : f(col, coff), chunk);
+            col == nullptr ? nullptr : f(col, coff), chunk, transposed != 0);
 }

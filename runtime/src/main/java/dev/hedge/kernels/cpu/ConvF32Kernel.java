@@ -16,7 +16,9 @@ import java.util.Arrays;
  * Dense float32 Conv (1-D / 2-D NCHW, groups, strides, dilations, pads, bias, fused Relu / Clip) with the
  * native GEMM of {@code hk_fconv.h}: constant weights packed once at prepare, off-heap; per run the im2col of
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
- * reduction, which add the bias and apply the activation before their one store.
+ * reduction, which add the bias and apply the activation before their one store. Small images with long
+ * reductions (up to 256 pixels, K from 512; AVX-512) use 12-pixel x 32-channel tiles instead, with the weights
+ * packed in 32-channel panels: a 7 x 7 image then leaves no vector lane idle. Both sum each output in k order.
  *
  * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
  * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
@@ -29,6 +31,8 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final int NR = 32;
     /** As FC_FEW_STRIPS in hk_fconv.h. */
     private static final int FEW_STRIPS = 8;
+    private static final long SMALL_IMAGE = 256;
+    private static final long LONG_REDUCTION = 512;
 
     private final Node node;
     private final int isa;
@@ -39,6 +43,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private long k;
     private long pixels;
     private boolean pointwise;
+    private boolean transposed;
     private int act;
     private float lo;
     private float hi;
@@ -111,11 +116,14 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         }
         ctx.setOutput(0, DType.FLOAT32, g.outputShape(batch, m, xs.length));
 
-        packedGroupBytes = 4 * Native.convF32PackedFloats(mg, k);
+        // small images with long reductions: channels in vector lanes (measured faster from K = 512; shorter
+        // reductions pay more for the scattered stores than they gain)
+        transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION;
+        packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
         ByteBuffer w = Staging.direct(ctx.inputValue(1), 0);
         for (int i = 0; i < groups; i++) {
-            Native.convF32Pack(w, 4L * i * mg * k, mg, k, packed, i * packedGroupBytes);
+            Native.convF32Pack(transposed, w, 4L * i * mg * k, mg, k, packed, i * packedGroupBytes);
         }
         bias = Native.allocate(4L * m);
         if (b != null) {
@@ -152,7 +160,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         long p1 = Math.min(pixels, p0 + (long) stripsPerTile * NR);
         long xoff = 4 * ((long) n * groups + grp) * g.c * g.inPlane();
         long ooff = 4 * ((long) n * groups + grp) * mg * pixels;
-        Native.convF32(isa, Staging.direct(ctx.input(0), 0), xoff, g, mg, packed, grp * packedGroupBytes, bias,
+        Native.convF32(isa, transposed, Staging.direct(ctx.input(0), 0), xoff, g, mg, packed, grp * packedGroupBytes, bias,
                 4L * grp * mg, act, lo, hi, ctx.output(0).data(), ooff, p0, p1,
                 pointwise ? null : ctx.scratch(), worker * colBytes, chunk);
     }

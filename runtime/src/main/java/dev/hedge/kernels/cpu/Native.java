@@ -342,20 +342,23 @@ final class Native {
         NativeKernels.hk_fgpool(isa, max ? 1 : 0, x, xoff, n, size, out, 4 * p0);
     }
 
-    /** Floats of one group's packed fp32 conv weights ({@code m} rows of {@code k}). */
-    static long convF32PackedFloats(long m, long k) {
+    /**
+     * Floats of one group's packed fp32 conv weights ({@code m} rows of {@code k}): strips of 8 rows, or panels
+     * of 32 for the transposed (small-image) tile.
+     */
+    static long convF32PackedFloats(boolean transposed, long m, long k) {
         positive("output channels", m);
         positive("reduction size", k);
-        Math.multiplyExact(Math.multiplyExact(m + 8, k), 4L);
-        return NativeKernels.hk_fconv_packed_floats(m, k);
+        Math.multiplyExact(Math.multiplyExact(m + 32, k), 4L);
+        return NativeKernels.hk_fconv_packed_floats(transposed ? 1 : 0, m, k);
     }
 
     /** Packs one group's weights {@code [m][k]} (float32 at {@code woff}) for {@link #convF32}. */
-    static void convF32Pack(ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff) {
-        long n = convF32PackedFloats(m, k);
+    static void convF32Pack(boolean transposed, ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff) {
+        long n = convF32PackedFloats(transposed, m, k);
         region("conv weights", w, woff, Math.multiplyExact(4 * m, k));
         region("packed conv weights", dst, doff, 4 * n);
-        NativeKernels.hk_fconv_pack(w, woff, m, k, dst, doff);
+        NativeKernels.hk_fconv_pack(transposed ? 1 : 0, w, woff, m, k, dst, doff);
     }
 
     /**
@@ -363,11 +366,14 @@ final class Native {
      * {@code xoff}, {@code m} output channels at {@code ooff}; col (null for a pointwise geometry) holds
      * {@code k * chunk} floats of im2col scratch.
      */
-    static void convF32(int isa, ByteBuffer x, long xoff, Geom g, long m, ByteBuffer w, long woff, ByteBuffer bias,
-            long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1, ByteBuffer col,
-            long coff, long chunk) {
+    static void convF32(int isa, boolean transposed, ByteBuffer x, long xoff, Geom g, long m, ByteBuffer w, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1,
+            ByteBuffer col, long coff, long chunk) {
         checkIsa(isa);
         g.check();
+        if (transposed && isa != ISA_AVX512) {
+            throw new IllegalArgumentException("the transposed fp32 conv tile needs " + ISA_NAMES[ISA_AVX512]);
+        }
         if (act < 0 || act > 2) {
             throw new IllegalArgumentException("bad activation " + act);
         }
@@ -380,7 +386,7 @@ final class Native {
             throw new IllegalArgumentException("im2col chunk " + chunk + " is not a positive multiple of 32");
         }
         region("image", x, xoff, g.inBytes(4));
-        region("packed conv weights", w, woff, 4 * convF32PackedFloats(m, k));
+        region("packed conv weights", w, woff, 4 * convF32PackedFloats(transposed, m, k));
         region("bias", bias, boff, 4 * m);
         region("output", out, ooff, Math.multiplyExact(4 * m, pixels));
         if (col != null) {
@@ -388,7 +394,7 @@ final class Native {
         } else if (!g.isPointwise()) {
             throw new IllegalArgumentException("im2col scratch missing for " + g);
         }
-        NativeKernels.hk_fconv(isa, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
+        NativeKernels.hk_fconv(isa, transposed ? 1 : 0, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
                 g.ow, m, w, woff, bias, boff, act, lo, hi, out, ooff, p0, p1, col, coff, chunk);
     }
 

@@ -73,11 +73,12 @@ final class NativeKernels {
     static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
             long ooff);
 
-    static native long hk_fconv_packed_floats(long m, long k);
+    static native long hk_fconv_packed_floats(int transposed, long m, long k);
 
-    static native void hk_fconv_pack(ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff);
+    static native void hk_fconv_pack(int transposed, ByteBuffer w, long woff, long m, long k, ByteBuffer dst,
+            long doff);
 
-    static native void hk_fconv(int isa, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh,
+    static native void hk_fconv(int isa, int transposed, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh,
             long sw, long dh, long dw, long pt, long pl, long oh, long ow, long m, ByteBuffer wt, long woff,
             ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1,
             ByteBuffer col, long coff, long chunk);

@@ -92,24 +92,28 @@ class NativeSafetyTest {
         // conv: 4 input channels 3x3 -> 5 output channels over 8x8 pixels
         long k = g.reduction();
         ByteBuffer w = Native.allocate(4 * 5 * k);
-        ByteBuffer packed = Native.allocate(4 * Native.convF32PackedFloats(5, k));
-        rejects("do not fit", () -> Native.convF32Pack(w, 0, 5, k, Native.allocate(4 * 5 * k), 0));
-        Native.convF32Pack(w, 0, 5, k, packed, 0);
+        ByteBuffer packed = Native.allocate(4 * Native.convF32PackedFloats(false, 5, k));
+        rejects("do not fit", () -> Native.convF32Pack(false, w, 0, 5, k, Native.allocate(4 * 5 * k), 0));
+        Native.convF32Pack(false, w, 0, 5, k, packed, 0);
         ByteBuffer bias = Native.allocate(4 * 5);
         ByteBuffer out = Native.allocate(4 * 5 * 64);
         ByteBuffer col = Native.allocate(4 * k * 32);
-        rejects("outside", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 65, col, 0, 32));
-        rejects("multiple of 32", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col,
+        rejects("outside", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 65, col, 0, 32));
+        rejects("multiple of 32", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col,
                 0, 48));
-        rejects("do not fit", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 4, 0, 64, col, 0,
+        rejects("do not fit", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 4, 0, 64, col, 0,
                 32));
-        rejects("do not fit", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0,
+        rejects("do not fit", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0,
                 64));
-        rejects("scratch missing", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, null,
+        rejects("scratch missing", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, null,
                 0, 32));
-        rejects("activation", () -> Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 3, 0, 0, out, 0, 0, 64, col, 0,
+        rejects("activation", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 3, 0, 0, out, 0, 0, 64, col, 0,
                 32));
-        Native.convF32(best, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0, 32);
+        Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0, 32);
+        if (best != Native.ISA_AVX512) {
+            rejects("transposed", () -> Native.convF32(best, true, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64,
+                    col, 0, 32));
+        }
     }
 
     @Test
