@@ -267,9 +267,14 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff);
     }
 
+    /** Output widths up to which AVX-512 depthwise convolutions (multiplier 1) put channels in vector lanes. */
+    static final long DW_CHANNEL_LANES_MAX_WIDTH = 14;
+
     static long depthwiseF32ScratchBytes(Geom g) {
         g.check();
-        return NativeKernels.hk_fdw_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
+        return Math.max(NativeKernels.hk_fdw_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw),
+                g.ow <= DW_CHANNEL_LANES_MAX_WIDTH
+                        ? NativeKernels.hk_fdwc_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw) : 0);
     }
 
     /** Float32 depthwise conv of one image; weights [c * mult][kh * kw], bias [c * mult] or null. */
@@ -290,6 +295,12 @@ final class Native {
         }
         region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), 4));
         region("depthwise scratch", scratch, soff, depthwiseF32ScratchBytes(g));
+        if (isa == ISA_AVX512 && mult == 1 && g.ow <= DW_CHANNEL_LANES_MAX_WIDTH) {
+            // small planes: blocks of 16 channels in vector lanes (hk_fdwc.h; measured 2-5x faster at 14 and 7)
+            NativeKernels.hk_fdwc(x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh, g.ow,
+                    w, woff, bias, boff, act, lo, hi, out, ooff, scratch, soff);
+            return;
+        }
         NativeKernels.hk_fdw(isa, x, xoff, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.oh,
                 g.ow, w, woff, bias, boff, act, lo, hi, out, ooff, scratch, soff);
     }

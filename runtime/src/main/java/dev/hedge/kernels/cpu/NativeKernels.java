@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -72,6 +72,12 @@ final class NativeKernels {
 
     static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
             long ooff);
+
+    static native long hk_fdwc_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_fdwc(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh, long sw,
+            long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff, ByteBuffer bias, long boff,
+            int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
 
     static native long hk_fconv_packed_floats(int transposed, long m, long k);
 
