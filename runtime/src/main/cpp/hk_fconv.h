@@ -13,6 +13,7 @@ namespace hk {
 constexpr long FC_MR = 8;
 constexpr long FC_NR = 32;
 constexpr long FC_FEW_STRIPS = 8;
+constexpr long FC_IMPLICIT_MIN_WIDTH = 12;  // narrower outputs would compute too many junk columns
 constexpr long FC_PREFETCH = 256;  // k steps ahead (8 KiB of weights; measured best on cold weights)
 
 // Small images (few pixels, many channels) use the transposed tile: FT_MP pixels broadcast x FT_NC output
@@ -139,8 +140,19 @@ HK_INLINE void fconv_tile_plain(const float* a, const float* b, long ldb, long K
 
 #if defined(HK_X86)
 // 8 x 32 tile: 16 accumulators, two B vectors per k, A broadcast from the packed strip.
+// Output runs of one 32-pixel strip in the implicit (padded-width) pixel space: lanes [l0, l0 + len) are the
+// output pixels from dst on.
+struct FcSeg {
+    long l0, len, dst;
+};
+
+// IMPLICIT: B row k starts at b + koff[k] (shifted views of the padded image), and the results leave by the
+// strip's runs `seg` (junk columns of the padded width are not stored); c is then the strip of channels' first
+// output row. Otherwise B row k is b + k * ldb and c the tile's first output.
+template <bool IMPLICIT>
 HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long ldb, long K, long rows, long cols,
-        const float* bias, int act, float lo, float hi, float* c, long ldc) {
+        const float* bias, int act, float lo, float hi, float* c, long ldc, const int* koff = nullptr,
+        const FcSeg* seg = nullptr, int nseg = 0) {
     const __mmask16 m0 = cols >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << cols) - 1);
     const __mmask16 m1 = cols >= 32 ? (__mmask16) 0xFFFF : cols <= 16 ? 0 : (__mmask16) ((1u << (cols - 16)) - 1);
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
@@ -162,22 +174,23 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
     if (cols == FC_NR) {
         long k = 0;
         for (; k + 2 <= K; k += 2) {
-            const float* bk = b + k * ldb;
+            const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
+            const float* bk1 = IMPLICIT ? b + koff[k + 1] : bk + ldb;
             // weights stream from memory once per image when they outgrow the caches: ask ahead
             _mm_prefetch(reinterpret_cast<const char*>(a + (k + FC_PREFETCH) * FC_MR), _MM_HINT_T0);
             __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
-            __m512 b2 = _mm512_loadu_ps(bk + ldb), b3 = _mm512_loadu_ps(bk + ldb + 16);
+            __m512 b2 = _mm512_loadu_ps(bk1), b3 = _mm512_loadu_ps(bk1 + 16);
             HK_FC_STEP(b0, b1, a + k * FC_MR)
             HK_FC_STEP(b2, b3, a + (k + 1) * FC_MR)
         }
         for (; k < K; k++) {
-            const float* bk = b + k * ldb;
+            const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
             __m512 b0 = _mm512_loadu_ps(bk), b1 = _mm512_loadu_ps(bk + 16);
             HK_FC_STEP(b0, b1, a + k * FC_MR)
         }
     } else {
         for (long k = 0; k < K; k++) {
-            const float* bk = b + k * ldb;
+            const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
             __m512 b0 = _mm512_maskz_loadu_ps(m0, bk), b1 = _mm512_maskz_loadu_ps(m1, bk + 16);
             HK_FC_STEP(b0, b1, a + k * FC_MR)
         }
@@ -195,7 +208,17 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
             } else if (act == 2) {
                 v = _mm512_min_ps(vhi, _mm512_max_ps(vlo, v));  // NaN stays NaN
             }
-            _mm512_mask_storeu_ps(c + r * ldc + 16 * h, h == 0 ? m0 : m1, v);
+            if (!IMPLICIT) {
+                _mm512_mask_storeu_ps(c + r * ldc + 16 * h, h == 0 ? m0 : m1, v);
+                continue;
+            }
+            for (int i = 0; i < nseg; i++) {
+                const long l0 = std::max(seg[i].l0, 16L * h), l1 = std::min(seg[i].l0 + seg[i].len, 16L * h + 16);
+                if (l1 <= l0) continue;
+                const __mmask16 m = (__mmask16) (((1u << (l1 - l0)) - 1) << (l0 - 16 * h));
+                // lane l of this half goes to dst + (16 h + l - l0): masked-off lanes are never touched
+                _mm512_mask_storeu_ps(c + r * ldc + seg[i].dst - seg[i].l0 + 16 * h, m, v);
+            }
         }
     }
 }
@@ -244,6 +267,77 @@ HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long
 }
 #endif
 
+// Stride-1 convolutions on AVX-512 skip im2col: the image is copied once into a zero-padded plane of width Wp,
+// where the taps of output (oh, ow) are the padded pixels oh * Wp + ow shifted by a fixed offset per k; outputs
+// are computed over the padded width and its Wp - OW junk columns are never stored.
+HK_INLINE bool fconv_implicit(int isa, const Geom& g, bool transposed) {
+    const bool pointwise = g.KH == 1 && g.KW == 1 && g.pt == 0 && g.pl == 0 && g.OH == g.H && g.OW == g.W;
+    return isa == ISA_AVX512 && !transposed && !pointwise && g.sh == 1 && g.sw == 1 && g.OW >= FC_IMPLICIT_MIN_WIDTH;
+}
+
+HK_INLINE long fconv_scratch_floats(int isa, const Geom& g, bool transposed, long chunk) {
+    const long K = g.C * g.KH * g.KW;
+    if (fconv_implicit(isa, g, transposed)) {
+        const long Hp = g.OH + (g.KH - 1) * g.dh, Wp = g.OW + (g.KW - 1) * g.dw;
+        return g.C * Hp * Wp + K + 16;  // padded image, then K int32 offsets
+    }
+    return K * chunk;
+}
+
+#if defined(HK_X86)
+HK_T_AVX512 inline void fconv_implicit_avx512(const float* x, const Geom& g, long M, const float* w,
+        const float* bias, int act, float lo, float hi, float* out, long p0, long p1, float* scratch) {
+    const long K = g.C * g.KH * g.KW, P = g.OH * g.OW;
+    const long Hp = g.OH + (g.KH - 1) * g.dh, Wp = g.OW + (g.KW - 1) * g.dw;
+    float* xp = scratch;
+    int* koff = reinterpret_cast<int*>(scratch + g.C * Hp * Wp);
+    for (long c = 0; c < g.C; c++) {
+        for (long y = 0; y < Hp; y++) {
+            float* d = xp + (c * Hp + y) * Wp;
+            const long iy = y - g.pt;
+            long a = std::min(g.pl, Wp), e = a;
+            if (iy >= 0 && iy < g.H) {
+                e = std::min(Wp, g.pl + g.W);
+                const float* src = x + (c * g.H + iy) * g.W - g.pl;
+                for (long t = a; t < e; t++) d[t] = src[t];
+            }
+            for (long t = 0; t < a; t++) d[t] = 0.f;
+            for (long t = e; t < Wp; t++) d[t] = 0.f;
+        }
+    }
+    long k = 0;
+    for (long c = 0; c < g.C; c++) {
+        for (long i = 0; i < g.KH; i++) {
+            for (long j = 0; j < g.KW; j++) koff[k++] = (int) (c * Hp * Wp + i * g.dh * Wp + j * g.dw);
+        }
+    }
+    const long pp0 = (p0 / g.OW) * Wp + p0 % g.OW, pp1 = ((p1 - 1) / g.OW) * Wp + (p1 - 1) % g.OW + 1;
+    const long nq = (pp1 - pp0 + FC_NR - 1) / FC_NR, strips = fconv_strips(M);
+    const bool weights_once = nq <= FC_FEW_STRIPS;
+    FcSeg seg[FC_NR + 1];
+    for (long it = 0; it < nq * strips; it++) {
+        const long qi = weights_once ? it % nq : it / strips;
+        const long s = weights_once ? it / nq : it % strips;
+        const long q = pp0 + qi * FC_NR;
+        const long cols = std::min(FC_NR, pp1 - q);
+        int ns = 0;
+        for (long l = 0; l < cols;) {
+            const long pp = q + l, oh = pp / Wp, ow = pp - oh * Wp;
+            if (ow >= g.OW) {
+                l += Wp - ow;
+                continue;
+            }
+            const long len = std::min(cols - l, g.OW - ow);
+            seg[ns++] = FcSeg{l, len, oh * g.OW + ow};
+            l += len;
+        }
+        const long rows = std::min(FC_MR, M - s * FC_MR);
+        fconv_tile_avx512<true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
+                out + s * FC_MR * P, P, koff, seg, ns);
+    }
+}
+#endif
+
 // Output pixels [p0, p1) of one image and group: x the group's input channels, w its packed strips,
 // bias M floats, out the group's first output row (row stride = OH * OW). col: K * chunk floats of scratch,
 // chunk a multiple of FC_NR (unused when the convolution is pointwise).
@@ -254,6 +348,12 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
     const bool pointwise = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0
             && g.OH == g.H && g.OW == g.W;
     const long strips = fconv_strips(M);
+#if defined(HK_X86)
+    if (fconv_implicit(isa, g, transposed)) {
+        fconv_implicit_avx512(x, g, M, w, bias, act, lo, hi, out, p0, p1, col);
+        return;
+    }
+#endif
     for (long c0 = p0; c0 < p1; c0 += chunk) {
         long n = std::min(chunk, p1 - c0);
         const float* b;
@@ -298,7 +398,7 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
             float* c = out + s * FC_MR * P + c0 + q;
 #if defined(HK_X86)
             if (isa == ISA_AVX512) {
-                fconv_tile_avx512(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                fconv_tile_avx512<false>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
                 continue;
             }
 #endif
@@ -334,6 +434,12 @@ inline void fconv(int isa, const float* x, const Geom& g, long M, const float* w
 
 inline long hk_fconv_packed_floats(int transposed, long M, long K) {
     return transposed ? hk::fconv_panels(M) * K * hk::FT_NC : hk::fconv_strips(M) * K * hk::FC_MR;
+}
+
+inline long hk_fconv_scratch_floats(int isa, int transposed, long C, long H, long W, long KH, long KW, long sh,
+        long sw, long dh, long dw, long pt, long pl, long OH, long OW, long chunk) {
+    hk::Geom g{C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
+    return hk::fconv_scratch_floats(isa, g, transposed != 0, chunk);
 }
 
 inline void hk_fconv_pack(int transposed, signed char* w, long woff, long M, long K, signed char* dst, long doff) {

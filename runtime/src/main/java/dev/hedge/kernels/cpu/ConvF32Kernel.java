@@ -18,7 +18,9 @@ import java.util.Arrays;
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
  * reduction, which add the bias and apply the activation before their one store. Small images with long
  * reductions (up to 256 pixels, K from 512; AVX-512) use 12-pixel x 32-channel tiles instead, with the weights
- * packed in 32-channel panels: a 7 x 7 image then leaves no vector lane idle. Both sum each output in k order.
+ * packed in 32-channel panels: a 7 x 7 image then leaves no vector lane idle. Stride-1 convolutions at least
+ * 12 wide skip im2col on AVX-512 (the image is copied once, zero-padded, and each tap is a shifted view of it).
+ * All paths sum each output in k order.
  *
  * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
  * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
@@ -33,6 +35,8 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final int FEW_STRIPS = 8;
     private static final long SMALL_IMAGE = 256;
     private static final long LONG_REDUCTION = 512;
+    /** As FC_IMPLICIT_MIN_WIDTH in hk_fconv.h: stride-1 convolutions this wide skip im2col on AVX-512. */
+    private static final long IMPLICIT_MIN_WIDTH = 12;
 
     private final Node node;
     private final int isa;
@@ -118,7 +122,8 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
 
         // small images with long reductions: channels in vector lanes (measured faster from K = 512; shorter
         // reductions pay more for the scattered stores than they gain)
-        transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION;
+        transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION
+                && !(g.sh == 1 && g.sw == 1 && g.ow >= IMPLICIT_MIN_WIDTH);
         packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
         ByteBuffer w = Staging.direct(ctx.inputValue(1), 0);
@@ -141,7 +146,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         // a tile of few strips is one chunk, so that the native loop reads each strip of weights once
         chunk = stripsPerTile <= FEW_STRIPS ? (long) stripsPerTile * NR
                 : Math.max(NR, Math.min((long) stripsPerTile * NR, COL_FLOATS / k / NR * NR));
-        colBytes = pointwise ? 0 : 4 * k * chunk;
+        colBytes = pointwise ? 0 : 4 * Native.convF32ScratchFloats(isa, transposed, g, chunk);
         ctx.requestScratch(colBytes * ctx.threads());
     }
 

@@ -364,6 +364,21 @@ final class Native {
         return NativeKernels.hk_fconv_packed_floats(transposed ? 1 : 0, m, k);
     }
 
+    /**
+     * Floats of per-call scratch {@link #convF32} needs besides a pointwise geometry: the im2col chunk
+     * ({@code k * chunk}), or for stride-1 convolutions on AVX-512 the zero-padded image and tap offsets.
+     */
+    static long convF32ScratchFloats(int isa, boolean transposed, Geom g, long chunk) {
+        checkIsa(isa);
+        g.check();
+        long n = NativeKernels.hk_fconv_scratch_floats(isa, transposed ? 1 : 0, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw,
+                g.dh, g.dw, g.pt, g.pl, g.oh, g.ow, chunk);
+        if (n < 0 || n > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("convolution scratch of " + n + " floats is too large for " + g);
+        }
+        return n;
+    }
+
     /** Packs one group's weights {@code [m][k]} (float32 at {@code woff}) for {@link #convF32}. */
     static void convF32Pack(boolean transposed, ByteBuffer w, long woff, long m, long k, ByteBuffer dst, long doff) {
         long n = convF32PackedFloats(transposed, m, k);
@@ -401,7 +416,7 @@ final class Native {
         region("bias", bias, boff, 4 * m);
         region("output", out, ooff, Math.multiplyExact(4 * m, pixels));
         if (col != null) {
-            region("im2col scratch", col, coff, Math.multiplyExact(4 * k, chunk));
+            region("im2col scratch", col, coff, 4 * convF32ScratchFloats(isa, transposed, g, chunk));
         } else if (!g.isPointwise()) {
             throw new IllegalArgumentException("im2col scratch missing for " + g);
         }

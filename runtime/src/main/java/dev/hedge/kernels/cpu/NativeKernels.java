@@ -81,6 +81,9 @@ final class NativeKernels {
 
     static native long hk_fconv_packed_floats(int transposed, long m, long k);
 
+    static native long hk_fconv_scratch_floats(int isa, int transposed, long c, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, long chunk);
+
     static native void hk_fconv_pack(int transposed, ByteBuffer w, long woff, long m, long k, ByteBuffer dst,
             long doff);
 
