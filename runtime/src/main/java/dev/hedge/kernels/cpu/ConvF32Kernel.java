@@ -16,11 +16,9 @@ import java.util.Arrays;
  * Dense float32 Conv (1-D / 2-D NCHW, groups, strides, dilations, pads, bias, fused Relu / Clip) with the
  * native GEMM of {@code hk_fconv.h}: constant weights packed once at prepare, off-heap; per run the im2col of
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
- * reduction, which add the bias and apply the activation before their one store. Small images with long
- * reductions (up to 256 pixels, K from 512; AVX-512) use 12-pixel x 32-channel tiles instead, with the weights
- * packed in 32-channel panels: a 7 x 7 image then leaves no vector lane idle. Stride-1 convolutions at least
- * 12 wide skip im2col on AVX-512 (the image is copied once, zero-padded, and each tap is a shifted view of it).
- * All paths sum each output in k order.
+ * reduction, which add the bias and apply the activation before their one store. Stride-1 convolutions skip
+ * im2col on AVX-512 (the image is copied once, zero-padded, and each tap is a shifted view of it); strided
+ * small images with long reductions use 12-pixel x 32-channel tiles. All paths sum each output in k order.
  *
  * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
  * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
@@ -35,8 +33,6 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final int FEW_STRIPS = 8;
     private static final long SMALL_IMAGE = 256;
     private static final long LONG_REDUCTION = 512;
-    /** As FC_IMPLICIT_MIN_WIDTH in hk_fconv.h: stride-1 convolutions this wide skip im2col on AVX-512. */
-    private static final long IMPLICIT_MIN_WIDTH = 12;
 
     private final Node node;
     private final int isa;
@@ -120,10 +116,10 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         }
         ctx.setOutput(0, DType.FLOAT32, g.outputShape(batch, m, xs.length));
 
-        // small images with long reductions: channels in vector lanes (measured faster from K = 512; shorter
-        // reductions pay more for the scattered stores than they gain)
+        // strided small images with long reductions: channels in vector lanes (measured faster from K = 512;
+        // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead
         transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION
-                && !(g.sh == 1 && g.sw == 1 && g.ow >= IMPLICIT_MIN_WIDTH);
+                && !(g.sh == 1 && g.sw == 1);
         packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
         ByteBuffer w = Staging.direct(ctx.inputValue(1), 0);
