@@ -99,7 +99,12 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         groups = (int) gr;
         mg = m / groups;
         batch = xs[0];
-        g = Geom.of(node, xs, kernel, c / groups, false);
+        try {
+            g = Geom.of(node, xs, kernel, c / groups, false);
+        } catch (IllegalArgumentException e) {
+            // an invalid window: the reference backend reports it in its own words
+            throw new UnsupportedModelException(node.describe() + ": " + e.getMessage());
+        }
         k = g.reduction();
         pixels = g.outPlane();
         pointwise = g.isPointwise();
