@@ -1,9 +1,9 @@
-// Float32 convolution of NCHW images as OUT[M][pixels] = W[M][K] * COL[K][pixels] (+ bias, activation), one
+// Float32 convolution of NCHW images as OUT[M][pixels] = W[M][K] * B[K][pixels] (+ bias, activation), one
 // group at a time. Weights are packed once at prepare into strips of FC_MR rows ([strip][k][FC_MR], rows past M
-// zero). Per call, a range of output pixels (a multiple of FC_NR from its start) is computed in chunks: im2col
-// of the chunk into the caller's scratch (row segments copied whole), or, for 1x1 stride-1 unpadded
-// convolutions, the image itself; then FC_MR x FC_NR tiles over the whole K, with bias and Relu / Clip applied
-// in registers before the one store of each output.
+// zero), or for the transposed tile into panels of FT_NC channels. B is the image itself for 1x1 stride-1
+// unpadded convolutions; shifted views of a zero-padded copy of the image for other stride-1 convolutions on
+// AVX-512 (no im2col); otherwise the im2col of a chunk of output pixels in the caller's scratch. FC_MR x FC_NR
+// tiles run over the whole K and apply bias and Relu / Clip in registers before the one store of each output.
 #pragma once
 
 #include "hk_direct.h"

@@ -22,7 +22,7 @@ import java.util.Arrays;
  *
  * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
  * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
- * the split or the thread count. Scratch: one im2col chunk per thread.
+ * the split or the thread count. Scratch per thread: an im2col chunk, or the zero-padded image (stride 1).
  */
 final class ConvF32Kernel implements Kernel, RunContext.TileTask {
 
