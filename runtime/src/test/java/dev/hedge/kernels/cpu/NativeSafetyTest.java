@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.kernels.KernelCosts;
 import dev.hedge.ops.Op;
 import dev.hedge.plan.Frame;
 import dev.hedge.plan.Plan;
@@ -164,6 +166,51 @@ class NativeSafetyTest {
         Tensor a = NativeRun.run(isa, qmatmul(), NativeRun.map("a", direct), consts);
         Tensor b = NativeRun.run(isa, qmatmul(), NativeRun.map("a", onHeap), consts);
         assertArrayEquals(a.toIntArray(), b.toIntArray());
+    }
+
+    @Test
+    void floatConvAndPoolRunsAllocateNothing() {
+        Random r = new Random(7);
+        float[] wv = new float[24 * 8 * 9];
+        for (int i = 0; i < wv.length; i++) {
+            wv[i] = (float) r.nextGaussian();
+        }
+        // a stride-1 conv (padded-image path on AVX-512), a stride-2 conv (im2col), max and global pooling
+        Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 8, 15, 15))
+                .initializer("w", Tensor.of(wv, 24, 8, 3, 3))
+                .initializer("w2", Tensor.of(wv.clone(), 24, 8, 3, 3))
+                .addNode(Node.of("c1", Op.Conv, List.of("x", "w"), List.of("a"))
+                        .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1})))
+                .addNode(Node.of("c2", Op.Conv, List.of("x", "w2"), List.of("b"))
+                        .withAttr("strides", new Attr.Ints(new long[] {2, 2})))
+                .addNode(Node.of("p", Op.MaxPool, List.of("a"), List.of("c"))
+                        .withAttr("kernel_shape", new Attr.Ints(new long[] {3, 3}))
+                        .withAttr("strides", new Attr.Ints(new long[] {2, 2})))
+                .addNode(Node.of("gp", Op.GlobalAveragePool, List.of("b"), List.of("d")))
+                .addOutput(new ValueInfo("c", null, null)).addOutput(new ValueInfo("d", null, null)).build();
+        try (Model m = Model.of(new ModelDef(g, Map.of()),
+                RuntimeOptions.reference().withBackend(new NativeBackend()).withKernelCosts(KernelCosts.fixed(Map.of())))) {
+            Plan plan = m.plan(List.of(new int[] {1, 8, 15, 15}));
+            for (var step : plan.describe()) {
+                assertEquals("native", step.backend(), step.toString());
+            }
+            Frame f = plan.newFrame();
+            Tensor x = Tensor.allocate(DType.FLOAT32, 1, 8, 15, 15);
+            for (int i = 0; i < x.elementCount(); i++) {
+                x.setFloat(i, (float) r.nextGaussian());
+            }
+            List<Tensor> in = List.of(x);
+            for (int i = 0; i < 200; i++) {
+                f.run(in);
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20000; i++) {
+                f.run(in);
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
+        }
     }
 
     @Test
