@@ -314,6 +314,17 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, out, ooff);
     }
 
+    /** {@code out = a + b} over {@code n} floats from byte offset {@code off} of each buffer (float32). */
+    static void addF32(int isa, ByteBuffer a, ByteBuffer b, ByteBuffer out, long off, long n) {
+        checkIsa(isa);
+        positive("elements", n);
+        long bytes = Math.multiplyExact(4L, n);
+        region("addend a", a, off, bytes);
+        region("addend b", b, off, bytes);
+        region("sum", out, off, bytes);
+        NativeKernels.hk_fadd(isa, a, off, b, off, out, off, n);
+    }
+
     /** Float32 pooling kinds, as in hk_fpool.h. */
     static final int FPOOL_MAX = 0;
     static final int FPOOL_AVG = 1;

@@ -27,9 +27,9 @@ import java.util.List;
  * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
- * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8} and {@code pool.f32} (direct kernels, not measured:
- * the reference backend's counterparts have no class either, so priority decides). Only {@code conv.f32} and
- * {@code pool.f32} split work over the intra-op threads.
+ * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32} and {@code eltwise.f32} (direct
+ * kernels, not measured: the reference backend's counterparts have no class either, so priority decides). Only
+ * {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -44,6 +44,7 @@ public final class NativeBackend implements Backend {
     private final String maxpool8;
     private final String poolF32;
     private final String convF32;
+    private final String eltwiseF32;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -66,6 +67,7 @@ public final class NativeBackend implements Backend {
         maxpool8 = "native.maxpool.8" + suffix;
         poolF32 = "native.pool.f32" + suffix;
         convF32 = "native.conv.f32" + suffix;
+        eltwiseF32 = "native.eltwise.f32" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -78,6 +80,7 @@ public final class NativeBackend implements Backend {
         }
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
         c.add(Capability.of(Op.Conv, convF32, DType.FLOAT32, DType.FLOAT32));
+        c.add(Capability.of(Op.Add, eltwiseF32, DType.FLOAT32, DType.FLOAT32));
         c.add(int8(Op.QLinearConv, sparseS8).sparse());
         c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
         for (Op op : new Op[] {Op.Conv, Op.Gemm, Op.MatMul}) {
@@ -205,6 +208,8 @@ public final class NativeBackend implements Backend {
             case GlobalMaxPool:
             case GlobalAveragePool:
                 return poolF32;
+            case Add:
+                return eltwiseF32;
             default:
                 return s8gemm;
         }
@@ -264,6 +269,8 @@ public final class NativeBackend implements Backend {
             case GlobalMaxPool:
             case GlobalAveragePool:
                 return floats(inputs, 0) && rankAtLeast(inputs, 0, 3) ? new PoolF32Kernel(node, isa) : null;
+            case Add:
+                return floats(inputs, 0, 1) && sameShape(inputs, 0, 1) ? new AddF32Kernel(node, isa) : null;
             default:
                 return null;
         }
@@ -302,6 +309,12 @@ public final class NativeBackend implements Backend {
             default:
                 return null;
         }
+    }
+
+    private static boolean sameShape(List<ValueType> in, int i, int j) {
+        int[] a = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        int[] b = j < in.size() && in.get(j) != null ? in.get(j).shape() : null;
+        return a != null && java.util.Arrays.equals(a, b);
     }
 
     private static boolean noIndices(Node node) {

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -72,6 +72,9 @@ final class NativeKernels {
 
     static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
             long ooff);
+
+    static native void hk_fadd(int isa, ByteBuffer a, long aoff, ByteBuffer b, long boff, ByteBuffer out, long ooff,
+            long n);
 
     static native long hk_fdwc_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 

@@ -169,13 +169,13 @@ class NativeSafetyTest {
     }
 
     @Test
-    void floatConvAndPoolRunsAllocateNothing() {
+    void floatConvPoolAndAddRunsAllocateNothing() {
         Random r = new Random(7);
         float[] wv = new float[24 * 8 * 9];
         for (int i = 0; i < wv.length; i++) {
             wv[i] = (float) r.nextGaussian();
         }
-        // a stride-1 conv (padded-image path on AVX-512), a stride-2 conv (im2col), max and global pooling
+        // a stride-1 conv (padded-image path on AVX-512), a stride-2 conv (im2col), max and global pooling, add
         Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 8, 15, 15))
                 .initializer("w", Tensor.of(wv, 24, 8, 3, 3))
                 .initializer("w2", Tensor.of(wv.clone(), 24, 8, 3, 3))
@@ -187,7 +187,9 @@ class NativeSafetyTest {
                         .withAttr("kernel_shape", new Attr.Ints(new long[] {3, 3}))
                         .withAttr("strides", new Attr.Ints(new long[] {2, 2})))
                 .addNode(Node.of("gp", Op.GlobalAveragePool, List.of("b"), List.of("d")))
-                .addOutput(new ValueInfo("c", null, null)).addOutput(new ValueInfo("d", null, null)).build();
+                .addNode(Node.of("s", Op.Add, List.of("a", "a"), List.of("e")))
+                .addOutput(new ValueInfo("c", null, null)).addOutput(new ValueInfo("d", null, null))
+                .addOutput(new ValueInfo("e", null, null)).build();
         try (Model m = Model.of(new ModelDef(g, Map.of()),
                 RuntimeOptions.reference().withBackend(new NativeBackend()).withKernelCosts(KernelCosts.fixed(Map.of())))) {
             Plan plan = m.plan(List.of(new int[] {1, 8, 15, 15}));
