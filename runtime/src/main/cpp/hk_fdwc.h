@@ -2,7 +2,7 @@
 // leaves most lanes of a row-vectorised kernel idle and pays per-channel overheads, so blocks of 16 channels are
 // transposed into a padded [y][x][16] plane, every output is then one vector over the block's channels (taps in
 // the same order as hk::fdw: bias first, then row by row), and the results are transposed back to NCHW.
-// Depth multiplier 1 only (the Java side checks).
+// Depth multiplier 1 only (the Java side checks). Stride 1 at any size: fdwf_avx512 below.
 #pragma once
 
 #include "hk_direct.h"
@@ -75,6 +75,96 @@ HK_T_AVX512 inline void fdwc_avx512(const float* x, const Geom& g, const float* 
         }
     }
 }
+
+// Stride 1, any plane: the channel is copied into a zero-padded plane of width Wp = OW + (KW - 1) * dw, where
+// output (oh, ow) is padded pixel oh * Wp + ow and each tap a fixed shift of it, so 16 consecutive padded
+// outputs are one vector per tap (junk columns of the padded width are computed and not copied out).
+HK_INLINE long dwf_padded_w(const Geom& g) {
+    return g.OW + (g.KW - 1) * g.dw;
+}
+
+HK_INLINE long dwf_scratch_floats(const Geom& g) {
+    const long Hp = g.OH + (g.KH - 1) * g.dh, Wp = dwf_padded_w(g);
+    const long nv = (g.OH * Wp + DWC_LANES - 1) / DWC_LANES;
+    return Hp * Wp + DWC_LANES + nv * DWC_LANES;
+}
+
+// n floats from s to d, 16 at a time (the tail masked).
+HK_T_AVX512 inline void dwf_copy(float* d, const float* s, long n) {
+    long t = 0;
+    for (; t + DWC_LANES <= n; t += DWC_LANES) _mm512_storeu_ps(d + t, _mm512_loadu_ps(s + t));
+    if (t < n) {
+        const __mmask16 m = (__mmask16) ((1u << (n - t)) - 1);
+        _mm512_mask_storeu_ps(d + t, m, _mm512_maskz_loadu_ps(m, s + t));
+    }
+}
+
+HK_T_AVX512 inline void dwf_zero(float* d, long n) {
+    long t = 0;
+    for (; t + DWC_LANES <= n; t += DWC_LANES) _mm512_storeu_ps(d + t, _mm512_setzero_ps());
+    if (t < n) _mm512_mask_storeu_ps(d + t, (__mmask16) ((1u << (n - t)) - 1), _mm512_setzero_ps());
+}
+
+// KN: the kernel when it is square and undilated (3), else 0 (any).
+template <int KN>
+HK_T_AVX512 inline void fdwf_avx512_k(const float* x, const Geom& g, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* scratch) {
+    const long KH = KN > 0 ? KN : g.KH, KW = KN > 0 ? KN : g.KW, dh = KN > 0 ? 1 : g.dh, dw = KN > 0 ? 1 : g.dw;
+    const long Hp = g.OH + (KH - 1) * dh, Wp = dwf_padded_w(g), taps = KH * KW;
+    const long nv = (g.OH * Wp + DWC_LANES - 1) / DWC_LANES;
+    float* xp = scratch;
+    float* op = xp + Hp * Wp + DWC_LANES;  // the last vector's taps read up to DWC_LANES - 1 past the plane
+    const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    dwf_zero(xp + Hp * Wp, DWC_LANES);
+    for (long c = 0; c < g.C; c++) {
+        const float* xs = x + c * g.H * g.W;
+        for (long y = 0; y < Hp; y++) {
+            float* d = xp + y * Wp;
+            const long iy = y - g.pt;
+            const long a = std::min(g.pl, Wp);
+            long e = a;
+            if (iy >= 0 && iy < g.H) {
+                e = std::min(Wp, g.pl + g.W);
+                dwf_copy(d + a, xs + iy * g.W + (a - g.pl), e - a);
+            }
+            dwf_zero(d, a);
+            dwf_zero(d + e, Wp - e);
+        }
+        const float* wc = w + c * taps;
+        const __m512 vb = _mm512_set1_ps(bias != nullptr ? bias[c] : 0.f);
+        __m512 wv[KN > 0 ? KN * KN : 1];
+        if (KN > 0) {
+            for (long t = 0; t < taps; t++) wv[t] = _mm512_set1_ps(wc[t]);
+        }
+        for (long v = 0; v < nv; v++) {
+            __m512 acc = vb;
+            const float* base = xp + v * DWC_LANES;
+            for (long i = 0; i < KH; i++) {
+                for (long j = 0; j < KW; j++) {
+                    const __m512 wt = KN > 0 ? wv[i * KW + j] : _mm512_set1_ps(wc[i * KW + j]);
+                    acc = _mm512_fmadd_ps(wt, _mm512_loadu_ps(base + i * dh * Wp + j * dw), acc);
+                }
+            }
+            if (act == 1) {
+                acc = _mm512_max_ps(acc, zero);
+            } else if (act == 2) {
+                acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
+            }
+            _mm512_storeu_ps(op + v * DWC_LANES, acc);
+        }
+        float* o = out + c * g.OH * g.OW;
+        for (long oh = 0; oh < g.OH; oh++) dwf_copy(o + oh * g.OW, op + oh * Wp, g.OW);
+    }
+}
+
+HK_T_AVX512 inline void fdwf_avx512(const float* x, const Geom& g, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* scratch) {
+    if (g.KH == 3 && g.KW == 3 && g.dh == 1 && g.dw == 1) {
+        fdwf_avx512_k<3>(x, g, w, bias, act, lo, hi, out, scratch);
+    } else {
+        fdwf_avx512_k<0>(x, g, w, bias, act, lo, hi, out, scratch);
+    }
+}
 #endif
 
 }  // namespace hk
@@ -100,5 +190,27 @@ inline void hk_fdwc(signed char* x, long xoff, long C, long H, long W, long KH, 
     (void) x, (void) xoff, (void) C, (void) H, (void) W, (void) KH, (void) KW, (void) sh, (void) sw, (void) dh;
     (void) dw, (void) pt, (void) pl, (void) OH, (void) OW, (void) w, (void) woff, (void) bias, (void) boff;
     (void) act, (void) lo, (void) hi, (void) out, (void) ooff, (void) scratch, (void) soff;
+#endif
+}
+
+inline long hk_fdwf_scratch_bytes(long OH, long OW, long KH, long KW, long dh, long dw) {
+    hk::Geom g{};
+    g.OH = OH, g.OW = OW, g.KH = KH, g.KW = KW, g.sh = 1, g.sw = 1, g.dh = dh, g.dw = dw;
+    return 4 * hk::dwf_scratch_floats(g);
+}
+
+// Stride 1, multiplier 1, any plane (AVX-512 only, the caller checks).
+inline void hk_fdwf(signed char* x, long xoff, long C, long H, long W, long KH, long KW, long dh, long dw, long pt,
+        long pl, long OH, long OW, signed char* w, long woff, signed char* bias, long boff, int act, float lo,
+        float hi, signed char* out, long ooff, signed char* scratch, long soff) {
+#if defined(HK_X86)
+    hk::Geom g{C, H, W, KH, KW, 1, 1, dh, dw, pt, pl, OH, OW};
+    auto f = [](signed char* p, long off) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p) + off); };
+    hk::fdwf_avx512(f(x, xoff), g, f(w, woff), bias == nullptr ? nullptr : f(bias, boff), act, lo, hi, f(out, ooff),
+            f(scratch, soff));
+#else
+    (void) x, (void) xoff, (void) C, (void) H, (void) W, (void) KH, (void) KW, (void) dh, (void) dw, (void) pt;
+    (void) pl, (void) OH, (void) OW, (void) w, (void) woff, (void) bias, (void) boff, (void) act, (void) lo;
+    (void) hi, (void) out, (void) ooff, (void) scratch, (void) soff;
 #endif
 }

@@ -2,6 +2,7 @@ package dev.hedge.kernels.cpu;
 
 import static dev.hedge.kernels.cpu.NativeRun.map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hedge.ir.Attr;
 import dev.hedge.ir.Node;
@@ -145,6 +146,43 @@ class ConvF32PropertiesTest {
                     }
                 }
             }
+        }
+    }
+
+    /** Depthwise (multiplier 1) on planes up to 40 wide, stride 1 and 2: the padded-plane and channel-lane paths. */
+    @Property(tries = 60)
+    void depthwiseOnWidePlanesMatchesTheReferenceBackend(@ForAll("isas") String isa, @ForAll long seed) {
+        Random r = new Random(seed);
+        int c = 1 + r.nextInt(20);
+        int h = 1 + r.nextInt(40);
+        int w = 1 + r.nextInt(40);
+        int k = 1 + 2 * r.nextInt(3);
+        int s = 1 + r.nextInt(2);
+        int d = r.nextInt(4) == 0 ? 2 : 1;
+        int p = r.nextInt(k / 2 * d + 1);
+        if (h + 2 * p < (k - 1) * d + 1 || w + 2 * p < (k - 1) * d + 1) {
+            return;
+        }
+        float[] xv = gaussian(r, c * h * w);
+        float[] wv = gaussian(r, c * k * k);
+        float[] bv = gaussian(r, c);
+        String act = new String[] {"", "Relu", "Clip"}[r.nextInt(3)];
+        Node node = Node.of("dw", Op.Conv, List.of("x", "w", "b"), List.of("y")).withAttr("group", new Attr.Int(c))
+                .withAttr("strides", new Attr.Ints(new long[] {s, s})).withAttr("dilations", new Attr.Ints(new long[] {d, d}))
+                .withAttr("pads", new Attr.Ints(new long[] {p, p, p, p}));
+        if (!act.isEmpty()) {
+            node = node.withAttr("fused_activation", new Attr.Str(act)).withAttr("fused_alpha", new Attr.Float(-0.5f))
+                    .withAttr("fused_beta", new Attr.Float(0.8f));
+        }
+        Map<String, Tensor> inputs = map("x", Tensor.of(xv, 1, c, h, w));
+        Map<String, Tensor> consts = map("w", Tensor.of(wv, c, 1, k, k), "b", Tensor.of(bv, c));
+        float[] got = NativeRun.run(isa, node, inputs, consts).toFloatArray();
+        float[] want = NativeRun.runReference(node, inputs, consts).toFloatArray();
+        assertEquals(want.length, got.length);
+        for (int i = 0; i < got.length; i++) {
+            check(want[i], got[i], 1e-5 * (k * k + 1) * Math.max(1, Math.abs(want[i])),
+                    "isa " + isa + " dw c" + c + " " + h + "x" + w + " k" + k + " s" + s + " d" + d + " p" + p + " '" + act
+                            + "' at " + i);
         }
     }
 
