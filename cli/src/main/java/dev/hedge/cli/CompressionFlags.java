@@ -191,8 +191,10 @@ final class CompressionFlags {
     boolean requested() {
         return quantize != null || !layers.isEmpty() || sparsity != null || pruneThreshold != null || pruneNm != null
                 || pruneChannels != null || targetAgreement != null || maxAccuracyDrop != null || maxOutputError != null
-                || report != null
-                || !calib.isEmpty() || !eval.isEmpty();
+                || report != null || !calib.isEmpty() || !eval.isEmpty() || labels != null
+                // given alone these are mistakes, which the pipeline reports rather than the plain conversion ignoring them
+                || pruneBlock != null || pruneGlobal || !pruneLayer.isEmpty() || !pruneSkip.isEmpty()
+                || pruneAll;
     }
 
     CompressionOptions options(List<ValueInfo> inputs, Progress progressSink) throws IOException {
