@@ -5,14 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hedge.ir.Attr;
+import dev.hedge.ir.Graph;
+import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.ir.ValueInfo;
+import dev.hedge.kernels.KernelCosts;
 import dev.hedge.ops.Op;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
+import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -183,6 +192,41 @@ class ConvF32PropertiesTest {
             check(want[i], got[i], 1e-5 * (k * k + 1) * Math.max(1, Math.abs(want[i])),
                     "isa " + isa + " dw c" + c + " " + h + "x" + w + " k" + k + " s" + s + " d" + d + " p" + p + " '" + act
                             + "' at " + i);
+        }
+    }
+
+    /** Tiles follow the thread count here (one per group on one thread): results must not. */
+    @Example
+    void resultsDoNotDependOnTheThreadCount() {
+        Random r = new Random(11);
+        for (int stride = 1; stride <= 2; stride++) {
+            for (int hw : new int[] {7, 28, 57}) {
+                float[] wv = gaussian(r, 48 * 40 * 9);
+                Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 40, hw, hw))
+                        .initializer("w", Tensor.of(wv, 48, 40, 3, 3))
+                        .addNode(Node.of("conv", Op.Conv, List.of("x", "w"), List.of("y"))
+                                .withAttr("strides", new Attr.Ints(new long[] {stride, stride}))
+                                .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1})))
+                        .addOutput(new ValueInfo("y", null, null)).build();
+                Tensor x = Tensor.of(gaussian(r, 40 * hw * hw), 1, 40, hw, hw);
+                int[] one = bits(g, x, 1);
+                int[] two = bits(g, x, 2);
+                assertArrayEquals(one, two, "stride " + stride + ", " + hw + "x" + hw);
+            }
+        }
+    }
+
+    private static int[] bits(Graph g, Tensor x, int threads) {
+        RuntimeOptions o = RuntimeOptions.reference().withBackend(new NativeBackend())
+                .withKernelCosts(KernelCosts.fixed(Map.of())).withThreads(threads);
+        try (Model m = Model.of(new ModelDef(g, Map.of()), o); Session s = m.newSession()) {
+            assertEquals("native", m.plan(List.of(x.shape())).describe().get(0).backend());
+            float[] y = s.run(Map.of("x", x)).get("y").toFloatArray();
+            int[] b = new int[y.length];
+            for (int i = 0; i < y.length; i++) {
+                b[i] = Float.floatToRawIntBits(y[i]);
+            }
+            return b;
         }
     }
 
