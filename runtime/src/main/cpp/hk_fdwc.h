@@ -165,6 +165,80 @@ HK_T_AVX512 inline void fdwf_avx512(const float* x, const Geom& g, const float* 
         fdwf_avx512_k<0>(x, g, w, bias, act, lo, hi, out, scratch);
     }
 }
+
+// Column stride 2: each channel is copied into a zero-padded plane (rows DWS_SLACK wider, so that the last
+// vector's loads stay inside), and 16 outputs of a row take the even lanes of two loads per tap.
+constexpr long DWS_SLACK = 32;
+
+HK_INLINE long dws_row(const Geom& g) {
+    return round_up((g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1 + DWS_SLACK, DWC_LANES);
+}
+
+HK_INLINE long dws_scratch_floats(const Geom& g) {
+    return ((g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1) * dws_row(g);
+}
+
+template <int KN>
+HK_T_AVX512 inline void fdws_avx512_k(const float* x, const Geom& g, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* xp) {
+    const long KH = KN > 0 ? KN : g.KH, KW = KN > 0 ? KN : g.KW, dh = KN > 0 ? 1 : g.dh, dw = KN > 0 ? 1 : g.dw;
+    const long Hp = (g.OH - 1) * g.sh + (KH - 1) * dh + 1, Wr = dws_row(g), taps = KH * KW;
+    const long nv = (g.OW + DWC_LANES - 1) / DWC_LANES;
+    const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (long c = 0; c < g.C; c++) {
+        const float* xs = x + c * g.H * g.W;
+        for (long y = 0; y < Hp; y++) {
+            float* d = xp + y * Wr;
+            const long iy = y - g.pt;
+            const long a = std::min(g.pl, Wr);
+            long e = a;
+            if (iy >= 0 && iy < g.H) {
+                e = std::min(Wr, g.pl + g.W);
+                dwf_copy(d + a, xs + iy * g.W + (a - g.pl), e - a);
+            }
+            dwf_zero(d, a);
+            dwf_zero(d + e, Wr - e);
+        }
+        const float* wc = w + c * taps;
+        const __m512 vb = _mm512_set1_ps(bias != nullptr ? bias[c] : 0.f);
+        __m512 wv[KN > 0 ? KN * KN : 1];
+        if (KN > 0) {
+            for (long t = 0; t < taps; t++) wv[t] = _mm512_set1_ps(wc[t]);
+        }
+        for (long oh = 0; oh < g.OH; oh++) {
+            float* o = out + (c * g.OH + oh) * g.OW;
+            for (long v = 0; v < nv; v++) {
+                __m512 acc = vb;
+                for (long i = 0; i < KH; i++) {
+                    const float* row = xp + (oh * g.sh + i * dh) * Wr + 2 * DWC_LANES * v;
+                    for (long j = 0; j < KW; j++) {
+                        const float* p = row + j * dw;
+                        const __m512 val = _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_loadu_ps(p + 16));
+                        const __m512 wt = KN > 0 ? wv[i * KW + j] : _mm512_set1_ps(wc[i * KW + j]);
+                        acc = _mm512_fmadd_ps(wt, val, acc);
+                    }
+                }
+                if (act == 1) {
+                    acc = _mm512_max_ps(acc, zero);
+                } else if (act == 2) {
+                    acc = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc));
+                }
+                const long n = std::min(DWC_LANES, g.OW - v * DWC_LANES);
+                _mm512_mask_storeu_ps(o + v * DWC_LANES, (__mmask16) ((1u << n) - 1), acc);
+            }
+        }
+    }
+}
+
+HK_T_AVX512 inline void fdws_avx512(const float* x, const Geom& g, const float* w, const float* bias, int act,
+        float lo, float hi, float* out, float* scratch) {
+    if (g.KH == 3 && g.KW == 3 && g.dh == 1 && g.dw == 1) {
+        fdws_avx512_k<3>(x, g, w, bias, act, lo, hi, out, scratch);
+    } else {
+        fdws_avx512_k<0>(x, g, w, bias, act, lo, hi, out, scratch);
+    }
+}
 #endif
 
 }  // namespace hk
@@ -212,5 +286,27 @@ inline void hk_fdwf(signed char* x, long xoff, long C, long H, long W, long KH, 
     (void) x, (void) xoff, (void) C, (void) H, (void) W, (void) KH, (void) KW, (void) dh, (void) dw, (void) pt;
     (void) pl, (void) OH, (void) OW, (void) w, (void) woff, (void) bias, (void) boff, (void) act, (void) lo;
     (void) hi, (void) out, (void) ooff, (void) scratch, (void) soff;
+#endif
+}
+
+inline long hk_fdws_scratch_bytes(long OH, long OW, long KH, long KW, long sh, long dh, long dw) {
+    hk::Geom g{};
+    g.OH = OH, g.OW = OW, g.KH = KH, g.KW = KW, g.sh = sh, g.sw = 2, g.dh = dh, g.dw = dw;
+    return 4 * hk::dws_scratch_floats(g);
+}
+
+// Column stride 2, multiplier 1, any plane (AVX-512 only, the caller checks).
+inline void hk_fdws(signed char* x, long xoff, long C, long H, long W, long KH, long KW, long sh, long dh, long dw,
+        long pt, long pl, long OH, long OW, signed char* w, long woff, signed char* bias, long boff, int act, float lo,
+        float hi, signed char* out, long ooff, signed char* scratch, long soff) {
+#if defined(HK_X86)
+    hk::Geom g{C, H, W, KH, KW, sh, 2, dh, dw, pt, pl, OH, OW};
+    auto f = [](signed char* p, long off) { return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p) + off); };
+    hk::fdws_avx512(f(x, xoff), g, f(w, woff), bias == nullptr ? nullptr : f(bias, boff), act, lo, hi, f(out, ooff),
+            f(scratch, soff));
+#else
+    (void) x, (void) xoff, (void) C, (void) H, (void) W, (void) KH, (void) KW, (void) sh, (void) dh, (void) dw;
+    (void) pt, (void) pl, (void) OH, (void) OW, (void) w, (void) woff, (void) bias, (void) boff, (void) act;
+    (void) lo, (void) hi, (void) out, (void) ooff, (void) scratch, (void) soff;
 #endif
 }

@@ -76,6 +76,12 @@ final class NativeKernels {
     static native void hk_fadd(int isa, ByteBuffer a, long aoff, ByteBuffer b, long boff, ByteBuffer out, long ooff,
             long n);
 
+    static native long hk_fdws_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long dh, long dw);
+
+    static native void hk_fdws(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh, long dh,
+            long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff, ByteBuffer bias, long boff, int act,
+            float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+
     static native long hk_fdwf_scratch_bytes(long oh, long ow, long kh, long kw, long dh, long dw);
 
     static native void hk_fdwf(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long dh, long dw,
