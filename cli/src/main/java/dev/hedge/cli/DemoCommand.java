@@ -5,6 +5,7 @@ import dev.hedge.format.HedgeWriter;
 import dev.hedge.io.Npy;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,10 +45,16 @@ final class DemoCommand implements Callable<Integer> {
                     + "deleted afterwards).")
     Path outputDir;
 
-    /** What the demo measured; the test checks it directly. */
+    @Mixin
+    BackendOptions backends = new BackendOptions();
+
+    /**
+     * What the demo measured; the test checks it directly. {@code steps}: steps per backend of the batch-1
+     * plan, e.g. "openblas 2, java 6".
+     */
     record Result(int correct, int total, long onnxBytes, long hedgeBytes, int nodesBefore, int nodesAfter,
             long convertNanos, long loadNanos, long firstRunNanos, long medianNanos, long p90Nanos,
-            long batchNanos, int batchMismatches) {
+            long batchNanos, int batchMismatches, String steps) {
     }
 
     @Override
@@ -55,8 +63,13 @@ final class DemoCommand implements Callable<Integer> {
         boolean temporary = outputDir == null;
         Path dir = temporary ? Files.createTempDirectory("hedge-demo") : Files.createDirectories(outputDir);
         try {
-            Result r = run(dir);
+            BackendOptions.Resolved runtime = backends.resolve();
+            Result r = run(dir, runtime.options());
             out.println("hedge demo: digits-cnn, a small CNN for 8x8 handwritten digits (examples/digits-cnn)");
+            out.println("  backends  " + runtime.summary());
+            for (String u : runtime.notes()) {
+                out.println("            not used: " + u);
+            }
             out.printf(Locale.ROOT, "  convert   model.onnx %,d bytes -> digits-cnn.hedge %,d bytes (%.2fx), %d -> %d nodes, %s%n",
                     r.onnxBytes(), r.hedgeBytes(),
                     (double) r.hedgeBytes() / r.onnxBytes(), r.nodesBefore(), r.nodesAfter(),
@@ -68,6 +81,7 @@ final class DemoCommand implements Callable<Integer> {
                     100.0 * REFERENCE_CORRECT / r.total());
             out.printf(Locale.ROOT, "  latency   batch 1 over %d samples: median %s, p90 %s%n", r.total(),
                     ModelFiles.millis(r.medianNanos()), ModelFiles.millis(r.p90Nanos()));
+            out.println("  ran on    " + r.steps() + " (steps per backend, batch 1)");
             out.printf(Locale.ROOT, "  batch     all %d samples in one run: %s (%s)%n", r.total(),
                     ModelFiles.millis(r.batchNanos()), r.batchMismatches() == 0 ? "same predictions as batch 1"
                             : r.batchMismatches() + " predictions differ from batch 1");
@@ -81,8 +95,13 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Extracts the example into {@code dir}, converts, loads and evaluates it. */
+    /** {@link #run(Path, RuntimeOptions)} on the host's default backends. */
     static Result run(Path dir) throws IOException {
+        return run(dir, BackendOptions.resolve("auto", null).options());
+    }
+
+    /** Extracts the example into {@code dir}, converts, loads and evaluates it on {@code runtime}. */
+    static Result run(Path dir, RuntimeOptions runtime) throws IOException {
         Path onnx = extract("model.onnx", dir);
         Path xs = extract("test_x.npy", dir);
         Path ys = extract("test_y.npy", dir);
@@ -104,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
         sampleShape[0] = 1;
 
         long t1 = System.nanoTime();
-        try (Model model = Model.load(hedge); Session session = model.newSession()) {
+        try (Model model = Model.load(hedge, runtime); Session session = model.newSession()) {
             long loadNanos = System.nanoTime() - t1;
             String in = model.inputs().get(0).name();
             String outName = model.outputs().get(0).name();
@@ -141,7 +160,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             return new Result(correct, n, Files.size(onnx), hedgeBytes, conv.nodesBefore(), conv.nodesAfter(),
                     convertNanos, loadNanos, firstRun, percentile(steady, 0.5), percentile(steady, 0.9), batchNanos,
-                    mismatches);
+                    mismatches, ModelFiles.stepsByBackend(model.plan(java.util.List.of(sampleShape))));
         }
     }
 

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         description = "Hedge: an edge-inference runtime for Java that imports ONNX, converts it to its own "
                 + ".hedge format and runs it with planned memory.",
         subcommands = {ConvertCommand.class, RunCommand.class, InspectCommand.class, DemoCommand.class,
-                ProfilesCommand.class, ServeCommand.class,
+                ProfilesCommand.class, ServeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footer = {"", "Exit codes: 0 ok, 2 bad input or unsupported model, 1 other failures.",
@@ -39,7 +39,7 @@ public final class HedgeCli implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (convert, run, inspect, demo, profiles, serve)");
+                "missing command (convert, run, inspect, demo, profiles, serve, bench)");
     }
 
     public static void main(String[] args) {

@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Describe a model: inputs and outputs, op histogram, weight bytes by dtype, metadata "
-                + "(with the conversion report) and the planned activation memory.")
+                + "(with the conversion report), the planned activation memory, and which backend runs each "
+                + "node and why.")
 final class InspectCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -53,12 +55,18 @@ final class InspectCommand implements Callable<Integer> {
             description = "Shape to plan with for an input (default: dynamic dimensions as 1). Repeatable.")
     Map<String, String> inputShapes;
 
+    @Mixin
+    BackendOptions backends = new BackendOptions();
+
     @Override
     public Integer call() throws Exception {
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
-        ModelFiles.Opened opened = ModelFiles.open(modelPath, shapes, true);
+        BackendOptions.Resolved runtime = backends.resolve();
+        ModelFiles.Opened opened = ModelFiles.open(modelPath, shapes, true, runtime.options());
         ObjectNode info = describe(opened.model(), modelPath.toString(), Files.size(modelPath),
                 opened.conversion() != null ? "onnx (converted in memory)" : "hedge", shapes);
+        ObjectNode b = (ObjectNode) info.get("plan");
+        b.put("backendSource", runtime.source());
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(JSON.writeValueAsString(info));
@@ -161,11 +169,30 @@ final class InspectCommand implements Callable<Integer> {
                 ArrayNode a = s.putArray(model.inputs().get(i).name());
                 Arrays.stream(in.get(i)).forEach(a::add);
             }
+            ArrayNode order = p.putArray("backends");
+            model.options().backends().forEach(b -> order.add(b.name()));
+            order.add("java");
+            p.put("threads", model.threads());
+            ArrayNode unavailable = p.putArray("unavailable");
+            model.options().unavailable().forEach(unavailable::add);
             Plan plan = model.plan(in);
             p.put("arenaBytes", plan.arenaBytes());
             p.put("arenaBytesWithSubgraphs", plan.totalArenaBytes());
             p.put("unsharedBytes", plan.unsharedBytes());
+            p.put("packedWeightBytes", plan.packedBytes());
             p.put("steps", plan.stepCount());
+            ArrayNode nodes = p.putArray("nodes");
+            for (Plan.StepInfo st : plan.describe()) {
+                ObjectNode n = nodes.addObject();
+                n.put("node", st.node());
+                n.put("op", st.op());
+                n.put("backend", st.backend());
+                n.put("kernelClass", st.kernelClass());
+                n.put("reason", st.reason());
+                if (!Double.isNaN(st.estimateNanos())) {
+                    n.put("estimateMicros", st.estimateNanos() / 1e3);
+                }
+            }
         } catch (RuntimeException e) {
             // Inspecting must still work for a model this build cannot plan; the reason is part of the answer.
             p.put("error", Errors.oneLine(Errors.message(e)));
@@ -209,6 +236,17 @@ final class InspectCommand implements Callable<Integer> {
         }
 
         JsonNode p = o.get("plan");
+        if (p.has("backends")) {
+            List<String> order = new ArrayList<>();
+            p.get("backends").forEach(b -> order.add(b.asText()));
+            int t = p.get("threads").asInt();
+            out.printf(Locale.ROOT, "backends: %s, %d %s%s%n", String.join(" > ", order), t,
+                    t == 1 ? "thread" : "threads", p.has("backendSource") ? " (" + p.get("backendSource").asText()
+                            + ")" : "");
+            for (JsonNode u : p.get("unavailable")) {
+                out.println("  not used: " + u.asText());
+            }
+        }
         if (p.has("error")) {
             out.println("planned arena: not available: " + p.get("error").asText());
         } else {
@@ -223,6 +261,16 @@ final class InspectCommand implements Callable<Integer> {
             if (p.get("arenaBytesWithSubgraphs").asLong() != p.get("arenaBytes").asLong()) {
                 out.printf(Locale.ROOT, "  with subgraphs: %s%n",
                         ModelFiles.bytes(p.get("arenaBytesWithSubgraphs").asLong()));
+            }
+            out.printf(Locale.ROOT, "weights copied or packed by kernels: %s%n",
+                    ModelFiles.bytes(p.get("packedWeightBytes").asLong()));
+            out.println("kernel choice per node (step, op, node, backend, kernel class: reason):");
+            int i = 0;
+            for (JsonNode n : p.get("nodes")) {
+                String cls = n.get("kernelClass").isNull() ? "" : n.get("kernelClass").asText() + ": ";
+                out.printf(Locale.ROOT, "  %4d  %-18s %-24s %-9s %s%s%n", i++, n.get("op").asText(),
+                        n.get("node").asText(), n.get("backend").asText(), cls,
+                        n.get("reason").isNull() ? "" : n.get("reason").asText());
             }
         }
 

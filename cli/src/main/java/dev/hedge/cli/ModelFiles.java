@@ -4,8 +4,10 @@ import dev.hedge.converter.Converter;
 import dev.hedge.converter.onnx.TensorProtos;
 import dev.hedge.io.Npy;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.plan.Plan;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,16 +42,20 @@ final class ModelFiles {
     record Opened(Model model, Converter.Result conversion, long nanos) {
     }
 
-    /** Loads a .hedge file, or converts an .onnx file in memory (the converter checks the shapes' names). */
-    static Opened open(Path path, Map<String, int[]> shapes, boolean optimize) throws IOException {
+    /**
+     * Loads a .hedge file, or converts an .onnx file in memory (the converter checks the shapes' names), to
+     * run with {@code runtime}.
+     */
+    static Opened open(Path path, Map<String, int[]> shapes, boolean optimize, RuntimeOptions runtime)
+            throws IOException {
         requireFile(path, "a model file");
         long t0 = System.nanoTime();
         Opened o;
         if (isOnnx(path)) {
             Converter.Result r = Converter.convert(path, new Converter.Options(optimize, shapes));
-            o = new Opened(Model.of(r.model()), r, System.nanoTime() - t0);
+            o = new Opened(Model.of(r.model(), runtime), r, System.nanoTime() - t0);
         } else {
-            o = new Opened(Model.load(path), null, System.nanoTime() - t0);
+            o = new Opened(Model.load(path, runtime), null, System.nanoTime() - t0);
             checkShapeNames(shapes, o.model().inputs());
         }
         return o;
@@ -122,6 +128,21 @@ final class ModelFiles {
             u++;
         }
         return String.format(Locale.ROOT, "%,d bytes (%.1f %s)", n, v, units[u]);
+    }
+
+    /** Steps per backend, most first, e.g. "openblas 3, java 5" (deferred steps count as "deferred"). */
+    static String stepsByBackend(Plan plan) {
+        Map<String, Integer> n = new LinkedHashMap<>();
+        for (Plan.StepInfo s : plan.describe()) {
+            n.merge(s.backend(), 1, Integer::sum);
+        }
+        List<Map.Entry<String, Integer>> l = new java.util.ArrayList<>(n.entrySet());
+        l.sort((a, b) -> b.getValue() - a.getValue());
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, Integer> e : l) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(e.getKey()).append(' ').append(e.getValue());
+        }
+        return sb.length() == 0 ? "none (every output is a constant)" : sb.toString();
     }
 
     static String millis(long nanos) {

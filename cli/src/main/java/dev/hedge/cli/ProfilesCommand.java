@@ -91,6 +91,11 @@ final class ProfilesCommand implements Callable<Integer> {
             } else {
                 out.println("picked: " + sel.why());
             }
+            BackendOptions.Resolved runtime = BackendOptions.resolve("auto", null);
+            out.println("models run on: " + runtime.summary());
+            for (String u : runtime.notes()) {
+                out.println("  not used: " + u);
+            }
             out.flush();
             return Errors.OK;
         }

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -55,6 +56,9 @@ final class RunCommand implements Callable<Integer> {
                     + "fall back to the CPU with a warning.")
     String profile;
 
+    @Mixin
+    BackendOptions backends = new BackendOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -80,7 +84,11 @@ final class RunCommand implements Callable<Integer> {
                 }
             }
         }
-        ModelFiles.Opened opened = ModelFiles.open(modelPath, Map.of(), true);
+        if (profile != null && (!backends.backend.equals("auto") || backends.threads != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--profile sets the backends and threads; give --backend/--threads or --profile, not both");
+        }
+        ModelFiles.Opened opened = ModelFiles.open(modelPath, Map.of(), true, backends.resolve().options());
         Model model = opened.model();
         if (unnamed != null) {
             if (model.inputs().size() != 1) {
@@ -106,6 +114,16 @@ final class RunCommand implements Callable<Integer> {
             results = session.run(named);
             long nanos = System.nanoTime() - t0;
             write(out, results, nanos, opened);
+            List<int[]> shapes = new ArrayList<>();
+            for (String name : declared) {
+                Tensor t = named.get(name);
+                shapes.add(t == null ? null : t.shape());
+            }
+            if (!shapes.contains(null)) {
+                out.println("steps by backend: " + ModelFiles.stepsByBackend(model.plan(shapes)) + " ("
+                        + model.options().describe() + ", " + model.threads()
+                        + (model.threads() == 1 ? " thread)" : " threads)"));
+            }
         }
         out.flush();
         return Errors.OK;

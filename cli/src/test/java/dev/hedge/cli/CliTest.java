@@ -361,13 +361,76 @@ class CliTest {
         assertOneLineError(i, "--input-shape names 'image', which is not an input; the model's inputs are [pixels]");
     }
 
+    /** Default backends come from the host profile; --backend java runs the reference alone, with the same logits. */
+    @Test
+    void backendsDefaultToTheHostsAndJavaOnRequest() throws IOException {
+        Cli auto = Cli.run("inspect", "--json", ONNX);
+        assertExit(0, auto);
+        JsonNode plan = new ObjectMapper().readTree(auto.out()).get("plan");
+        JsonNode order = plan.get("backends");
+        assertEquals("java", order.get(order.size() - 1).asText(), auto.out());
+        dev.hedge.profiles.DeviceProfile host = BackendOptions.hostProfile();
+        int threads = host == null || host.threads() == 0 ? Runtime.getRuntime().availableProcessors() : host.threads();
+        assertEquals(threads, plan.get("threads").asInt(), auto.out());
+        java.util.List<String> expected = new java.util.ArrayList<>();
+        for (dev.hedge.kernels.Backend b : (host == null ? dev.hedge.runtime.RuntimeOptions.defaults()
+                : dev.hedge.runtime.RuntimeOptions.defaults().withBackendOrder(host.backends())).backends()) {
+            expected.add(b.name());
+        }
+        expected.add("java");
+        java.util.List<String> got = new java.util.ArrayList<>();
+        order.forEach(b -> got.add(b.asText()));
+        assertEquals(expected, got, auto.out());
+        assertEquals(7, plan.get("nodes").size(), auto.out());
+        for (JsonNode n : plan.get("nodes")) {
+            assertTrue(got.contains(n.get("backend").asText()) && !n.get("reason").asText().isEmpty(), n.toString());
+        }
+
+        Cli text = Cli.run("inspect", ONNX);
+        assertExit(0, text);
+        assertTrue(text.out().contains("backends: " + String.join(" > ", got)), text.transcript());
+        assertTrue(text.out().contains("kernel choice per node") && text.out().contains("/classifier/Gemm"),
+                text.transcript());
+
+        Cli java = Cli.run("inspect", "--json", ONNX, "--backend", "java", "--threads", "1");
+        assertExit(0, java);
+        JsonNode jp = new ObjectMapper().readTree(java.out()).get("plan");
+        assertEquals("[\"java\"]", jp.get("backends").toString());
+        assertEquals(1, jp.get("threads").asInt());
+        for (JsonNode n : jp.get("nodes")) {
+            assertEquals("java", n.get("backend").asText(), n.toString());
+        }
+
+        Path a = tmp.resolve("auto");
+        Path b = tmp.resolve("java");
+        Cli ra = Cli.run("run", ONNX, "--input", "pixels=" + TEST_X, "--output-dir", a);
+        assertExit(0, ra);
+        assertTrue(ra.out().contains("steps by backend: "), ra.transcript());
+        Cli rb = Cli.run("run", ONNX, "--input", "pixels=" + TEST_X, "--output-dir", b, "--backend", "java");
+        assertExit(0, rb);
+        assertTrue(rb.out().contains("steps by backend: java 7 (java, "), rb.transcript());
+        float[] la = Npy.read(a.resolve("logits.npy")).toFloatArray();
+        float[] lb = Npy.read(b.resolve("logits.npy")).toFloatArray();
+        for (int i = 0; i < la.length; i++) {
+            assertEquals(lb[i], la[i], 1e-4f * Math.max(1, Math.abs(lb[i])), "logit " + i);
+        }
+
+        Cli bad = Cli.run("inspect", ONNX, "--backend", "cuda");
+        assertExit(2, bad);
+        assertOneLineError(bad, "unknown backend 'cuda'");
+        Cli both = Cli.run("run", ONNX, "--input", "pixels=" + TEST_X, "--output-dir", tmp.resolve("x"),
+                "--profile", "x86-64-generic", "--backend", "java");
+        assertExit(2, both);
+        assertOneLineError(both, "not both");
+    }
+
     @Test
     void demoPrintsAccuracySizesAndTimings() throws IOException {
         Path dir = tmp.resolve("demo");
         Cli r = Cli.run("demo", "--output-dir", dir);
         assertExit(0, r);
         for (String part : new String[] {"accuracy", "/450 = ", "model.onnx 80,840 bytes", "digits-cnn.hedge",
-                "median", "p90", "same predictions as batch 1"}) {
+                "median", "p90", "same predictions as batch 1", "  backends  ", "> java", "  ran on    "}) {
             assertTrue(r.out().contains(part), part + "\n" + r.transcript());
         }
         assertTrue(Files.exists(dir.resolve("digits-cnn.hedge")));

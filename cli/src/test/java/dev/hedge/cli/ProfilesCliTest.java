@@ -35,6 +35,7 @@ class ProfilesCliTest {
         for (String lib : new String[] {"  native ", "  openblas ", "  armnn "}) {
             assertTrue(r.out().contains(lib), lib + "\n" + r.transcript());
         }
+        assertTrue(r.out().contains("models run on: ") && r.out().contains("> java, "), r.transcript());
         Assumptions.assumeTrue(HostInfo.detect().features().contains("avx512_vnni"), "host without AVX-512 VNNI");
         assertTrue(r.out().contains("picked: x86-64-avx512-vnni: the host has all 6 features it requires"),
                 r.transcript());

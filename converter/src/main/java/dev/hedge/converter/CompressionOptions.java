@@ -34,7 +34,7 @@ public record CompressionOptions(QuantOptions quant, ChannelPruning.Options chan
         Progress progress) {
 
     public CompressionOptions {
-        runtime = runtime == null ? RuntimeOptions.defaults() : runtime;
+        runtime = runtime == null ? RuntimeOptions.reference() : runtime;
         progress = progress == null ? Progress.NONE : progress;
         if (!Double.isNaN(targetAgreement) && !(targetAgreement > 0 && targetAgreement <= 1)) {
             throw new IllegalArgumentException("target agreement " + targetAgreement + " is not in (0, 1]");

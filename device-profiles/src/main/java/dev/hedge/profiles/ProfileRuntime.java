@@ -1,7 +1,6 @@
 package dev.hedge.profiles;
 
 import dev.hedge.ir.ModelDef;
-import dev.hedge.kernels.Backend;
 import dev.hedge.profiles.armnn.ArmNnDelegate;
 import dev.hedge.profiles.partition.PartitionedModel;
 import dev.hedge.runtime.RuntimeOptions;
@@ -23,23 +22,11 @@ public final class ProfileRuntime {
     }
 
     public static Cpu cpu(DeviceProfile p) {
-        RuntimeOptions o = RuntimeOptions.defaults();
         int threads = p.threads() == 0 ? Runtime.getRuntime().availableProcessors() : p.threads();
-        o = o.withThreads(Math.max(1, threads));
+        RuntimeOptions o = RuntimeOptions.defaults().withBackendOrder(p.backends()).withThreads(Math.max(1, threads));
         List<String> notes = new ArrayList<>();
-        for (String b : p.backends()) {
-            switch (b) {
-                case "java":
-                    break;
-                case "native":
-                    o = add(o, b, "dev.hedge.kernels.cpu.NativeBackend", "new", notes);
-                    break;
-                case "openblas":
-                    o = add(o, b, "dev.hedge.openblas.OpenBlasBackend", "create", notes);
-                    break;
-                default:
-                    break; // accelerators run partitions, not single nodes
-            }
+        for (String u : o.unavailable()) {
+            notes.add(u.replaceFirst(": ", " unavailable: "));
         }
         return new Cpu(o, notes);
     }
@@ -47,26 +34,5 @@ public final class ProfileRuntime {
     /** Loads a model for the profile: partitions for its accelerators, the rest on its CPU backends. */
     public static PartitionedModel load(ModelDef def, DeviceProfile p, Map<String, int[]> shapes) {
         return PartitionedModel.load(def, p, shapes, List.of(ArmNnDelegate.INSTANCE), cpu(p).options());
-    }
-
-    private static RuntimeOptions add(RuntimeOptions o, String name, String cls, String factory, List<String> notes) {
-        try {
-            Class<?> c = Class.forName(cls);
-            if (factory.equals("new")) {
-                if (!(Boolean) c.getMethod("isAvailable").invoke(null)) {
-                    notes.add(name + " unavailable: " + c.getMethod("unavailableReason").invoke(null));
-                    return o;
-                }
-                return o.withBackend((Backend) c.getConstructor().newInstance());
-            }
-            return o.withBackend((Backend) c.getMethod(factory).invoke(null));
-        } catch (ClassNotFoundException e) {
-            notes.add(name + " not in this build (" + cls + ")");
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            Throwable t = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null
-                    ? e.getCause() : e;
-            notes.add(name + " unavailable: " + t);
-        }
-        return o;
     }
 }

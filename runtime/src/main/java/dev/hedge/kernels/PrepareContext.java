@@ -26,7 +26,10 @@ public interface PrepareContext {
     /** The input's quantization parameters, or null. */
     QuantParams inputQuant(int i);
 
-    /** The input's value when known now (constants, values computable from shapes), else null. */
+    /**
+     * The input's value when known now (constants, values computable from shapes), else null. An encoded
+     * constant comes as stored only to a kernel whose offer {@linkplain Offer#readsEncoded reads it so}.
+     */
     Tensor inputValue(int i);
 
     /** The input's value; throws {@link Deferred} when only known at run time. */
@@ -40,6 +43,13 @@ public interface PrepareContext {
 
     /** Whether input {@code i} is a constant of the model (an initializer), not merely known now. */
     boolean isConstant(int i);
+
+    /**
+     * Reports memory this kernel allocated outside the arena (packed or transposed weights), so plans can
+     * account for every large allocation.
+     */
+    default void reportPackedBytes(long bytes) {
+    }
 
     int outputCount();
 

@@ -21,6 +21,7 @@ abstract class BasePrepareContext implements PrepareContext {
     private final boolean[] set;
     private final Tensor[] values;
     private long scratch;
+    private long packed;
     protected final List<Plan> subplans = new ArrayList<>();
 
     BasePrepareContext(Planner planner, Node node) {
@@ -125,6 +126,17 @@ abstract class BasePrepareContext implements PrepareContext {
     @Override
     public int threads() {
         return planner.threads();
+    }
+
+    @Override
+    public void reportPackedBytes(long bytes) {
+        if (bytes > 0) {
+            packed += bytes;
+        }
+    }
+
+    long packedBytes() {
+        return packed;
     }
 
     void checkOutputsSet() {

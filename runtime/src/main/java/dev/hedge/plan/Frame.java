@@ -213,18 +213,19 @@ public final class Frame {
         int n = st.inputs.length;
         if (ds.kernel == null || !sameInputs(st, ds)) {
             List<ValueType> types = new ArrayList<>();
-            List<Tensor> encoded = st.readsEncoded ? new ArrayList<>() : null;
             for (int id : st.inputs) {
                 Tensor t = id < 0 ? null : values[id];
                 types.add(t == null ? null : new ValueType(t.dtype(), t.shape()));
-                if (encoded != null) {
-                    encoded.add(t != null && t.isEncoded() ? t : null);
-                }
             }
-            Kernel k = plan.planner.createKernel(st.node, types, null, encoded);
-            RunPrepareContext pc = new RunPrepareContext(plan.planner, st.node, st.inputs, values, this);
+            // a deferred step's constant inputs are bound dense (Planner.markDeferred): offers see them so
+            List<Tensor> constants = Planner.constants(st.inputs, plan::slot, false);
+            Kernel k;
+            RunPrepareContext pc;
             try {
-                k.prepare(pc);
+                Planner.Prepared<RunPrepareContext> p = plan.planner.prepare(st.node, types, constants,
+                        offer -> new RunPrepareContext(plan.planner, st.node, st.inputs, values, this));
+                k = p.kernel();
+                pc = p.context();
             } catch (Deferred d) {
                 throw new HedgeException(st.node.describe() + ": cannot be prepared even with all inputs known ("
                         + d.getMessage() + ")");
@@ -233,7 +234,6 @@ public final class Frame {
             } catch (RuntimeException e) {
                 throw new InvalidInputException(st.node.describe() + ": " + e.getMessage());
             }
-            pc.checkOutputsSet();
             ds.kernel = k;
             ds.shapes = new int[n][];
             ds.types = new DType[n];
@@ -379,9 +379,31 @@ public final class Frame {
 
         @Override
         public void parallelFor(int n, IntConsumerTask body) {
-            for (int i = 0; i < n; i++) {
-                body.run(i);
+            WorkerPool pool = plan.planner.pool();
+            if (pool == null) {
+                for (int i = 0; i < n; i++) {
+                    body.run(i);
+                }
+            } else {
+                pool.run(n, body);
             }
+        }
+
+        @Override
+        public void parallelFor(int n, TileTask task) {
+            WorkerPool pool = plan.planner.pool();
+            if (pool == null) {
+                for (int i = 0; i < n; i++) {
+                    task.run(this, i, 0);
+                }
+            } else {
+                pool.run(n, this, task);
+            }
+        }
+
+        @Override
+        public int threads() {
+            return plan.planner.threads();
         }
 
         @Override

@@ -119,7 +119,16 @@ public final class Plan {
         return slots[outputSlots[i]].quant;
     }
 
-    /** One line per step: what runs, on which backend, producing what. */
+    /** Bytes kernels allocated outside the arena for this plan (packed or transposed weights). */
+    public long packedBytes() {
+        long t = 0;
+        for (Step st : steps) {
+            t += st.packedBytes;
+        }
+        return t;
+    }
+
+    /** One line per step: what runs, on which backend and kernel class, why, producing what. */
     public List<StepInfo> describe() {
         List<StepInfo> l = new ArrayList<>();
         for (Step st : steps) {
@@ -132,14 +141,46 @@ public final class Plan {
                 }
             }
             l.add(new StepInfo(st.node.name(), st.node.op().name(), st.deferred ? "deferred" : st.backend,
-                    st.deferred, Collections.unmodifiableList(outs), st.scratchBytes));
+                    st.deferred, Collections.unmodifiableList(outs), st.scratchBytes, st.kernelClass,
+                    st.deferred ? "prepared at run time: shapes depend on values" : st.reason, st.estimateNanos,
+                    st.packedBytes));
         }
         return l;
     }
 
-    /** Step summary for {@code hedge inspect} and profiles. */
+    /**
+     * Step summary for {@code hedge inspect} and profiles.
+     *
+     * @param kernelClass the chosen offer's kernel class, null when its backend declares none
+     * @param reason why this backend runs the node (estimates of the alternatives, or priority)
+     * @param estimateNanos the chosen kernel's estimated time, NaN when not estimated
+     */
     public record StepInfo(String node, String op, String backend, boolean deferred, List<String> outputs,
-            long scratchBytes) {
+            long scratchBytes, String kernelClass, String reason, double estimateNanos, long packedBytes) {
+    }
+
+    /** The plan as text, one line per step: index, op, node, backend, kernel class and reason. */
+    public String explain() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(java.util.Locale.ROOT, "%d steps, arena %d bytes, packed weights %d bytes%n",
+                steps.length, arenaBytes, packedBytes()));
+        StringBuilder order = new StringBuilder();
+        for (dev.hedge.kernels.Backend b : planner.backends()) {
+            order.append(order.length() == 0 ? "" : " > ").append(b.name());
+        }
+        sb.append("backends: ").append(order).append(", ").append(planner.threads())
+                .append(planner.threads() == 1 ? " thread" : " threads").append(System.lineSeparator());
+        for (String u : planner.unavailable()) {
+            sb.append("  not used: ").append(u).append(System.lineSeparator());
+        }
+        List<StepInfo> infos = describe();
+        for (int i = 0; i < infos.size(); i++) {
+            StepInfo s = infos.get(i);
+            sb.append(String.format(java.util.Locale.ROOT, "%4d  %-20s %-28s %-9s %s%n", i, s.op(), s.node(),
+                    s.backend(), (s.kernelClass() == null ? "" : s.kernelClass() + ": ")
+                            + (s.reason() == null ? "" : s.reason())));
+        }
+        return sb.toString();
     }
 
     /** A new per-session execution frame for this plan. */

@@ -15,12 +15,16 @@ final class PlanPrepareContext extends BasePrepareContext {
     private final int[] inputs;
     private final List<Slot> slots;
     private final Planner.Scope scope;
+    private final boolean readsEncoded;
 
-    PlanPrepareContext(Planner planner, Node node, int[] inputs, List<Slot> slots, Planner.Scope scope) {
+    /** {@code readsEncoded}: encoded constant inputs are given as stored, else decoded on first read. */
+    PlanPrepareContext(Planner planner, Node node, int[] inputs, List<Slot> slots, Planner.Scope scope,
+            boolean readsEncoded) {
         super(planner, node);
         this.inputs = inputs;
         this.slots = slots;
         this.scope = scope;
+        this.readsEncoded = readsEncoded;
     }
 
     private Slot slot(int i) {
@@ -54,7 +58,10 @@ final class PlanPrepareContext extends BasePrepareContext {
     @Override
     public Tensor inputValue(int i) {
         Slot s = slot(i);
-        return s.kind == Slot.Kind.KNOWN ? s.value : null;
+        if (s.kind != Slot.Kind.KNOWN) {
+            return null;
+        }
+        return s.encoded == null ? s.value : readsEncoded ? s.encoded : planner.dense(s);
     }
 
     @Override

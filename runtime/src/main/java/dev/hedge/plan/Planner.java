@@ -4,8 +4,13 @@ import dev.hedge.ir.Graph;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Deferred;
 import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.KernelCost;
+import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.Offer;
+import dev.hedge.kernels.Work;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.HedgeException;
@@ -27,27 +32,70 @@ import java.util.function.Function;
  */
 public final class Planner {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Planner.class);
     /** Plan-time evaluation is skipped for results larger than this (they stay run-time work). */
     private static final long MAX_FOLD_BYTES = 64L << 20;
 
     private final List<Backend> backends;
     private final int threads;
     private final Function<Tensor, Tensor> decoder;
+    private final WorkerPool pool;
+    private final KernelCosts costs;
+    private final List<String> unavailable;
 
     /**
+     * A planner without a thread pool or kernel costs: kernels run on the calling thread and each node
+     * goes to the first backend that offers to run it.
+     *
      * @param backends in priority order; the last should run everything (the Java reference backend)
      * @param decoder turns an encoded (sparse / codebook / packed) constant into a dense tensor; applied
-     *     lazily, only for constants some step reads densely (a backend may consume the stored encoding,
-     *     see {@link Backend#createForEncoded})
+     *     lazily, only for constants some step reads densely (a backend's offer may read the stored
+     *     encoding, see {@link Offer#readsEncoded})
      */
     public Planner(List<Backend> backends, int threads, Function<Tensor, Tensor> decoder) {
+        this(backends, null, threads, null, decoder, List.of());
+    }
+
+    /**
+     * @param pool intra-op threads (null: none); its size is the thread budget kernels are prepared for
+     * @param costs measured kernel costs to choose between backends (null: backend priority only)
+     */
+    public Planner(List<Backend> backends, WorkerPool pool, KernelCosts costs, Function<Tensor, Tensor> decoder) {
+        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder, List.of());
+    }
+
+    /** @param unavailable backends wanted but not available here, as "name: reason", for {@link Plan#explain} */
+    public Planner(List<Backend> backends, WorkerPool pool, KernelCosts costs, Function<Tensor, Tensor> decoder,
+            List<String> unavailable) {
+        this(backends, pool, pool == null ? 1 : pool.threads(), costs, decoder, unavailable);
+    }
+
+    private Planner(List<Backend> backends, WorkerPool pool, int threads, KernelCosts costs,
+            Function<Tensor, Tensor> decoder, List<String> unavailable) {
         this.backends = List.copyOf(backends);
+        this.pool = pool;
         this.threads = Math.max(1, threads);
+        this.costs = costs;
         this.decoder = decoder;
+        this.unavailable = List.copyOf(unavailable);
     }
 
     public int threads() {
         return threads;
+    }
+
+    /** The intra-op pool, or null when kernels run on the calling thread only. */
+    WorkerPool pool() {
+        return pool;
+    }
+
+    public List<Backend> backends() {
+        return backends;
+    }
+
+    /** Backends wanted but not available here, as "name: reason". */
+    public List<String> unavailable() {
+        return unavailable;
     }
 
     /** Plans the main graph. */
@@ -228,26 +276,11 @@ public final class Planner {
     }
 
     /** The dense value of a known slot, decoding an encoded constant the first time it is needed. */
-    private Tensor dense(Slot s) {
+    Tensor dense(Slot s) {
         if (s.value == null && s.encoded != null) {
             s.value = decoder.apply(s.encoded);
         }
         return s.value;
-    }
-
-    /** Per input: the stored form of an encoded constant, else null; null when the step has none. */
-    private static List<Tensor> encodedInputs(Step step, List<Slot> slots) {
-        List<Tensor> l = null;
-        for (int i = 0; i < step.inputs.length; i++) {
-            int id = step.inputs[i];
-            if (id >= 0 && slots.get(id).encoded != null) {
-                if (l == null) {
-                    l = new ArrayList<>(java.util.Collections.nCopies(step.inputs.length, null));
-                }
-                l.set(i, slots.get(id).encoded);
-            }
-        }
-        return l;
     }
 
     /**
@@ -286,13 +319,11 @@ public final class Planner {
         }
         for (int id : step.inputs) {
             if (id >= 0 && slots.get(id).dtype == null) {
-                bindEncodedInputs(step, slots);
                 markDeferred(step, slots);
                 return;
             }
         }
-        Kernel k = createKernel(step.node, types, step, encodedInputs(step, slots));
-        bindEncodedInputs(step, slots);
+        List<Tensor> constants = constants(step.inputs, slots::get, true);
         Scope scope = name -> {
             Slot s = byName.get(name);
             if (s != null) {
@@ -300,9 +331,10 @@ public final class Planner {
             }
             return s != null ? s : outer.lookup(name);
         };
-        PlanPrepareContext ctx = new PlanPrepareContext(this, step.node, step.inputs, slots, scope);
+        Prepared<PlanPrepareContext> p;
         try {
-            k.prepare(ctx);
+            p = prepare(step.node, types, constants, offer -> new PlanPrepareContext(this, step.node, step.inputs,
+                    slots, scope, offer.readsEncoded()));
         } catch (Deferred d) {
             markDeferred(step, slots);
             return;
@@ -311,8 +343,15 @@ public final class Planner {
         } catch (RuntimeException e) {
             throw new UnsupportedModelException(step.node.describe() + ": " + e.getMessage());
         }
-        ctx.checkOutputsSet();
-        step.kernel = k;
+        PlanPrepareContext ctx = p.context();
+        step.kernel = p.kernel();
+        step.readsEncoded = p.choice().offer().readsEncoded();
+        bindEncodedInputs(step, slots);
+        step.backend = p.choice().offer().backend().name();
+        step.kernelClass = p.choice().offer().kernelClass();
+        step.reason = p.choice().reason();
+        step.estimateNanos = p.choice().estimateNanos();
+        step.packedBytes = ctx.packedBytes();
         step.scratchBytes = ctx.scratchBytes();
         step.dynamicOutputs = ctx.dynamicOutputs();
         step.subplans = ctx.subplans();
@@ -339,9 +378,12 @@ public final class Planner {
         }
     }
 
+    /** A deferred step reads its encoded constants dense: offers at run time see only the bound values. */
     private void markDeferred(Step step, List<Slot> slots) {
         step.deferred = true;
         step.kernel = null;
+        step.readsEncoded = false;
+        bindEncodedInputs(step, slots);
         for (int id : step.outputs) {
             if (id >= 0) {
                 slots.get(id).kind = Slot.Kind.DYNAMIC;
@@ -351,30 +393,180 @@ public final class Planner {
         }
     }
 
+    /** A chosen offer: why, and its estimated time (NaN when not estimated). */
+    public record Choice(Offer offer, double estimateNanos, String reason) {
+    }
+
+    /** A kernel prepared in its context, and the choice that made it. */
+    record Prepared<C extends BasePrepareContext>(Kernel kernel, C context, Choice choice) {
+    }
+
     /**
-     * The first kernel a backend offers. With encoded constant inputs ({@code encoded} non-null) each
-     * backend is first asked whether it consumes them as stored; {@code step}, when given, records the choice.
+     * Tries the ranked offers in turn: the first whose kernel exists and prepares wins. An offer whose
+     * kernel throws {@link UnsupportedModelException} or a {@link LinkageError} gives way to the next one
+     * (ultimately the Java backend); every other exception, {@link Deferred} included, propagates for the
+     * caller to report.
+     * {@code contexts} makes a fresh context per attempt, giving encoded constants as stored or dense as
+     * the offer reads them.
      */
-    Kernel createKernel(Node node, List<ValueType> types, Step step, List<Tensor> encoded) {
-        for (Backend b : backends) {
-            Kernel k = encoded == null ? null : b.createForEncoded(node, types, encoded);
-            boolean readsEncoded = k != null;
-            if (k == null) {
-                k = b.create(node, types);
-            }
-            if (k != null) {
-                if (step != null) {
-                    step.backend = b.name();
-                    step.readsEncoded = readsEncoded;
+    <C extends BasePrepareContext> Prepared<C> prepare(Node node, List<ValueType> types, List<Tensor> constants,
+            Function<Offer, C> contexts) {
+        List<Choice> ranked = rank(node, types, constants);
+        List<String> declined = new ArrayList<>();
+        RuntimeException last = null;
+        for (int i = 0; i < ranked.size(); i++) {
+            Choice c = ranked.get(i);
+            Kernel k;
+            C ctx;
+            try {
+                k = c.offer().factory().get();
+                if (k == null) {
+                    declined.add(c.offer().backend().name() + " declined");
+                    continue;
                 }
-                return k;
+                ctx = contexts.apply(c.offer());
+                k.prepare(ctx);
+            } catch (UnsupportedModelException | LinkageError e) {
+                // a kernel that cannot take the node, or whose native code is missing: the next offer runs it
+                if (i + 1 == ranked.size()) {
+                    throw e;
+                }
+                declined.add(c.offer().backend().name() + ": " + (e instanceof LinkageError ? e.toString()
+                        : e.getMessage()));
+                last = e instanceof UnsupportedModelException ? (UnsupportedModelException) e
+                        : new UnsupportedModelException(node.describe() + ": " + e);
+                continue;
+            }
+            ctx.checkOutputsSet();
+            Choice chosen = declined.isEmpty() ? c
+                    : new Choice(c.offer(), c.estimateNanos(), c.reason() + "; after " + String.join("; ", declined));
+            return new Prepared<>(k, ctx, chosen);
+        }
+        if (last != null) {
+            throw last;
+        }
+        throw noBackend(node, types);
+    }
+
+    /**
+     * Every backend's offers for a node, best first: by estimated time when every offer has a measured
+     * kernel cost and the node's work is known, else in backend priority order. Public so that the
+     * converter can ask what a layer would cost in each precision before choosing one.
+     */
+    public List<Choice> rank(Node node, List<ValueType> types, List<Tensor> constants) {
+        List<Offer> offers = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        for (Backend b : backends) {
+            try {
+                offers.addAll(b.offers(node, types, constants));
+            } catch (RuntimeException | LinkageError e) {
+                // a broken backend costs its offers, never the plan: the others (Java last) still run the node
+                LOG.warn("{}: backend {} failed to make offers: {}", node.describe(), b.name(), e.toString());
+                failed.add(b.name() + " failed: " + e);
             }
         }
+        if (offers.isEmpty()) {
+            throw noBackend(node, types);
+        }
+        String note = failed.isEmpty() ? "" : "; " + String.join("; ", failed);
+        if (offers.size() == 1) {
+            return List.of(new Choice(offers.get(0), Double.NaN, "only offer" + note));
+        }
+        double work = Work.of(node, types);
+        // measuring a class is only worth it when every offer has one to compare
+        boolean measure = !Double.isNaN(work) && offers.stream().allMatch(o -> o.kernelClass() != null);
+        double[] est = new double[offers.size()];
+        List<String> unknown = new ArrayList<>();
+        for (int i = 0; i < est.length; i++) {
+            Offer o = offers.get(i);
+            KernelCost cost = null;
+            if (costs != null && o.kernelClass() != null) {
+                cost = costs.get(o.kernelClass());
+                if (cost == null && measure) {
+                    cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
+                }
+            }
+            est[i] = cost == null || Double.isNaN(work) ? Double.NaN
+                    : cost.estimate(work * o.workScale(), threads, o.parallel());
+            if (cost == null) {
+                unknown.add(o.kernelClass() == null ? o.backend().name() + " (no kernel class)" : o.kernelClass());
+            }
+        }
+        Integer[] order = new Integer[est.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        boolean estimated = unknown.isEmpty() && !Double.isNaN(work);
+        if (estimated) {
+            java.util.Arrays.sort(order, (x, y) -> Double.compare(est[x], est[y])); // stable: ties keep priority
+        }
+        List<Choice> l = new ArrayList<>();
+        for (int r = 0; r < order.length; r++) {
+            int i = order[r];
+            String reason;
+            if (!estimated) {
+                reason = "backend priority (" + (Double.isNaN(work) ? "work unknown: shapes not known"
+                        : "no measured cost for " + String.join(", ", unknown)) + ")";
+            } else {
+                reason = explain(offers, est, order, r);
+            }
+            l.add(new Choice(offers.get(i), est[i], reason + note));
+        }
+        return l;
+    }
+
+    /** Why the offer at rank {@code r} stands where it does, naming the alternatives and their estimates. */
+    private static String explain(List<Offer> offers, double[] est, Integer[] order, int r) {
+        Offer me = offers.get(order[r]);
+        StringBuilder sb = new StringBuilder();
+        sb.append(label(me)).append(' ').append(time(est[order[r]]));
+        for (int q = 0; q < order.length; q++) {
+            if (q == r) {
+                continue;
+            }
+            Offer o = offers.get(order[q]);
+            sb.append(q < r ? "; behind " : "; beats ").append(label(o)).append(' ').append(time(est[order[q]]));
+        }
+        for (int q = r + 1; q < order.length; q++) {
+            Offer o = offers.get(order[q]);
+            if (o.precision() == Capability.Precision.INT8 && me.precision() != Capability.Precision.INT8) {
+                sb.append("; int8 kernel slower on this host: stays ").append(me.precision().name().toLowerCase());
+                break;
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String label(Offer o) {
+        return o.kernelClass() + (o.precision() == Capability.Precision.OTHER ? ""
+                : "/" + o.precision().name().toLowerCase());
+    }
+
+    private static String time(double nanos) {
+        return nanos >= 1e6 ? String.format(java.util.Locale.ROOT, "~%.2f ms", nanos / 1e6)
+                : String.format(java.util.Locale.ROOT, "~%.1f us", nanos / 1e3);
+    }
+
+    /**
+     * The value of each constant input, null for the others: as stored (possibly encoded) when
+     * {@code stored}, else the value the slot holds (dense, or the stored form for a view slot).
+     */
+    static List<Tensor> constants(int[] inputs, java.util.function.IntFunction<Slot> slots, boolean stored) {
+        List<Tensor> l = new ArrayList<>();
+        for (int id : inputs) {
+            Slot s = id < 0 ? null : slots.apply(id);
+            l.add(s == null || !s.constant || s.kind != Slot.Kind.KNOWN ? null
+                    : stored && s.encoded != null ? s.encoded : s.value);
+        }
+        return l;
+    }
+
+    private static UnsupportedModelException noBackend(Node node, List<ValueType> types) {
         StringBuilder sb = new StringBuilder();
         for (ValueType t : types) {
             sb.append(sb.length() == 0 ? "" : ", ").append(t == null ? "-" : t.dtype());
         }
-        throw new UnsupportedModelException(node.describe() + ": no backend runs " + node.op() + " with inputs ("
+        return new UnsupportedModelException(node.describe() + ": no backend runs " + node.op() + " with inputs ("
                 + sb + ")");
     }
 

@@ -14,8 +14,13 @@ final class Step {
     final int[] captures;
     Kernel kernel;
     String backend;
-    /** The kernel reads this step's encoded constant inputs as stored (Backend.createForEncoded). */
+    /** The kernel reads this step's encoded constant inputs as stored (its offer's {@code readsEncoded}). */
     boolean readsEncoded;
+    /** Kernel class of the chosen offer (null: not declared), why it was chosen, its estimate (NaN: none). */
+    String kernelClass;
+    String reason;
+    double estimateNanos = Double.NaN;
+    long packedBytes;
     boolean deferred;
     long scratchBytes;
     long scratchOffset = -1;

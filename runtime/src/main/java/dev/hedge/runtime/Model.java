@@ -11,7 +11,9 @@ import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.ref.RefBackend;
 import dev.hedge.plan.Plan;
 import dev.hedge.plan.Planner;
+import dev.hedge.plan.WorkerPool;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,21 +34,40 @@ import java.util.Map;
 public final class Model implements AutoCloseable {
 
     private static final int MAX_PLANS = 16;
+    /** Stops the worker threads of models that are dropped without being closed. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final ModelDef definition;
     private final Planner planner;
     private final long fileBytes;
     private final Map<String, Plan> plans = new LinkedHashMap<>(16, 0.75f, true);
+    private final WorkerPool pool;
+    private final Cleaner.Cleanable poolCleanup;
+    private final RuntimeOptions options;
 
     private Model(ModelDef definition, RuntimeOptions options, long fileBytes) {
         this.definition = definition;
         List<Backend> backends = new ArrayList<>(options.backends());
         backends.add(RefBackend.INSTANCE);
-        this.planner = new Planner(backends, options.threads(), Decoding::densify);
+        this.pool = options.threads() > 1 ? new WorkerPool(options.threads(), "hedge-" + graph().name()) : null;
+        WorkerPool p = pool;
+        this.poolCleanup = p == null ? null : CLEANER.register(this, p::close);
+        this.planner = new Planner(backends, pool, options.kernelCosts(), Decoding::densify, options.unavailable());
         this.fileBytes = fileBytes;
+        this.options = options;
     }
 
-    /** Memory-maps and verifies a .hedge file. */
+    /** The options this model runs with (backends in order, threads, backends not available here). */
+    public RuntimeOptions options() {
+        return options;
+    }
+
+    /** Intra-op threads this model's kernels run on (the calling thread included). */
+    public int threads() {
+        return planner.threads();
+    }
+
+    /** Memory-maps and verifies a .hedge file; runs it on every backend available here. */
     public static Model load(Path path) throws IOException {
         return load(path, RuntimeOptions.defaults());
     }
@@ -170,10 +191,14 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** Forgets the cached plans and stops the worker threads; sessions still open then run single-threaded. */
     @Override
     public void close() {
         synchronized (plans) {
             plans.clear();
+        }
+        if (poolCleanup != null) {
+            poolCleanup.clean();
         }
     }
 }

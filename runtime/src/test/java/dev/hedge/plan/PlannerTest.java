@@ -98,7 +98,7 @@ class PlannerTest {
     }
 
     private static Model model(Graph g) {
-        return Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new TestBackend()));
+        return Model.of(new ModelDef(g, Map.of()), RuntimeOptions.reference().withBackend(new TestBackend()));
     }
 
     @Test

@@ -86,7 +86,7 @@ public final class HedgeServer implements AutoCloseable {
                 Runtime.getRuntime().maxMemory() / 4));
         this.metrics = new Metrics();
         this.repository = new ModelRepository(ModelRepository.sources(o.models(), o.modelName()), metrics,
-                o.pollMs());
+                o.pollMs(), o.runtime());
         try {
             repository.start();
             this.executor = new InferenceExecutor(o, metrics);

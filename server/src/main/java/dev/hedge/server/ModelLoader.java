@@ -5,6 +5,7 @@ import dev.hedge.plan.Plan;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.ModelFormatException;
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +17,11 @@ import java.util.Locale;
 final class ModelLoader {
 
     private final Path snapshotDir;
+    private final RuntimeOptions runtime;
 
-    ModelLoader(Path snapshotDir) {
+    ModelLoader(Path snapshotDir, RuntimeOptions runtime) {
         this.snapshotDir = snapshotDir;
+        this.runtime = runtime;
     }
 
     static boolean isModelFile(Path p) {
@@ -34,7 +37,7 @@ final class ModelLoader {
         long fileBytes = Files.size(file);
         if (onnx) {
             Converter.Result r = convertForHost(file);
-            model = Model.of(r.model());
+            model = Model.of(r.model(), runtime);
             passes = r.passes();
         } else {
             model = loadSnapshot(name, version, file);
@@ -61,7 +64,7 @@ final class ModelLoader {
         Path copy = Files.createTempFile(snapshotDir, name + "-" + version + "-", ".hedge");
         try {
             Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
-            return Model.load(copy);
+            return Model.load(copy, runtime);
         } catch (ModelFormatException e) {
             // Name the served file, not the private copy.
             throw new ModelFormatException(e.getMessage().replace(copy.toString(), file.toString()), e);

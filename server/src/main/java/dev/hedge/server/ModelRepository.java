@@ -1,6 +1,7 @@
 package dev.hedge.server;
 
 import dev.hedge.runtime.HedgeException;
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -166,12 +167,12 @@ public final class ModelRepository implements AutoCloseable {
         return t;
     });
 
-    ModelRepository(List<Source> sources, Metrics metrics, long pollMs) throws IOException {
+    ModelRepository(List<Source> sources, Metrics metrics, long pollMs, RuntimeOptions runtime) throws IOException {
         this.sources = List.copyOf(sources);
         this.metrics = metrics;
         this.pollMs = pollMs;
         this.snapshotDir = Files.createTempDirectory("hedge-serve-");
-        this.loader = new ModelLoader(snapshotDir);
+        this.loader = new ModelLoader(snapshotDir, runtime);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.hedge.server;
 
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -93,6 +94,16 @@ public class ServeCommand implements Callable<Integer> {
                     + "${DEFAULT-VALUE}).")
     long maxArenaBytes;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "Backends the models run on: auto (every one available here, fastest first), java (the "
+                    + "reference backend alone, for comparison), or names joined by '+' such as native+openblas "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Intra-op threads per model (default: the cores left per worker, at least 1).")
+    Integer threads;
+
     @Option(names = "--drain-ms", paramLabel = "MS", defaultValue = "10000",
             description = "On SIGTERM, how long admitted requests may take to finish (default: ${DEFAULT-VALUE}).")
     long drainMs;
@@ -118,13 +129,28 @@ public class ServeCommand implements Callable<Integer> {
             }
             paths = List.of(defaultModel.get());
         }
+        int w = workers != null ? workers : Math.max(1, Runtime.getRuntime().availableProcessors());
+        if (threads != null && threads < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
+        }
         try {
-            return new ServerOptions(paths, modelName, host, port,
-                    workers != null ? workers : ServerOptions.defaults().workers(), maxQueue, maxBodyBytes, timeoutMs,
-                    batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs);
-        } catch (IllegalArgumentException e) {
+            return new ServerOptions(paths, modelName, host, port, w, maxQueue, maxBodyBytes, timeoutMs,
+                    batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs,
+                    runtimeOptions(backend, threads, Math.max(1, w)));
+        } catch (IllegalArgumentException | dev.hedge.runtime.InvalidInputException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /**
+     * The backends and intra-op threads for {@code --backend} and {@code --threads} (null: not given):
+     * {@link RuntimeOptions#forBackends}; without {@code --threads} the cores are shared out among the
+     * workers. The {@code hedge} CLI gives {@code auto} its host device profile's order and threads.
+     */
+    protected RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount) {
+        int t = threadCount != null ? threadCount
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / workerCount);
+        return RuntimeOptions.forBackends(backendName).withThreads(t);
     }
 
     @Override
@@ -176,6 +202,11 @@ public class ServeCommand implements Callable<Integer> {
                 b.append(String.format(Locale.ROOT, "  %-24s %-11s  %s%n", e.name() + " v" + s.version(), s.state(),
                         what));
             }
+        }
+        b.append("  backends ").append(o.runtime().describe()).append(", ").append(o.runtime().threads())
+                .append(o.runtime().threads() == 1 ? " thread" : " threads").append(" per model\n");
+        for (String u : o.runtime().unavailable()) {
+            b.append("  not used: ").append(u).append('\n');
         }
         b.append(String.format(Locale.ROOT,
                 "  %d workers, queue %d, timeout %d ms, batching %s, auth %s, hot reload %s",

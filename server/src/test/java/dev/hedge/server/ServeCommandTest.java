@@ -62,6 +62,15 @@ class ServeCommandTest {
         new CommandLine(defaults).parseArgs();
         assertEquals(List.of(model), defaults.options().models(), "no model argument: the bundled example");
         assertEquals(8080, defaults.options().port());
+        // default backends: every one available here; the cores shared out among the workers
+        assertEquals(dev.hedge.runtime.RuntimeOptions.defaults().describe(), defaults.options().runtime().describe());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / defaults.options().workers()),
+                defaults.options().runtime().threads());
+
+        ServeCommand java = new ServeCommand(() -> model);
+        new CommandLine(java).parseArgs("--backend", "java", "--threads", "3");
+        assertEquals("java", java.options().runtime().describe());
+        assertEquals(3, java.options().runtime().threads());
     }
 
     @Test
@@ -79,6 +88,9 @@ class ServeCommandTest {
         r = run(new ServeCommand(), dir.resolve("missing.onnx").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no such file"), r.err());
+        r = run(new ServeCommand(), "--backend", "cuda", model.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown backend 'cuda'"), r.err());
     }
 
     @Test

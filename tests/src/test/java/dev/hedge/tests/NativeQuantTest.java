@@ -55,7 +55,7 @@ class NativeQuantTest {
     }
 
     private static RuntimeOptions nativeFirst() {
-        return RuntimeOptions.defaults().withBackend(new NativeBackend());
+        return RuntimeOptions.reference().withBackend(new NativeBackend());
     }
 
     @Test
@@ -71,7 +71,7 @@ class NativeQuantTest {
             Path dir = root.resolve(name);
             ModelDef def = OnnxImporter.importFile(dir.resolve("model.onnx"));
             Counting counting = new Counting();
-            try (Model model = Model.of(def, RuntimeOptions.defaults().withBackend(counting)); Session s = model.newSession();
+            try (Model model = Model.of(def, RuntimeOptions.reference().withBackend(counting)); Session s = model.newSession();
                     Stream<Path> sets = Files.list(dir)) {
                 for (Path set : sets.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).toList()) {
                     Map<String, Tensor> in = new LinkedHashMap<>();

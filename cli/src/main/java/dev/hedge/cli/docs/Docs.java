@@ -97,7 +97,7 @@ public final class Docs {
         CommandLine cl = HedgeCli.newCommandLine();
         StringBuilder s = new StringBuilder();
         s.append("```\n$ hedge --help\n").append(cl.getUsageMessage(CommandLine.Help.Ansi.OFF)).append("```\n");
-        for (String name : List.of("convert", "run", "inspect", "demo", "profiles", "serve")) {
+        for (String name : List.of("convert", "run", "inspect", "demo", "profiles", "serve", "bench")) {
             s.append("\n```\n$ hedge ").append(name).append(" --help\n")
                     .append(cl.getSubcommands().get(name).getUsageMessage(CommandLine.Help.Ansi.OFF)).append("```\n");
         }

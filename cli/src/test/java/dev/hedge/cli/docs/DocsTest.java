@@ -48,7 +48,7 @@ class DocsTest {
     @Test
     void cliReferenceHasEveryCommand() {
         String r = Docs.cliReference();
-        for (String c : new String[] {"convert", "run", "inspect", "demo", "serve"}) {
+        for (String c : new String[] {"convert", "run", "inspect", "demo", "profiles", "serve", "bench"}) {
             assertTrue(r.contains("$ hedge " + c + " --help\nUsage: hedge " + c), r);
         }
     }

@@ -31,7 +31,7 @@ public final class Tap implements Backend {
 
     /** A tap over the Java reference kernels. */
     public Tap(Predicate<Node> watch, Listener listener) {
-        this(watch, listener, RuntimeOptions.defaults());
+        this(watch, listener, RuntimeOptions.reference());
     }
 
     /** A tap whose watched nodes run on {@code base}'s backends (then the reference kernels). */
@@ -43,7 +43,7 @@ public final class Tap implements Backend {
 
     /** {@code base}'s options with this tap first. */
     public RuntimeOptions options() {
-        RuntimeOptions o = RuntimeOptions.defaults().withThreads(base.threads()).withBackend(this);
+        RuntimeOptions o = RuntimeOptions.reference().withThreads(base.threads()).withBackend(this);
         for (Backend b : base.backends()) {
             o = o.withBackend(b);
         }

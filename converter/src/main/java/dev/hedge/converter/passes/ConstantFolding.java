@@ -39,7 +39,7 @@ public final class ConstantFolding implements GraphPass {
 
     /** Folds with the runtime's default backends. */
     public ConstantFolding() {
-        this(RuntimeOptions.defaults());
+        this(RuntimeOptions.reference());
     }
 
     /** Folds with these backends (the Java reference backend is always the fallback). */

@@ -34,7 +34,7 @@ public final class PassManager {
 
     /** Specializes inputs to {@code inputShapes} (may be empty) and runs the default pipeline. */
     public static Outcome optimize(Graph g, Map<String, int[]> inputShapes) {
-        return optimize(g, inputShapes, RuntimeOptions.defaults());
+        return optimize(g, inputShapes, RuntimeOptions.reference());
     }
 
     /** As {@link #optimize(Graph, Map)}, evaluating and planning with {@code runtime}'s backends. */

@@ -34,7 +34,7 @@ public final class ShapeInference implements GraphPass {
 
     /** Plans with the runtime's default backends. */
     public ShapeInference() {
-        this(RuntimeOptions.defaults());
+        this(RuntimeOptions.reference());
     }
 
     /** Plans with these backends (the Java reference backend is always the fallback). */

@@ -72,7 +72,7 @@ public final class ChannelPruning {
         }
 
         public static Options of(double ratio) {
-            return new Options(ratio, Map.of(), Set.of(), Map.of(), RuntimeOptions.defaults());
+            return new Options(ratio, Map.of(), Set.of(), Map.of(), RuntimeOptions.reference());
         }
 
         public Options withOverrides(Map<String, Double> o) {

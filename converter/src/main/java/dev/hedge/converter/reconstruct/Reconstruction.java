@@ -92,7 +92,7 @@ public final class Reconstruction {
         }
 
         public static Options defaults() {
-            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.defaults(), 4096, false, null);
+            return new Options(0.01, Set.of(), Map.of(), null, RuntimeOptions.reference(), 4096, false, null);
         }
 
         public Options withDamping(double d) {

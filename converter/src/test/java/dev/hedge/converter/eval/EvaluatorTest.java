@@ -34,7 +34,7 @@ class EvaluatorTest {
                 .initializer("b2", Tensor.of(b2, 4)).build());
         Dataset data = QTestGraphs.samples("x", 3, 20, 1, 6);
         Evaluator.Result r = Evaluator.compare(ref, comp, data, Map.of("h", Probe.same("h"), "y", Probe.same("y")),
-                Set.of("fc1", "fc2"), RuntimeOptions.defaults(), Progress.NONE);
+                Set.of("fc1", "fc2"), RuntimeOptions.reference(), Progress.NONE);
         assertEquals(40, r.values().get("y").sqnrDb(), 1e-3);
         assertEquals(Double.POSITIVE_INFINITY, r.values().get("h").sqnrDb());
         assertEquals(40, r.outputs().get("y").sqnrDb(), 1e-3);
@@ -51,13 +51,13 @@ class EvaluatorTest {
         float[] ones = new float[8];
         java.util.Arrays.fill(ones, 1f);
         Evaluator.Result same = Evaluator.compare(ref, ref, data, Map.of("h", Probe.same("h").withChannelFactors(ones,
-                -1)), Set.of(), RuntimeOptions.defaults(), Progress.NONE);
+                -1)), Set.of(), RuntimeOptions.reference(), Progress.NONE);
         assertEquals(Double.POSITIVE_INFINITY, same.values().get("h").sqnrDb());
         // factors of 2 on a value that was not rescaled: the decoded value is 2h, noise = h, SQNR 0 dB
         float[] twos = new float[8];
         java.util.Arrays.fill(twos, 2f);
         Evaluator.Result doubled = Evaluator.compare(ref, ref, data, Map.of("h", Probe.same("h").withChannelFactors(
-                twos, -1)), Set.of(), RuntimeOptions.defaults(), Progress.NONE);
+                twos, -1)), Set.of(), RuntimeOptions.reference(), Progress.NONE);
         assertEquals(0, doubled.values().get("h").sqnrDb(), 1e-9);
         assertTrue(Double.isNaN(doubled.accuracyReference()), "no labels, no accuracy");
     }

@@ -36,14 +36,14 @@ enum Kernels {
     /** Runtime options for running {@code graphs}; for RUNTIME, assumes the Java backend has their ops. */
     RuntimeOptions options(Graph... graphs) {
         if (this == SCALAR_REFERENCE) {
-            return RuntimeOptions.defaults().withBackend(ScalarBackend.INSTANCE);
+            return RuntimeOptions.reference().withBackend(ScalarBackend.INSTANCE);
         }
         Set<String> missing = new TreeSet<>();
         for (Graph g : graphs) {
             collectMissing(g, missing);
         }
         assumeTrue(missing.isEmpty(), "Java backend kernels not available yet: " + missing);
-        return RuntimeOptions.defaults();
+        return RuntimeOptions.reference();
     }
 
     private static void collectMissing(Graph g, Set<String> missing) {

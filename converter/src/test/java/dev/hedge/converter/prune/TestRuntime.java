@@ -26,7 +26,7 @@ public final class TestRuntime {
     private TestRuntime() {
     }
 
-    public static final RuntimeOptions OPTIONS = RuntimeOptions.defaults().withBackend(new Backend() {
+    public static final RuntimeOptions OPTIONS = RuntimeOptions.reference().withBackend(new Backend() {
         @Override
         public String name() {
             return "prune-test";

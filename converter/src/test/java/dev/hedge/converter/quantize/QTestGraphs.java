@@ -92,7 +92,7 @@ public final class QTestGraphs {
             values.add(l.output());
         }
         Map<String, ValueStats> stats = Calibrator.calibrate(m, d, values, false,
-                dev.hedge.runtime.RuntimeOptions.defaults(), dev.hedge.converter.Progress.NONE);
+                dev.hedge.runtime.RuntimeOptions.reference(), dev.hedge.converter.Progress.NONE);
         Map<String, Ranges.Affine> out = new LinkedHashMap<>();
         stats.forEach((k, s) -> {
             if (s.observed()) {

@@ -114,7 +114,7 @@ class RoundingAndSmoothingTest {
             layers.put(l.name(), l);
         }
         Map<String, List<InputStatistics.Stats>> h = InputStatistics.collect(new ModelDef(g, Map.of()),
-                Dataset.of(samples), layers, layers.keySet(), RuntimeOptions.defaults(), Progress.NONE);
+                Dataset.of(samples), layers, layers.keySet(), RuntimeOptions.reference(), Progress.NONE);
         double[] got = h.get("conv").get(0).gram()[0];
         double[] gotMean = h.get("conv").get(0).mean()[0];
         // rows: for each output position p, (channel c, tap t) = x[c][p - 1 + t] or 0 outside
@@ -186,7 +186,7 @@ class RoundingAndSmoothingTest {
         assertEquals(List.of(new Smoothing.Pair("fc1", "fc2", "h")), Smoothing.pairs(g));
         Dataset data = QTestGraphs.samples("x", 5, 32, 1, 6);
         Map<String, ValueStats> stats = Calibrator.calibrate(m, data, java.util.Set.of("h"), Map.of("h", -1), false,
-                RuntimeOptions.defaults(), Progress.NONE);
+                RuntimeOptions.reference(), Progress.NONE);
         double[] before = stats.get("h").channelAbsMax();
         Map<String, float[]> divisors = new HashMap<>();
         Graph s = Smoothing.apply(g, Map.of("h", before), divisors);
@@ -199,7 +199,7 @@ class RoundingAndSmoothingTest {
                     QTestGraphs.run(sm, Map.of("x", x)).get("y").toFloatArray(), 1e-4f);
         }
         double[] after = Calibrator.calibrate(sm, data, java.util.Set.of("h"), Map.of("h", -1), false,
-                RuntimeOptions.defaults(), Progress.NONE).get("h").channelAbsMax();
+                RuntimeOptions.reference(), Progress.NONE).get("h").channelAbsMax();
         assertTrue(spread(after) < spread(before) / 3, spread(before) + " -> " + spread(after));
         for (int j = 0; j < 8; j++) {
             assertEquals(before[j], after[j] * d[j], 1e-4 * before[j]);

@@ -13,6 +13,7 @@ import dev.hedge.profiles.partition.Partitioner;
 import dev.hedge.profiles.partition.Placement;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +84,8 @@ public final class TargetCheck {
         }
         List<int[]> shapes;
         long arena;
-        try (Model m = Model.of(def)) {
+        // the reference backend's arena: the same on every converting host, whatever backends it has
+        try (Model m = Model.of(def, RuntimeOptions.reference())) {
             shapes = m.defaultInputShapes(shapeOverrides);
             arena = m.plan(shapes).totalArenaBytes();
         }

@@ -10,6 +10,7 @@ import dev.hedge.ops.Op;
 import dev.hedge.plan.Plan;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.QuantParams;
 import dev.hedge.runtime.Tensor;
 import java.util.ArrayList;
@@ -64,7 +65,7 @@ public final class GraphFacts {
         }
         extra.forEach(b::addOutput);
         Map<String, ValueType> types = new HashMap<>();
-        try (Model m = Model.of(def.withGraph(b.build()))) {
+        try (Model m = Model.of(def.withGraph(b.build()), RuntimeOptions.reference())) {
             Plan p = m.plan(inputShapes);
             List<String> names = new ArrayList<>(outs);
             for (int i = 0; i < names.size(); i++) {

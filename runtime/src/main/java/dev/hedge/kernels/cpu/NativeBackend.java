@@ -2,12 +2,16 @@ package dev.hedge.kernels.cpu;
 
 import dev.hedge.ir.Node;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.KernelBenchmark;
+import dev.hedge.kernels.Offer;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,12 +22,26 @@ import java.util.List;
  *
  * <p>The instruction set is chosen once from the running CPU (see {@link #isa()}); the library is built with
  * portable base flags and each wider ISA lives in functions compiled for it.
+ *
+ * <p>Kernel classes (their costs are measured per host, {@link dev.hedge.kernels.KernelCosts}), each suffixed
+ * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
+ * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
+ * backends at the weights' density), {@code dwconv.s8}, {@code dwconv.f32} and {@code maxpool.8} (direct
+ * kernels, not measured: the reference backend's counterparts have no class either, so priority decides).
+ * None of them splits work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
     private static final int BEST = bestIsa();
 
     private final int isa;
+    private final String s8gemm;
+    private final String sparseS8;
+    private final String sparseF32;
+    private final String dwconvS8;
+    private final String dwconvF32;
+    private final String maxpool8;
+    private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
     public NativeBackend() {
@@ -36,6 +54,32 @@ public final class NativeBackend implements Backend {
         }
         Native.checkIsa(isa);
         this.isa = isa;
+        String suffix = "." + Native.ISA_NAMES[isa];
+        s8gemm = "native.s8gemm" + suffix;
+        sparseS8 = "native.sparse.s8" + suffix;
+        sparseF32 = "native.sparse.f32" + suffix;
+        dwconvS8 = "native.dwconv.s8" + suffix;
+        dwconvF32 = "native.dwconv.f32" + suffix;
+        maxpool8 = "native.maxpool.8" + suffix;
+        List<Capability> c = new ArrayList<>();
+        for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
+            c.add(int8(op, s8gemm));
+        }
+        c.add(int8(Op.QLinearConv, dwconvS8));
+        c.add(int8(Op.ConvInteger, dwconvS8));
+        c.add(int8(Op.MaxPool, maxpool8));
+        c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
+        c.add(int8(Op.QLinearConv, sparseS8).sparse());
+        c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
+        for (Op op : new Op[] {Op.Conv, Op.Gemm, Op.MatMul}) {
+            c.add(Capability.of(op, sparseF32, DType.FLOAT32).serial().sparse());
+        }
+        capabilities = List.copyOf(c);
+    }
+
+    /** 8-bit inputs of either signedness, checked by {@link #create}; hence no dtype in the capability. */
+    private static Capability int8(Op op, String kernelClass) {
+        return Capability.of(op, kernelClass).withPrecision(Capability.Precision.INT8).serial();
     }
 
     /**
@@ -104,6 +148,77 @@ public final class NativeBackend implements Backend {
     }
 
     @Override
+    public List<Capability> capabilities() {
+        return capabilities;
+    }
+
+    /**
+     * At most two offers: the sparse kernel when the weights are sparse-encoded (it reads them as stored),
+     * and the dense kernel of {@link #create}. Each is made only if this backend runs the node exactly.
+     */
+    @Override
+    public List<Offer> offers(Node node, List<ValueType> inputs, List<Tensor> constants) {
+        List<Offer> l = new ArrayList<>(2);
+        Tensor w = Capability.weightConstant(node, constants);
+        if (w != null && w.sparse() != null) {
+            for (Capability c : capabilities) {
+                if (c.weights() == Capability.Weights.SPARSE && c.matches(node, inputs, constants)
+                        && createSparse(node, inputs, w) != null) {
+                    l.add(Offer.of(this, c, Backend.density(w), () -> createSparse(node, inputs, w)));
+                    break;
+                }
+            }
+        }
+        if (create(node, inputs) != null) {
+            String cls = denseClass(node, inputs);
+            for (Capability c : capabilities) {
+                if (c.kernelClass().equals(cls) && c.matches(node, inputs, constants)) {
+                    l.add(Offer.of(this, c, 1, () -> create(node, inputs)));
+                    break;
+                }
+            }
+        }
+        return l;
+    }
+
+    /** The class of the dense kernel {@link #create} makes for a node it takes. */
+    private String denseClass(Node node, List<ValueType> inputs) {
+        switch (node.op()) {
+            case QLinearConv:
+                return depthwise(node, inputs, 3) ? dwconvS8 : s8gemm;
+            case ConvInteger:
+                return depthwise(node, inputs, 1) ? dwconvS8 : s8gemm;
+            case Conv:
+                return dwconvF32;
+            case MaxPool:
+                return maxpool8;
+            default:
+                return s8gemm;
+        }
+    }
+
+    /** As the kernels decide: group = channels, one input channel per group. */
+    private static boolean depthwise(Node node, List<ValueType> in, int wIn) {
+        int[] x = in.get(0) != null ? in.get(0).shape() : null;
+        int[] w = wIn < in.size() && in.get(wIn) != null ? in.get(wIn).shape() : null;
+        return x != null && w != null && x.length > 1 && w.length > 1 && w[1] == 1 && node.intAttr("group") == x[1];
+    }
+
+    @Override
+    public KernelBenchmark benchmark(String kernelClass) {
+        if (kernelClass.equals(s8gemm)) {
+            return NativeBenchmarks.s8gemm(this);
+        }
+        if (kernelClass.equals(sparseS8)) {
+            return NativeBenchmarks.sparseS8(this);
+        }
+        if (kernelClass.equals(sparseF32)) {
+            return NativeBenchmarks.sparseF32(this);
+        }
+        return null;
+    }
+
+    @Override
     public Kernel create(Node node, List<ValueType> inputs) {
         if (hasEmptyInput(inputs)) {
             return null;
@@ -129,26 +244,16 @@ public final class NativeBackend implements Backend {
     }
 
     /**
-     * Sparse-encoded constant weights: QLinearConv (ungrouped), QLinearMatMul (2-D B) and float32 Conv
-     * (ungrouped), Gemm (no transA, alpha = beta = 1, per-column C) and MatMul (2-D B). The weights are
-     * re-laid out at prepare into the sparse kernels' format; nothing dense is kept.
+     * A kernel for sparse-encoded constant weights {@code w}, read as stored: QLinearConv (ungrouped),
+     * QLinearMatMul (2-D B) and float32 Conv (ungrouped), Gemm (no transA, alpha = beta = 1, per-column C) and
+     * MatMul (2-D B); else null. The weights are re-laid out at prepare into the sparse kernels' format;
+     * nothing dense is kept.
      */
-    @Override
-    public Kernel createForEncoded(Node node, List<ValueType> inputs, List<Tensor> encoded) {
+    private Kernel createSparse(Node node, List<ValueType> inputs, Tensor w) {
         if (hasEmptyInput(inputs)) {
             return null;
         }
         Op op = node.op();
-        int wIn = op == Op.QLinearConv || op == Op.QLinearMatMul ? 3 : 1;
-        for (int i = 0; i < encoded.size(); i++) {
-            if (encoded.get(i) != null && i != wIn) {
-                return null;
-            }
-        }
-        Tensor w = wIn < encoded.size() ? encoded.get(wIn) : null;
-        if (w == null || w.sparse() == null) {
-            return null;
-        }
         switch (op) {
             case QLinearConv:
                 return node.intAttr("group") == 1 && qlinearConv(node, inputs) ? new QConvKernel(node, isa, true) : null;

@@ -28,7 +28,7 @@ final class QConvKernel implements Kernel {
     private final int isa;
     private final boolean integer;
     private final int wIn;
-    /** Created for sparse-encoded constant weights (NativeBackend.createForEncoded). */
+    /** Created for sparse-encoded constant weights, read as stored (NativeBackend.offers). */
     private final boolean sparse;
 
     // prepared

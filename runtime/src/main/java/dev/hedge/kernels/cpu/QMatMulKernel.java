@@ -31,7 +31,7 @@ final class QMatMulKernel implements Kernel {
     /** Input index of a's zero point in both ops. */
     private static final int A_ZP = 2;
     private final int bZp;
-    /** Created for a sparse-encoded constant B (NativeBackend.createForEncoded). */
+    /** Created for a sparse-encoded constant B, read as stored (NativeBackend.offers). */
     private final boolean sparse;
 
     // prepared

@@ -2,11 +2,18 @@ package dev.hedge.kernels.ref;
 
 import dev.hedge.ir.Node;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.KernelBenchmark;
 import dev.hedge.kernels.KernelRegistry;
+import dev.hedge.kernels.Offer;
 import dev.hedge.kernels.PrepareContext;
+import dev.hedge.kernels.ref.linalg.Sgemm;
 import dev.hedge.ops.Op;
+import dev.hedge.runtime.DType;
+import dev.hedge.runtime.Tensor;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -17,6 +24,15 @@ import java.util.function.Function;
 public final class RefBackend implements Backend {
 
     public static final RefBackend INSTANCE = new RefBackend();
+
+    /** Kernel class of the float32 Conv, Gemm and MatMul kernels: their time is {@link Sgemm} time. */
+    public static final String SGEMM = "java.sgemm";
+
+    /** The kernels whose cost is measured (so that faster backends can be weighed against them). */
+    private static final List<Capability> MEASURED = List.of(
+            Capability.of(Op.Conv, SGEMM, DType.FLOAT32, DType.FLOAT32),
+            Capability.of(Op.Gemm, SGEMM, DType.FLOAT32, DType.FLOAT32),
+            Capability.of(Op.MatMul, SGEMM, DType.FLOAT32, DType.FLOAT32));
 
     private final KernelRegistry registry = new KernelRegistry();
 
@@ -40,6 +56,66 @@ public final class RefBackend implements Backend {
     public Kernel create(Node node, List<PrepareContext.ValueType> inputs) {
         Function<Node, Kernel> f = registry.get(node.op());
         return f == null ? null : f.apply(node);
+    }
+
+    @Override
+    public List<Capability> capabilities() {
+        return MEASURED;
+    }
+
+    /**
+     * Every op it implements: float32 Conv (but depthwise, a direct kernel), Gemm and MatMul under the
+     * measured {@link #SGEMM} class, everything else without a cost (then only backend priority decides).
+     */
+    @Override
+    public List<Offer> offers(Node node, List<PrepareContext.ValueType> inputs, List<Tensor> constants) {
+        Function<Node, Kernel> f = registry.get(node.op());
+        if (f == null) {
+            return List.of();
+        }
+        for (Capability c : MEASURED) {
+            if (c.matches(node, inputs, constants) && !isDepthwise(node, inputs)) {
+                return List.of(Offer.of(this, c, 1, () -> f.apply(node)));
+            }
+        }
+        PrepareContext.ValueType first = inputs.isEmpty() ? null : inputs.get(0);
+        return List.of(Offer.unmeasured(this, Capability.precisionOf(first == null ? null : first.dtype()),
+                () -> f.apply(node)));
+    }
+
+    private static boolean isDepthwise(Node node, List<PrepareContext.ValueType> inputs) {
+        PrepareContext.ValueType w = inputs.size() > 1 ? inputs.get(1) : null;
+        return node.op() == Op.Conv && w != null && w.shape() != null && w.shape().length > 1 && w.shape()[1] == 1
+                && node.intAttr("group") > 1;
+    }
+
+    @Override
+    public KernelBenchmark benchmark(String kernelClass) {
+        return SGEMM.equals(kernelClass) ? RefBackend::sgemmProblem : null;
+    }
+
+    /** A square single-threaded product of about {@code work} multiply-adds, as the kernels call it. */
+    private static KernelBenchmark.Problem sgemmProblem(long work) {
+        int n = (int) Math.max(1, Math.round(Math.cbrt(work)));
+        Random r = new Random(1);
+        float[] a = new float[n * n];
+        float[] b = new float[n * n];
+        float[] c = new float[n * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = r.nextFloat() - 0.5f;
+            b[i] = r.nextFloat() - 0.5f;
+        }
+        return new KernelBenchmark.Problem() {
+            @Override
+            public long work() {
+                return (long) n * n * n;
+            }
+
+            @Override
+            public void run() {
+                Sgemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+            }
+        };
     }
 
     /** The ops this backend implements. */

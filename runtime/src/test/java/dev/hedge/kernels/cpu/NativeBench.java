@@ -52,7 +52,7 @@ public final class NativeBench {
         }
         double[] t = new double[2];
         for (int pass = 0; pass < 2; pass++) {
-            dev.hedge.runtime.RuntimeOptions o = dev.hedge.runtime.RuntimeOptions.defaults();
+            dev.hedge.runtime.RuntimeOptions o = dev.hedge.runtime.RuntimeOptions.reference();
             if (pass == 0) {
                 o = o.withBackend(new NativeBackend());
             }

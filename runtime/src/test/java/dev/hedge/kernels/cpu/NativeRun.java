@@ -6,6 +6,7 @@ import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.kernels.KernelCosts;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
@@ -57,7 +58,9 @@ final class NativeRun {
         b.addNode(node);
         b.addOutput(new ValueInfo(node.output(0), null, null));
         Graph g = b.build();
-        RuntimeOptions options = backend == null ? RuntimeOptions.defaults() : RuntimeOptions.defaults().withBackend(backend);
+        // no kernel costs: backend priority, so the backend under test runs whatever it offers for
+        RuntimeOptions options = RuntimeOptions.reference().withKernelCosts(KernelCosts.fixed(Map.of()));
+        options = backend == null ? options : options.withBackend(backend);
         try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
             assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
                     "backend of " + node.describe());

@@ -96,7 +96,7 @@ class NativeSafetyTest {
                 .addOutput(new ValueInfo("y", null, null))
                 .build();
         HedgeException e = assertThrows(HedgeException.class, () -> {
-            try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new NativeBackend()))) {
+            try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.reference().withBackend(new NativeBackend()))) {
                 m.plan(List.of(new int[] {1, 4, 5, 5}));
             }
         });
@@ -134,7 +134,7 @@ class NativeSafetyTest {
         Graph.Builder b = Graph.builder("g").addInput(ValueInfo.of("a", DType.UINT8, 11, 37));
         qmatmulConsts(r).forEach(b::initializer);
         Graph g = b.addNode(qmatmul()).addOutput(new ValueInfo("y", null, null)).build();
-        try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new NativeBackend()))) {
+        try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.reference().withBackend(new NativeBackend()))) {
             Plan plan = m.plan(List.of(new int[] {11, 37}));
             assertEquals("native", plan.describe().get(0).backend());
             Frame f = plan.newFrame();

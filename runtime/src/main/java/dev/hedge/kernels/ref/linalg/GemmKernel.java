@@ -6,6 +6,7 @@ import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.kernels.util.ScratchArrays;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import java.nio.FloatBuffer;
@@ -18,10 +19,13 @@ import java.util.Arrays;
  * A constant B is packed once when that pays ({@link Sgemm#packingPays}). With beta 0, C is not read (as
  * BLAS: NaNs in C do not reach Y).
  *
- * <p>Scratch for non-float32 types (per thread): slots 0, 1, 2 hold A, B and Y as floats; slot 3 holds C
+ * <p>float32 runs in output tiles on the intra-op threads ({@link Tiles}: fixed by the shape, row tiles only
+ * when B is packed); other types on the calling thread.
+ *
+ * <p>Scratch (per thread): slots 0, 1, 2 hold A, B and Y as floats for non-float32 types; slot 3 holds C
  * when it is not a constant.
  */
-final class GemmKernel implements Kernel {
+final class GemmKernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final FusedActivation act;
@@ -43,6 +47,7 @@ final class GemmKernel implements Kernel {
     /** beta * C, when C is a constant. */
     private float[] cScaled;
     private Sgemm.PackedB packedB;
+    private Tiles tiles;
 
     GemmKernel(Node node) {
         this.node = node;
@@ -106,7 +111,12 @@ final class GemmKernel implements Kernel {
         Tensor bv = ctx.isConstant(1) && Sgemm.packingPays(m, n) ? ctx.inputValue(1) : null;
         if (bv != null) {
             packedB = Sgemm.pack(transB, k, n, FloatData.toArray(bv), null, 0, ldb);
+            ctx.reportPackedBytes(packedB.bytes());
         }
+        if (cScaled != null) {
+            ctx.reportPackedBytes(4L * cScaled.length);
+        }
+        tiles = new Tiles(m, n, k, packedB == null, Integer.MAX_VALUE);
     }
 
     /** {@code dst[dstOff..]} = beta * C from {@code c[0..cSize)}, a per-row C expanded to one value per row. */
@@ -122,21 +132,33 @@ final class GemmKernel implements Kernel {
         }
     }
 
+    /** beta * C as used: the constant, or read into this thread's slot 3 (from {@link #cOffset()} there). */
+    private float[] scaledC(RunContext ctx) {
+        if (!hasC || cScaled != null) {
+            return cScaled;
+        }
+        // Raw C first, beta * C after it in the same array.
+        float[] cv = ScratchArrays.floats(3, cSize + (cPerRow ? m : cSize));
+        FloatData.read(ctx.input(2), 0, cv, 0, cSize);
+        scaleC(cv, cv, cSize);
+        return cv;
+    }
+
+    private int cOffset() {
+        return hasC && cScaled == null ? cSize : 0;
+    }
+
     @Override
     public void run(RunContext ctx) {
-        Tensor y = ctx.output(0);
-        boolean f32 = dtype == DType.FLOAT32;
-        float[] cv = cScaled;
-        int off = 0;
-        if (hasC && cv == null) {
-            // Raw C first, beta * C after it in the same array.
-            cv = ScratchArrays.floats(3, cSize + (cPerRow ? m : cSize));
-            FloatData.read(ctx.input(2), 0, cv, 0, cSize);
-            scaleC(cv, cv, cSize);
-            off = cSize;
+        if (dtype == DType.FLOAT32) {
+            ctx.parallelFor(tiles.count(), this);
+            return;
         }
-        FloatBuffer yb = f32 ? y.floats() : null;
-        float[] ya = f32 ? null : ScratchArrays.floats(2, m * n);
+        // other float types: converted to float arrays, on the calling thread
+        Tensor y = ctx.output(0);
+        float[] cv = scaledC(ctx);
+        int off = cOffset();
+        float[] ya = ScratchArrays.floats(2, m * n);
         float gemmBeta = 0f;
         float[] rowBias = null;
         int rowBiasOff = 0;
@@ -147,40 +169,60 @@ final class GemmKernel implements Kernel {
             } else {
                 gemmBeta = 1f;
                 for (int i = 0; i < m; i++) {
-                    int src = off + (cRows == 1 ? 0 : i * n);
-                    if (f32) {
-                        yb.put(i * n, cv, src, n);
-                    } else {
-                        System.arraycopy(cv, src, ya, i * n, n);
-                    }
+                    System.arraycopy(cv, off + (cRows == 1 ? 0 : i * n), ya, i * n, n);
                 }
             }
         }
-        float[] aa = null;
-        FloatBuffer ab = null;
-        if (f32) {
-            ab = ctx.input(0).floats();
-        } else {
-            aa = ScratchArrays.floats(0, m * k);
-            FloatData.read(ctx.input(0), 0, aa, 0, m * k);
-        }
+        float[] aa = ScratchArrays.floats(0, m * k);
+        FloatData.read(ctx.input(0), 0, aa, 0, m * k);
         if (packedB != null) {
-            Sgemm.sgemm(transA, m, alpha, aa, ab, 0, lda, packedB, gemmBeta, ya, yb, 0, Math.max(1, n),
+            Sgemm.sgemm(transA, m, alpha, aa, null, 0, lda, packedB, gemmBeta, ya, null, 0, Math.max(1, n),
                     rowBias, rowBiasOff, act);
         } else {
-            float[] ba = null;
-            FloatBuffer bb = null;
-            if (f32) {
-                bb = ctx.input(1).floats();
-            } else {
-                ba = ScratchArrays.floats(1, k * n);
-                FloatData.read(ctx.input(1), 0, ba, 0, k * n);
-            }
-            Sgemm.sgemm(transA, transB, m, n, k, alpha, aa, ab, 0, lda, ba, bb, 0, ldb, gemmBeta, ya, yb, 0,
+            float[] ba = ScratchArrays.floats(1, k * n);
+            FloatData.read(ctx.input(1), 0, ba, 0, k * n);
+            Sgemm.sgemm(transA, transB, m, n, k, alpha, aa, null, 0, lda, ba, null, 0, ldb, gemmBeta, ya, null, 0,
                     Math.max(1, n), rowBias, rowBiasOff, act);
         }
-        if (!f32) {
-            FloatData.write(ya, 0, y, 0, m * n);
+        FloatData.write(ya, 0, y, 0, m * n);
+    }
+
+    /** One float32 tile: rows [m0, m1), columns [n0, n1) of Y. */
+    @Override
+    public void run(RunContext ctx, int tile, int worker) {
+        int m0 = tiles.m0(tile);
+        int mt = tiles.m1(tile) - m0;
+        int n0 = tiles.n0(tile);
+        int nt = tiles.n1(tile) - n0;
+        if (mt <= 0 || nt <= 0) {
+            return;
+        }
+        FloatBuffer yb = ctx.output(0).floats();
+        float[] cv = scaledC(ctx);
+        int off = cOffset();
+        float gemmBeta = 0f;
+        float[] rowBias = null;
+        int rowBiasOff = 0;
+        if (hasC) {
+            if (cPerRow) {
+                rowBias = cv;
+                rowBiasOff = off + m0;
+            } else {
+                gemmBeta = 1f;
+                for (int i = m0; i < m0 + mt; i++) {
+                    yb.put(i * n + n0, cv, off + (cRows == 1 ? 0 : i * n) + n0, nt);
+                }
+            }
+        }
+        FloatBuffer ab = ctx.input(0).floats();
+        int aOff = transA ? m0 : m0 * lda;
+        int ldc = Math.max(1, n);
+        if (packedB != null) {
+            Sgemm.sgemm(transA, mt, alpha, null, ab, aOff, lda, packedB, gemmBeta, null, yb, m0 * n, ldc,
+                    rowBias, rowBiasOff, act);
+        } else {
+            Sgemm.sgemm(transA, transB, mt, nt, k, alpha, null, ab, aOff, lda, null, ctx.input(1).floats(),
+                    transB ? n0 * ldb : n0, ldb, gemmBeta, null, yb, m0 * n + n0, ldc, rowBias, rowBiasOff, act);
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.kernels.util.Shapes;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import java.nio.FloatBuffer;
@@ -19,9 +20,12 @@ import java.util.Arrays;
  * matrix and the product is a single GEMM. A constant B is packed once per batch matrix when that pays
  * ({@link Sgemm#packingPays}).
  *
+ * <p>float32 runs in output tiles of each product on the intra-op threads ({@link Tiles}: fixed by the
+ * shape, row tiles only when B is packed); other types on the calling thread.
+ *
  * <p>Scratch for non-float32 types (per thread): slots 0, 1, 2 hold A, B and Y as floats.
  */
-final class MatMulKernel implements Kernel {
+final class MatMulKernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final FusedActivation act;
@@ -39,6 +43,7 @@ final class MatMulKernel implements Kernel {
     private int foldedRows;
     /** Packed B per B batch matrix (index = bOffsets[i] / (k * n)), or null. */
     private Sgemm.PackedB[] packed;
+    private Tiles tiles;
 
     MatMulKernel(Node node) {
         this.node = node;
@@ -121,58 +126,77 @@ final class MatMulKernel implements Kernel {
             packed = new Sgemm.PackedB[bBatches];
             for (int i = 0; i < bBatches; i++) {
                 packed[i] = Sgemm.pack(false, k, n, bf, null, i * k * n, n);
+                ctx.reportPackedBytes(packed[i].bytes());
             }
         }
+        tiles = new Tiles(foldedRows >= 0 ? foldedRows : m, n, k, packed == null, Integer.MAX_VALUE);
     }
 
     @Override
     public void run(RunContext ctx) {
-        boolean f32 = dtype == DType.FLOAT32;
+        if (dtype == DType.FLOAT32) {
+            ctx.parallelFor((foldedRows >= 0 ? 1 : aOffsets.length) * tiles.count(), this);
+            return;
+        }
+        // other float types: converted to float arrays, on the calling thread
         Tensor y = ctx.output(0);
-        float[] aa = null;
+        float[] aa = ScratchArrays.floats(0, aElems);
+        FloatData.read(ctx.input(0), 0, aa, 0, aElems);
+        float[] ya = ScratchArrays.floats(2, yElems);
         float[] ba = null;
-        float[] ya = null;
-        FloatBuffer ab = null;
-        FloatBuffer bb = null;
-        FloatBuffer yb = null;
-        if (f32) {
-            ab = ctx.input(0).floats();
-            yb = y.floats();
-            if (packed == null) {
-                bb = ctx.input(1).floats();
-            }
-        } else {
-            aa = ScratchArrays.floats(0, aElems);
-            FloatData.read(ctx.input(0), 0, aa, 0, aElems);
-            ya = ScratchArrays.floats(2, yElems);
-            if (packed == null) {
-                ba = ScratchArrays.floats(1, bElems);
-                FloatData.read(ctx.input(1), 0, ba, 0, bElems);
-            }
+        if (packed == null) {
+            ba = ScratchArrays.floats(1, bElems);
+            FloatData.read(ctx.input(1), 0, ba, 0, bElems);
         }
         int lda = Math.max(1, k);
         int ldc = Math.max(1, n);
         if (foldedRows >= 0) {
             if (packed != null) {
-                Sgemm.sgemm(false, foldedRows, 1f, aa, ab, 0, lda, packed[0], 0f, ya, yb, 0, ldc, null, 0, act);
+                Sgemm.sgemm(false, foldedRows, 1f, aa, null, 0, lda, packed[0], 0f, ya, null, 0, ldc, null, 0, act);
             } else {
-                Sgemm.sgemm(false, false, foldedRows, n, k, 1f, aa, ab, 0, lda, ba, bb, 0, ldc, 0f, ya, yb, 0, ldc,
-                        null, 0, act);
+                Sgemm.sgemm(false, false, foldedRows, n, k, 1f, aa, null, 0, lda, ba, null, 0, ldc, 0f, ya, null, 0,
+                        ldc, null, 0, act);
             }
         } else {
             int mn = m * n;
             for (int i = 0; i < aOffsets.length; i++) {
                 if (packed != null) {
-                    Sgemm.sgemm(false, m, 1f, aa, ab, aOffsets[i], lda, packed[bOffsets[i] / (k * n)], 0f, ya, yb,
+                    Sgemm.sgemm(false, m, 1f, aa, null, aOffsets[i], lda, packed[bOffsets[i] / (k * n)], 0f, ya, null,
                             i * mn, ldc, null, 0, act);
                 } else {
-                    Sgemm.sgemm(false, false, m, n, k, 1f, aa, ab, aOffsets[i], lda, ba, bb, bOffsets[i], ldc, 0f,
-                            ya, yb, i * mn, ldc, null, 0, act);
+                    Sgemm.sgemm(false, false, m, n, k, 1f, aa, null, aOffsets[i], lda, ba, null, bOffsets[i], ldc, 0f,
+                            ya, null, i * mn, ldc, null, 0, act);
                 }
             }
         }
-        if (!f32) {
-            FloatData.write(ya, 0, y, 0, yElems);
+        FloatData.write(ya, 0, y, 0, yElems);
+    }
+
+    /** One float32 tile: rows [m0, m1), columns [n0, n1) of one product (of the folded one, or of batch i). */
+    @Override
+    public void run(RunContext ctx, int tile, int worker) {
+        int i = tile / tiles.count();
+        int t = tile % tiles.count();
+        int m0 = tiles.m0(t);
+        int mt = tiles.m1(t) - m0;
+        int n0 = tiles.n0(t);
+        int nt = tiles.n1(t) - n0;
+        if (mt <= 0 || nt <= 0) {
+            return;
+        }
+        boolean folded = foldedRows >= 0;
+        int lda = Math.max(1, k);
+        int ldc = Math.max(1, n);
+        int aBase = (folded ? 0 : aOffsets[i]) + m0 * k;
+        int yBase = (folded ? 0 : i * m * n) + m0 * n;
+        FloatBuffer ab = ctx.input(0).floats();
+        FloatBuffer yb = ctx.output(0).floats();
+        if (packed != null) {
+            Sgemm.sgemm(false, mt, 1f, null, ab, aBase, lda, packed[folded ? 0 : bOffsets[i] / (k * n)], 0f, null, yb,
+                    yBase, ldc, null, 0, act);
+        } else {
+            Sgemm.sgemm(false, false, mt, nt, k, 1f, null, ab, aBase, lda, null, ctx.input(1).floats(),
+                    (folded ? 0 : bOffsets[i]) + n0, ldc, 0f, null, yb, yBase + n0, ldc, null, 0, act);
         }
     }
 }

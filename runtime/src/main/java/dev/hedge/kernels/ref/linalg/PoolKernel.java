@@ -5,6 +5,7 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.ScratchArrays;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -23,9 +24,12 @@ import java.util.Arrays;
  * gives 0 (index -1) for max and NaN for average. Indices are flat over N x C x spatial, row-major, or
  * column-major over the spatial dimensions when storage_order is 1.
  *
+ * <p>Planes run in tiles on the intra-op threads (each plane computed whole by one thread, so results do
+ * not depend on the thread count).
+ *
  * <p>Scratch (per thread): slot 0 one input plane, slot 1 one output plane.
  */
-final class PoolKernel implements Kernel {
+final class PoolKernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final boolean max;
@@ -40,6 +44,8 @@ final class PoolKernel implements Kernel {
     private int[][] tapHi;
     /** Per normalised dimension and output index: taps inside the input or its explicit padding. */
     private int[][] padded;
+    private int planesPerTile;
+    private int tiles;
 
     PoolKernel(Node node) {
         this.node = node;
@@ -101,10 +107,64 @@ final class PoolKernel implements Kernel {
                 padded[d][i] = Math.max(0, hi - lo);
             }
         }
+        double perPlane = (double) g.outSize() * g.kernel[0] * g.kernel[1] * g.kernel[2];
+        tiles = Tiles.pieces(planes, perPlane);
+        planesPerTile = Tiles.ceilDiv(Math.max(planes, 1), tiles);
+        tiles = Tiles.ceilDiv(planes, planesPerTile);
+    }
+
+    /**
+     * Max over every window of one plane, without indices: the same scan order and first-largest rule as
+     * the general loop (so NaNs and signed zeros come out alike), without its index bookkeeping.
+     */
+    private void maxPlane(float[] xa, float[] ya) {
+        int[] in = g.in;
+        int[] out = g.out;
+        int[] st = g.stride;
+        int[] dl = g.dilation;
+        int[] pb = g.padBegin;
+        int o = 0;
+        for (int od = 0; od < out[0]; od++) {
+            int sd = od * st[0] - pb[0];
+            int d0 = tapLo[0][od];
+            int d1 = tapHi[0][od];
+            for (int oh = 0; oh < out[1]; oh++) {
+                int sh = oh * st[1] - pb[1];
+                int h0 = tapLo[1][oh];
+                int h1 = tapHi[1][oh];
+                for (int ow = 0; ow < out[2]; ow++, o++) {
+                    int sw = ow * st[2] - pb[2];
+                    int w0 = tapLo[2][ow];
+                    int w1 = tapHi[2][ow];
+                    if (d0 >= d1 || h0 >= h1 || w0 >= w1) {
+                        ya[o] = 0f;
+                        continue;
+                    }
+                    float best = xa[((sd + d0 * dl[0]) * in[1] + sh + h0 * dl[1]) * in[2] + sw + w0 * dl[2]];
+                    for (int kd = d0; kd < d1; kd++) {
+                        int id = sd + kd * dl[0];
+                        for (int kh = h0; kh < h1; kh++) {
+                            int row = (id * in[1] + sh + kh * dl[1]) * in[2] + sw;
+                            for (int kw = w0; kw < w1; kw++) {
+                                float v = xa[row + kw * dl[2]];
+                                best = v > best ? v : best; // a conditional move: maxima of noise mispredict
+                            }
+                        }
+                    }
+                    ya[o] = best;
+                }
+            }
+        }
     }
 
     @Override
     public void run(RunContext ctx) {
+        ctx.parallelFor(tiles, this);
+    }
+
+    /** Planes {@code [tile * planesPerTile, ...)}. */
+    @Override
+    public void run(RunContext ctx, int tile, int worker) {
         Tensor x = ctx.input(0);
         Tensor y = ctx.output(0);
         LongBuffer ib = indices ? ctx.output(1).longs() : null;
@@ -117,8 +177,14 @@ final class PoolKernel implements Kernel {
         int[] st = g.stride;
         int[] dl = g.dilation;
         int[] pb = g.padBegin;
-        for (int p = 0; p < planes; p++) {
+        int pEnd = Math.min(planes, (tile + 1) * planesPerTile);
+        for (int p = tile * planesPerTile; p < pEnd; p++) {
             readPlane(x, p * inSize, xa, inSize);
+            if (max && ib == null) {
+                maxPlane(xa, ya);
+                writePlane(ya, y, p * outSize, outSize);
+                continue;
+            }
             int o = 0;
             for (int od = 0; od < out[0]; od++) {
                 int sd = od * st[0] - pb[0];

@@ -104,6 +104,15 @@ public final class Sgemm {
         public int n() {
             return n;
         }
+
+        /** Heap bytes of the packed values (array headers aside). */
+        public long bytes() {
+            long t = 0;
+            for (float[] r : rows) {
+                t += 4L * r.length;
+            }
+            return t;
+        }
     }
 
     /** {@code C = alpha * op(A) * op(B) + beta * C} on arrays. */

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class ControlFlowTest {
 
     private static Model model(Graph g) {
-        return Model.of(new ModelDef(g, Map.of()), RuntimeOptions.defaults().withBackend(new TestOps()));
+        return Model.of(new ModelDef(g, Map.of()), RuntimeOptions.reference().withBackend(new TestOps()));
     }
 
     private static ValueInfo dyn(String name, DType dt) {

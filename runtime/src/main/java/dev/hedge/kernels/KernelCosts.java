@@ -1,0 +1,244 @@
+package dev.hedge.kernels;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Measured {@link KernelCost}s per kernel class on one host. The planner compares them to pick a kernel per
+ * node (OpenBLAS against Java, int8 against fp32); the converter can ask the same question before it
+ * quantizes a layer. A table either only knows what it was given ({@link #fixed}, e.g. from a device
+ * profile) or also measures a missing class with its backend's {@link KernelBenchmark} and remembers the
+ * result in a properties file ({@link #host()}: one file per host signature under
+ * {@code ~/.cache/hedge}, or the file named by the system property {@value #FILE_PROPERTY}).
+ */
+public final class KernelCosts {
+
+    public static final String FILE_PROPERTY = "hedge.kernelCosts";
+
+    private static final Logger LOG = LoggerFactory.getLogger(KernelCosts.class);
+    /** Work of the two timed problems: small enough to show the call overhead, large enough for the rate. */
+    static final long SMALL_WORK = 4096;
+    static final long LARGE_WORK = 1L << 24;
+
+    private static volatile KernelCosts host;
+
+    private final Map<String, KernelCost> costs = new ConcurrentHashMap<>();
+    /** Classes whose benchmark failed in this process: not tried again. */
+    private final java.util.Set<String> unmeasurable = ConcurrentHashMap.newKeySet();
+    private final Path file;
+    private final boolean measures;
+
+    private KernelCosts(Map<String, KernelCost> initial, Path file, boolean measures) {
+        this.costs.putAll(initial);
+        this.file = file;
+        this.measures = measures;
+    }
+
+    /** A table of given costs that never measures (a device profile's, or a test's). */
+    public static KernelCosts fixed(Map<String, KernelCost> costs) {
+        return new KernelCosts(costs, null, false);
+    }
+
+    /** A table backed by {@code file} (read now if it exists) that measures and saves missing classes. */
+    public static KernelCosts measuring(Path file) {
+        return new KernelCosts(read(file), file, true);
+    }
+
+    /** The shared table of this host, cached in {@link #defaultFile()}. */
+    public static KernelCosts host() {
+        KernelCosts h = host;
+        if (h == null) {
+            synchronized (KernelCosts.class) {
+                h = host;
+                if (h == null) {
+                    h = measuring(defaultFile());
+                    host = h;
+                }
+            }
+        }
+        return h;
+    }
+
+    /** {@code -Dhedge.kernelCosts=FILE}, else {@code ~/.cache/hedge/kernel-costs-<host signature hash>.properties}. */
+    public static Path defaultFile() {
+        String p = System.getProperty(FILE_PROPERTY);
+        if (p != null && !p.isEmpty()) {
+            return Path.of(p);
+        }
+        String sig = Integer.toHexString(hostSignature().hashCode());
+        return Path.of(System.getProperty("user.home"), ".cache", "hedge", "kernel-costs-" + sig + ".properties");
+    }
+
+    /**
+     * What kernel speed depends on: CPU model, logical cores, architecture, Java feature version, and a
+     * kernel choice forced through the environment ({@code OPENBLAS_CORETYPE}).
+     */
+    public static String hostSignature() {
+        String cpu = "unknown-cpu";
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).trim();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the architecture and core count still separate hosts
+        }
+        String forced = System.getenv("OPENBLAS_CORETYPE");
+        return cpu + "; " + Runtime.getRuntime().availableProcessors() + " cpus; " + System.getProperty("os.arch")
+                + "; java " + Runtime.version().feature() + (forced == null ? "" : "; OPENBLAS_CORETYPE=" + forced);
+    }
+
+    /** The cost of a class, or null when unknown. */
+    public KernelCost get(String kernelClass) {
+        return kernelClass == null ? null : costs.get(kernelClass);
+    }
+
+    /**
+     * The cost of a class; when unknown and this table measures, times {@code benchmark} (about a second of
+     * work, once per host) and saves the result. Null when unknown and not measurable.
+     */
+    public KernelCost get(String kernelClass, KernelBenchmark benchmark) {
+        KernelCost c = get(kernelClass);
+        if (c != null || !measures || benchmark == null || kernelClass == null) {
+            return c;
+        }
+        synchronized (this) {
+            c = costs.get(kernelClass);
+            if (c == null && !unmeasurable.contains(kernelClass)) {
+                long t0 = System.nanoTime();
+                try {
+                    c = measure(benchmark);
+                } catch (RuntimeException | LinkageError e) {
+                    // the class then competes without a cost (backend priority); its kernels may still run
+                    LOG.warn("cannot measure kernel class {}: {}", kernelClass, e.toString());
+                    unmeasurable.add(kernelClass);
+                    return null;
+                }
+                costs.put(kernelClass, c);
+                LOG.info("measured kernel class {} in {} ms: {} ns per call + {} G units/s", kernelClass,
+                        (System.nanoTime() - t0) / 1_000_000, Math.round(c.overheadNanos()),
+                        String.format(Locale.ROOT, "%.2f", c.unitsPerSecond() / 1e9));
+                save();
+            }
+        }
+        return c;
+    }
+
+    public void put(String kernelClass, KernelCost cost) {
+        costs.put(kernelClass, cost);
+    }
+
+    /** Every known cost, by class name. */
+    public Map<String, KernelCost> snapshot() {
+        return new TreeMap<>(costs);
+    }
+
+    /**
+     * Times a small and a large problem (median of repeated runs after warm-up) and fits
+     * {@code time = overhead + work * nanosPerUnit} through the two points.
+     */
+    public static KernelCost measure(KernelBenchmark benchmark) {
+        try (KernelBenchmark.Problem small = benchmark.problem(SMALL_WORK);
+                KernelBenchmark.Problem large = benchmark.problem(LARGE_WORK)) {
+            warm(large, 300_000_000L, 20);
+            warm(small, 100_000_000L, 5000);
+            double tl = median(large, 9, 1);
+            double ts = median(small, 15, 200);
+            double wl = large.work();
+            double ws = small.work();
+            double per = wl > ws ? (tl - ts) / (wl - ws) : tl / wl;
+            if (!(per > 0)) {
+                per = tl / wl; // noise swamped the difference: no overhead term
+            }
+            double overhead = Math.max(0, ts - per * ws);
+            return new KernelCost(overhead, per);
+        }
+    }
+
+    private static void warm(KernelBenchmark.Problem p, long budgetNanos, int maxRuns) {
+        long end = System.nanoTime() + budgetNanos;
+        for (int i = 0; i < maxRuns && System.nanoTime() < end; i++) {
+            p.run();
+        }
+    }
+
+    /** Median over {@code samples} of the mean time of {@code reps} back-to-back runs. */
+    private static double median(KernelBenchmark.Problem p, int samples, int reps) {
+        double[] t = new double[samples];
+        for (int s = 0; s < samples; s++) {
+            long t0 = System.nanoTime();
+            for (int r = 0; r < reps; r++) {
+                p.run();
+            }
+            t[s] = (System.nanoTime() - t0) / (double) reps;
+        }
+        Arrays.sort(t);
+        return t[samples / 2];
+    }
+
+    private static Map<String, KernelCost> read(Path file) {
+        Map<String, KernelCost> m = new TreeMap<>();
+        if (file == null || !Files.isRegularFile(file)) {
+            return m;
+        }
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        } catch (IOException e) {
+            LOG.warn("cannot read kernel costs {}: {}; measuring again", file, e.toString());
+            return m;
+        }
+        for (String k : p.stringPropertyNames()) {
+            String[] v = p.getProperty(k).trim().split("\\s+");
+            try {
+                m.put(k, new KernelCost(Double.parseDouble(v[0]), Double.parseDouble(v[1])));
+            } catch (RuntimeException e) {
+                LOG.warn("ignoring bad kernel cost '{}' = '{}' in {}", k, p.getProperty(k), file);
+            }
+        }
+        return m;
+    }
+
+    /** Writes the table (overhead ns, ns per unit) atomically; a failure only costs a new measurement later. */
+    private void save() {
+        if (file == null) {
+            return;
+        }
+        Properties p = new Properties();
+        for (Map.Entry<String, KernelCost> e : costs.entrySet()) {
+            p.setProperty(e.getKey(), String.format(Locale.ROOT, "%.1f %.6g", e.getValue().overheadNanos(),
+                    e.getValue().nanosPerUnit()));
+        }
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, "kernel-costs", ".tmp");
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                p.store(w, "Hedge kernel costs: overhead ns per call, ns per unit of work; host " + hostSignature());
+            }
+            try {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("cannot save kernel costs to {}: {}", file, e.toString());
+        }
+    }
+}
