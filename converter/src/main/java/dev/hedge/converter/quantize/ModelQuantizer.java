@@ -31,7 +31,10 @@ import java.util.Map;
  *       the layer becomes QLinearConv / QLinearMatMul (int8 symmetric weights per output channel, int32 bias,
  *       Relu/Clip kept as the output clamp; Gemm weights transposed to [K, N] with alpha folded in), and a
  *       DequantizeLinear gives back the float output under its original name for float consumers (the final
- *       clean-up drops it when only int8 layers read the value);
+ *       clean-up drops it when only int8 layers read the value). When no static int8 layer reads the output,
+ *       the layer keeps its int32 accumulators in float instead (ConvInteger / MatMulInteger → Cast →
+ *       Mul(x_scale · w_scale) → Add bias → activation, as dynamic int8 but with the calibrated input scale):
+ *       requantizing the output would only add a rounding before its float consumers;
  *   <li>dynamic int8: DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul(x_scale · w_scale)
  *       (→ Add bias) (→ activation);
  *   <li>weight-only forms: INT8 or INT4 (group-wise) weights + DequantizeLinear, FLOAT16 + Cast, or a
@@ -68,6 +71,8 @@ public final class ModelQuantizer {
     private final Map<String, List<InputStatistics.Stats>> inputStats;
     private final QuantOptions options;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    /** Values that a static int8 layer reads: only those are worth producing in uint8. */
+    private final java.util.Set<String> int8Read = new java.util.HashSet<>();
 
     private ModelQuantizer(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
             Map<String, Ranges.Affine> activations, Map<String, List<InputStatistics.Stats>> inputStats,
@@ -80,6 +85,12 @@ public final class ModelQuantizer {
         this.activations = activations;
         this.inputStats = twins(layers, inputStats);
         this.options = options;
+        for (Layer l : layers) {
+            if (decisions.getOrDefault(l.name(), LayerPrecision.FP32).kind() == LayerPrecision.Kind.INT8
+                    && l.int8Capable() && activations.containsKey(l.input())) {
+                int8Read.add(l.input());
+            }
+        }
     }
 
     /**
@@ -173,12 +184,17 @@ public final class ModelQuantizer {
         if (!l.int8Capable()) {
             return n.op() + " has no int8 kernel";
         }
+        Ranges.Affine xp = activations.get(l.input());
+        Ranges.Affine yp = activations.get(l.output());
+        if (xp != null && yp != null && !int8Read.contains(l.output())) {
+            // no int8 layer reads the output: requantizing it would only add rounding before its float consumers
+            return integerInt8(n, l, b, scope, () -> quantizedInput(l.input(), xp, n.name(), b, qv),
+                    LayerPrecision.INT8, "float output");
+        }
         FusedActivation act = FusedActivation.of(n);
         if (!Activations.isClamp(act)) {
             return "fused " + act + " is not a clamp";
         }
-        Ranges.Affine xp = activations.get(l.input());
-        Ranges.Affine yp = activations.get(l.output());
         if (xp == null || yp == null) {
             return "no calibration data reached it";
         }
@@ -334,6 +350,26 @@ public final class ModelQuantizer {
         if (!l.int8Capable()) {
             return n.op() + " has no int8 kernel";
         }
+        return integerInt8(n, l, b, scope, () -> {
+            DynValue x = dv.get(l.input());
+            if (x == null) {
+                x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"),
+                        names.fresh(l.input() + "/dynamic_scale"), names.fresh(l.input() + "/dynamic_zero_point"));
+                b.addNode(Node.of(names.fresh(n.name() + "/quantize_input"), Op.DynamicQuantizeLinear,
+                        List.of(l.input()), List.of(x.name(), x.scale(), x.zeroPoint())));
+                dv.put(l.input(), x);
+            }
+            return new QValue(x.name(), x.scale(), x.zeroPoint());
+        }, LayerPrecision.INT8_DYNAMIC, "");
+    }
+
+    /**
+     * MatMulInteger / ConvInteger on the uint8 input {@code input} gives (it is asked for only once the layer is
+     * known to fit), int32 accumulators scaled back to float, then the float bias and activation: dynamic int8,
+     * and static int8 whose output only float consumers read. Returns null, or why the layer does not fit.
+     */
+    private String integerInt8(Node n, Layer l, Graph.Builder b, Deque<Map<String, Tensor>> scope,
+            java.util.function.Supplier<QValue> input, LayerPrecision applied, String note) {
         Tensor w = l.weightValues().get(0);
         Tensor wk;
         Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
@@ -367,14 +403,7 @@ public final class ModelQuantizer {
         WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis, true);
         float[] corr = BiasCorrection.correction(n, wk,
                 WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis, means(l.name(), 0), 1);
-        DynValue x = dv.get(l.input());
-        if (x == null) {
-            x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"), names.fresh(l.input() + "/dynamic_scale"),
-                    names.fresh(l.input() + "/dynamic_zero_point"));
-            b.addNode(Node.of(names.fresh(n.name() + "/quantize_input"), Op.DynamicQuantizeLinear, List.of(l.input()),
-                    List.of(x.name(), x.scale(), x.zeroPoint())));
-            dv.put(l.input(), x);
-        }
+        QValue x = input.get();
         String base = l.weights().get(0);
         String wName = names.fresh(base + "/quantized");
         b.initializer(wName, wq.values());
@@ -432,7 +461,7 @@ public final class ModelQuantizer {
         if (!act.isNone()) {
             b.addNode(Activations.node(act, names.fresh(n.name() + "/activation"), last, l.output(), b, names));
         }
-        record(l, LayerPrecision.INT8_DYNAMIC, LayerPrecision.INT8_DYNAMIC, "", consts, l.output(), null, 0, 0);
+        record(l, applied, applied, note, consts, l.output(), null, 0, 0);
         return null;
     }
 
