@@ -184,11 +184,16 @@ final class CompressionFlags {
                     + "original's by at most E everywhere on the evaluation data (for probabilities, regressions).")
     Double maxOutputError;
 
-    @Option(names = "--report", paramLabel = "FILE.json", order = 63,
+    @Option(names = "--max-precision", paramLabel = "P", order = 63,
+            description = "Automatic mixed precision raises no layer beyond P on its ladder (codebook/int4, int8, "
+                    + "int8-weight, fp16, fp32), e.g. int8-weight: every weight stays int8.")
+    String maxPrecision;
+
+    @Option(names = "--report", paramLabel = "FILE.json", order = 64,
             description = "Write the compression report as JSON.")
     Path report;
 
-    @Option(names = "--progress", negatable = true, order = 64,
+    @Option(names = "--progress", negatable = true, order = 65,
             description = "Progress on stderr (default: when stderr is a terminal).")
     Boolean progress;
 
@@ -220,6 +225,13 @@ final class CompressionFlags {
                 .withTargets(targetAgreement == null ? Double.NaN : targetAgreement,
                         maxAccuracyDrop == null ? Double.NaN : maxAccuracyDrop)
                 .withMaxOutputError(maxOutputError == null ? Double.NaN : maxOutputError);
+        if (maxPrecision != null) {
+            if (!o.mixedPrecision()) {
+                throw new IllegalArgumentException("--max-precision limits automatic mixed precision: give "
+                        + "--target-agreement, --max-accuracy-drop or --max-output-error too");
+            }
+            o = o.withMaxPrecision(LayerPrecision.parse(maxPrecision, codebookBits));
+        }
         ImageOptions image = images();
         Map<String, String> carried = DataSpec.parsePairs(carry, "--carry");
         Map<String, String> calibConsts = DataSpec.parsePairs(calibConst, "--calib-const");

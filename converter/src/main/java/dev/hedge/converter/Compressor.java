@@ -150,7 +150,9 @@ public final class Compressor {
                 }
                 MixedPrecisionStep step = raiseWorst(decisions, quantized, evaluation, miss);
                 if (step == null) {
-                    notes.add("mixed precision: target not reached with every layer dense fp32 (" + miss + ")");
+                    notes.add("mixed precision: target not reached with every layer "
+                            + (options.maxPrecision() == null ? "dense fp32" : "dense and at most "
+                            + options.maxPrecision() + " (--max-precision)") + " (" + miss + ")");
                     break;
                 }
                 steps.add(step);
@@ -556,6 +558,13 @@ public final class Compressor {
         return null;
     }
 
+    /** The next step up for mixed precision, or null at fp32 or at the --max-precision limit. */
+    private LayerPrecision raised(LayerPrecision p) {
+        LayerPrecision up = p.raise();
+        LayerPrecision cap = options.maxPrecision();
+        return up == null || cap != null && up.step() > cap.step() ? null : up;
+    }
+
     /**
      * Raises the precision of the layer adding the most noise: the largest increase of noise-to-signal ratio
      * from its input to its output (noise ratios of successive stages add up, so this is its own share).
@@ -566,7 +575,7 @@ public final class Compressor {
         double worstNsr = -1;
         for (Layer l : layers) {
             LayerPrecision p = q.layers().get(l.name()).applied();
-            if (p.raise() == null && (densified.contains(l.name()) || !prunedLayer(l))) {
+            if (raised(p) == null && (densified.contains(l.name()) || !prunedLayer(l))) {
                 continue;
             }
             Evaluator.ValueMetrics out = e.values().get(l.output());
@@ -584,7 +593,7 @@ public final class Compressor {
             return null;
         }
         LayerPrecision from = q.layers().get(worst.name()).applied();
-        LayerPrecision to = from.raise();
+        LayerPrecision to = raised(from);
         String fromLabel = from.label();
         String toLabel;
         if (to == null) {
@@ -724,6 +733,9 @@ public final class Compressor {
         }
         if (!Double.isNaN(options.maxOutputError())) {
             s.put("max_output_error", Double.toString(options.maxOutputError()));
+        }
+        if (options.maxPrecision() != null && options.mixedPrecision()) {
+            s.put("max_precision", options.maxPrecision().label());
         }
         return s;
     }

@@ -132,6 +132,28 @@ class CompressorTest {
     }
 
     @Test
+    void mixedPrecisionStopsAtMaxPrecision() throws Exception {
+        ModelDef m = QTestGraphs.mlp();
+        Dataset data = labelled(40);
+        // a target no quantized model meets: without the limit the layers would climb to fp32
+        Compressor.Result r = Compressor.compress(m,
+                CompressionOptions.of(QuantOptions.of(LayerPrecision.codebook(2))).withCalibration(data)
+                        .withReconstruct(false, false).withMaxOutputError(0).withMaxPrecision(LayerPrecision.INT8),
+                dir.resolve("capped.hedge"));
+        CompressionReport rep = r.report();
+        for (LayerRow row : rep.layers()) {
+            assertEquals("int8", row.precision(), rep.toTable());
+        }
+        assertEquals(2, rep.mixedPrecision().size(), rep.toTable());
+        for (CompressionReport.MixedPrecisionStep s : rep.mixedPrecision()) {
+            assertEquals("int8", s.to(), s.toString());
+        }
+        assertTrue(rep.notes().stream().anyMatch(n -> n.contains("target not reached") && n.contains("int8")),
+                rep.notes().toString());
+        assertEquals("int8", rep.settings().get("max_precision"));
+    }
+
+    @Test
     void prunedInt8WeightsAreStoredSparseAndCountFewerMacs() throws Exception {
         ModelDef m = QTestGraphs.mlp(32, 64, 16);
         Dataset data = QTestGraphs.samples("x", 3, 40, 1, 32);
