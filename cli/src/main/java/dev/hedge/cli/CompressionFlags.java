@@ -55,6 +55,11 @@ final class CompressionFlags {
                     + "into the weights) so one uint8 scale per tensor suits every channel (default: on).")
     boolean smooth;
 
+    @Option(names = "--float-outputs", negatable = true, defaultValue = "true", fallbackValue = "true", order = 18,
+            description = "Static int8: a layer whose output no int8 layer reads scales its int32 accumulators back "
+                    + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
+    boolean floatOutputs;
+
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
                     + "NAME is a node name, a trailing * matches a prefix (repeatable).")
@@ -219,7 +224,7 @@ final class CompressionFlags {
         DataSpec.parsePairs(layers, "--layer")
                 .forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
         QuantOptions q = new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
-                overrides, seed == null ? 0 : seed, smooth);
+                overrides, seed == null ? 0 : seed, smooth, floatOutputs);
         CompressionOptions o = CompressionOptions.of(q).withProgress(progressSink)
                 .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(targetAgreement == null ? Double.NaN : targetAgreement,

@@ -160,6 +160,10 @@ final class ConvertCommand implements Callable<Integer> {
         out.flush();
         Progress progress = compression.progress(spec.commandLine().getErr());
         CompressionOptions options = compression.options(model.graph().inputs(), progress);
+        if (device != null && device.precision().fullInteger()) {
+            // the target runs QLinearConv / QLinearMatMul only: every static int8 layer requantizes its output
+            options = options.withQuant(options.quant().withFloatOutputs(false));
+        }
         Compressor.Result r = Compressor.compress(model, options, target);
         out.print(r.report().toTable());
         if (compression.report != null) {

@@ -31,7 +31,8 @@ import java.util.Map;
  *       the layer becomes QLinearConv / QLinearMatMul (int8 symmetric weights per output channel, int32 bias,
  *       Relu/Clip kept as the output clamp; Gemm weights transposed to [K, N] with alpha folded in), and a
  *       DequantizeLinear gives back the float output under its original name for float consumers (the final
- *       clean-up drops it when only int8 layers read the value). When no static int8 layer reads the output,
+ *       clean-up drops it when only int8 layers read the value). When no static int8 layer reads the output
+ *       ({@link QuantOptions#floatOutputs()}, the default),
  *       the layer keeps its int32 accumulators in float instead (ConvInteger / MatMulInteger → Cast →
  *       Mul(x_scale · w_scale) → Add bias → activation, as dynamic int8 but with the calibrated input scale):
  *       requantizing the output would only add a rounding before its float consumers;
@@ -186,7 +187,7 @@ public final class ModelQuantizer {
         }
         Ranges.Affine xp = activations.get(l.input());
         Ranges.Affine yp = activations.get(l.output());
-        if (xp != null && yp != null && !int8Read.contains(l.output())) {
+        if (options.floatOutputs() && xp != null && yp != null && !int8Read.contains(l.output())) {
             // no int8 layer reads the output: requantizing it would only add rounding before its float consumers
             return integerInt8(n, l, b, scope, () -> quantizedInput(l.input(), xp, n.name(), b, qv),
                     LayerPrecision.INT8, "float output");

@@ -60,6 +60,10 @@ class ModelQuantizerTest {
         assertEquals(List.of(Op.QuantizeLinear, Op.Mul, Op.QLinearMatMul, Op.MatMulInteger, Op.Cast, Op.Mul, Op.Add),
                 QTestGraphs.ops(g));
         assertEquals("Relu", g.nodes().get(2).stringAttr("fused_activation"));
+        // for full-integer targets: every layer requantizes, one DequantizeLinear out
+        assertEquals(List.of(Op.QuantizeLinear, Op.QLinearMatMul, Op.QLinearMatMul, Op.DequantizeLinear),
+                QTestGraphs.ops(ModelQuantizer.quantize(m.graph(), layers, all(layers, LayerPrecision.INT8), acts,
+                        QuantOptions.of(LayerPrecision.INT8).withFloatOutputs(false)).graph()));
 
         // independent simulation from the float weights and the calibrated parameters
         Ranges.Affine px = acts.get("x");
