@@ -31,6 +31,9 @@ try {
   if (models.includes('digits-cnn')) {
     const cnn = await page.locator('.model[data-model="digits-cnn"]').innerText();
     check(cnn.includes('(onnx)') && /Conversion passes/.test(cnn), 'the ONNX example shows its format and conversion passes');
+    check(/precision\s+int8-dynamic \(convert\.json\)/.test(cnn), 'the ONNX example says how it was compressed on load');
+    const cnnReport = await page.locator('.model[data-model="digits-cnn"] table.report tr').count();
+    check(cnnReport === 5, 'compressed-on-load report table with a header and 4 layers (' + cnnReport + ' rows)');
   }
 
   const digits = page.locator('.model[data-model="digits"]');

@@ -9,11 +9,13 @@ import dev.hedge.ir.ModelDef;
 import dev.hedge.profiles.DeviceProfile;
 import dev.hedge.profiles.Profiles;
 import dev.hedge.profiles.fit.TargetCheck;
+import dev.hedge.profiles.fit.TargetCompression;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,6 +38,8 @@ final class ConvertCommand implements Callable<Integer> {
 
     /** Metadata key naming the device profile a model was converted for. */
     static final String META_PROFILE = "target.profile";
+    /** Metadata key holding the target check: budgets, weight formats, and which node runs where and why. */
+    static final String META_TARGET_REPORT = "target.report";
 
     /** Models at least this big get a progress bar (on a terminal): their conversion takes a noticeable time. */
     static final long PROGRESS_BAR_BYTES = 16L << 20;
@@ -76,6 +80,9 @@ final class ConvertCommand implements Callable<Integer> {
         DeviceProfile device = profile == null ? null : Profiles.resolve(profile);
         TargetCheck.Report check = null;
         PrintWriter out = spec.commandLine().getOut();
+        if (device != null) {
+            shapeForTarget(device);
+        }
         if (compression.requested()) {
             return compress(out, device);
         }
@@ -133,8 +140,24 @@ final class ConvertCommand implements Callable<Integer> {
     }
 
     /**
+     * Lets the profile decide what compression the user left open and refuses what the target cannot take: a
+     * full-integer target (an NPU, a microcontroller) gets static int8, per tensor where it needs that.
+     */
+    private void shapeForTarget(DeviceProfile device) {
+        TargetCompression.Settings s = TargetCompression.of(device).resolve(compression.quantize,
+                compression.perTensor);
+        compression.quantize = s.precision();
+        compression.perTensor = s.perTensor();
+        if ("int8".equals(s.precision()) && compression.calib.isEmpty()) {
+            throw new InvalidInputException("profile " + device.name() + " runs full-integer int8 models only: static "
+                    + "int8 needs calibration data (--calib FILE.npy or a directory of samples)");
+        }
+    }
+
+    /**
      * Conversion followed by the compression pipeline; prints the pass reports and the compression table. With a
-     * device profile, the converted model is checked against it first, as without compression.
+     * device profile, the compressed model is checked against it before it replaces the output: what the target
+     * cannot take (budgets, weight formats, nodes without a place to run) leaves nothing written.
      */
     private Integer compress(PrintWriter out, DeviceProfile device) throws Exception {
         Map<String, int[]> shapes = ModelFiles.parseShapes(spec.commandLine(), inputShapes);
@@ -148,13 +171,6 @@ final class ConvertCommand implements Callable<Integer> {
         printPasses(out, result);
         ModelDef model = result.model();
         if (device != null) {
-            TargetCheck.Report check = TargetCheck.check(model, device, shapes, allowCpuFallback);
-            out.print(check.text());
-            if (!check.ok()) {
-                out.flush();
-                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
-                        + check.violations().get(0) + "; nothing written");
-            }
             model = model.withMetadata(META_PROFILE, device.name());
         }
         out.flush();
@@ -164,14 +180,36 @@ final class ConvertCommand implements Callable<Integer> {
             // the target runs QLinearConv / QLinearMatMul only: every static int8 layer requantizes its output
             options = options.withQuant(options.quant().withFloatOutputs(false));
         }
-        Compressor.Result r = Compressor.compress(model, options, target);
-        out.print(r.report().toTable());
+        Path written = device == null ? target
+                : Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
+        Compressor.Result r;
+        try {
+            r = Compressor.compress(model, options, written);
+            out.print(r.report().toTable());
+            if (device != null) {
+                TargetCheck.Report check = TargetCheck.check(r.model(), device, shapes, allowCpuFallback);
+                out.print(check.text());
+                if (!check.ok()) {
+                    out.flush();
+                    int more = check.violations().size() - 1;
+                    throw new UnsupportedModelException("compressed model does not fit profile " + device.name()
+                            + ": " + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more "
+                            + "violation" + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
+                }
+                HedgeWriter.write(r.model().withMetadata(META_TARGET_REPORT, check.text()), written);
+                Files.move(written, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            if (written != target) {
+                Files.deleteIfExists(written);
+            }
+        }
         if (compression.report != null) {
             Files.writeString(compression.report, r.report().toPrettyJson());
             out.printf(Locale.ROOT, "report written to %s%n", compression.report);
         }
         out.printf(Locale.ROOT, "wrote %s: %s (%.3fx the fp32 .hedge file); %s%n", target,
-                ModelFiles.bytes(r.report().fileBytesAfter()), r.report().ratio(),
+                ModelFiles.bytes(Files.size(target)), r.report().ratio(),
                 ModelFiles.millis(System.nanoTime() - t0));
         out.flush();
         return Errors.OK;

@@ -1,6 +1,5 @@
 package dev.hedge.cli;
 
-import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,14 +17,6 @@ final class ServeCommand extends dev.hedge.server.ServeCommand {
 
     ServeCommand() {
         super(ServeCommand::bundledExample);
-    }
-
-    /** {@code --backend auto}: the host profile's order; its threads (every core) shared out among the workers. */
-    @Override
-    protected RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount) {
-        BackendOptions.Resolved r = BackendOptions.resolve(backendName, null);
-        int t = threadCount != null ? threadCount : Math.max(1, r.options().threads() / workerCount);
-        return r.options().withThreads(t);
     }
 
     private static Path bundledExample() {

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ProfilesCliTest {
 
     static final Path MODEL = Path.of(System.getProperty("hedge.repo", "..")).resolve("examples/digits-cnn/model.onnx");
+    static final Path CALIB = MODEL.resolveSibling("calib.npy");
 
     @Test
     void listsEveryBuiltInProfile() {
@@ -59,14 +60,27 @@ class ProfilesCliTest {
     void convertForTheMicrocontrollerWithAnArenaOverBudgetFailsWithBothNumbers(@TempDir Path dir) {
         Path out = dir.resolve("m.hedge");
         Cli r = Cli.run("convert", MODEL, "-o", out, "--profile", "microcontroller", "--input-shape",
-                "pixels=64,1,8,8");
+                "pixels=64,1,8,8", "--calib", CALIB);
         assertEquals(2, r.exit(), r.transcript());
-        assertTrue(r.err().matches("error: model does not fit profile microcontroller: the planned arena takes "
-                + "[0-9,]+ bytes at input shapes \\[64, 1, 8, 8\\], over the 131,072-byte budget of microcontroller "
-                + "\\(memory.arenaBytes\\) \\(and 4 more violations, listed above\\); nothing written\n"),
-                r.transcript());
+        // the budget is checked on the int8 model the profile asks for, not on the float import
+        assertEquals("error: compressed model does not fit profile microcontroller: the planned arena takes 655,360 "
+                + "bytes at input shapes [64, 1, 8, 8], over the 131,072-byte budget of microcontroller "
+                + "(memory.arenaBytes); nothing written\n", r.err(), r.transcript());
         assertTrue(r.out().contains("violation: the planned arena takes"), r.transcript());
         assertFalse(Files.exists(out));
+        assertEquals(0, dir.toFile().list().length, "no temporary file left behind");
+    }
+
+    @Test
+    void aFullIntegerProfileNeedsCalibrationData(@TempDir Path dir) {
+        Cli r = Cli.run("convert", MODEL, "-o", dir.resolve("m.hedge"), "--profile", "microcontroller");
+        assertEquals(2, r.exit(), r.transcript());
+        assertEquals("error: profile microcontroller runs full-integer int8 models only: static int8 needs "
+                + "calibration data (--calib FILE.npy or a directory of samples)\n", r.err());
+        Cli q = Cli.run("convert", MODEL, "-o", dir.resolve("m.hedge"), "--profile", "arm-ethos-n-npu",
+                "--quantize", "fp16", "--calib", CALIB);
+        assertEquals(2, q.exit(), q.transcript());
+        assertTrue(q.err().startsWith("error: --quantize fp16 does not suit profile arm-ethos-n-npu"), q.transcript());
     }
 
     @Test
@@ -83,11 +97,40 @@ class ProfilesCliTest {
     }
 
     @Test
-    void convertAFloatModelForTheNpuIsRefused(@TempDir Path dir) {
-        Cli r = Cli.run("convert", MODEL, "-o", dir.resolve("m.hedge"), "--profile", "arm-ethos-n-npu");
-        assertEquals(2, r.exit(), r.transcript());
-        assertTrue(r.err().startsWith("error: model does not fit profile arm-ethos-n-npu: weights"), r.transcript());
-        assertTrue(r.out().contains("FLOAT32 weights; arm-ethos-n-npu takes [INT8]"), r.transcript());
-        assertTrue(r.out().contains("allows no CPU fallback (allow it with --allow-cpu-fallback)"), r.transcript());
+    void theNpuProfileQuantizesEveryWeightPerTensorAndRefusesCpuFallbackUnlessAllowed(@TempDir Path dir)
+            throws IOException {
+        Path out = dir.resolve("m.hedge");
+        Cli refused = Cli.run("convert", MODEL, "-o", out, "--profile", "arm-ethos-n-npu", "--calib", CALIB);
+        assertEquals(2, refused.exit(), refused.transcript());
+        assertTrue(refused.err().startsWith("error: compressed model does not fit profile arm-ethos-n-npu: 9 nodes "
+                + "cannot run on armnn:EthosNAcc and arm-ethos-n-npu allows no CPU fallback"), refused.transcript());
+        assertTrue(refused.out().contains("CPU-fallback nodes (9): "), refused.transcript());
+        assertFalse(Files.exists(out));
+
+        Cli r = Cli.run("convert", MODEL, "-o", out, "--profile", "arm-ethos-n-npu", "--calib", CALIB,
+                "--allow-cpu-fallback");
+        assertEquals(0, r.exit(), r.transcript());
+        try (dev.hedge.runtime.Model m = dev.hedge.runtime.Model.load(out)) {
+            dev.hedge.ir.Graph g = m.definition().graph();
+            int weights = 0;
+            for (dev.hedge.ir.Node n : g.nodes()) {
+                if (n.op() == dev.hedge.ops.Op.QLinearConv || n.op() == dev.hedge.ops.Op.QLinearMatMul) {
+                    String w = n.inputs().get(3);
+                    dev.hedge.runtime.Tensor t = g.initializers().get(w);
+                    assertEquals(dev.hedge.runtime.DType.INT8, t.dtype(), w);
+                    assertEquals(1, g.initializers().get(n.inputs().get(4)).elementCount(), w + " scale per tensor");
+                    dev.hedge.runtime.Tensor zp = g.initializers().get(n.inputs().get(5));
+                    assertEquals(1, zp.elementCount(), w);
+                    assertEquals(0, zp.data().get(0), w + " symmetric");
+                    weights++;
+                } else {
+                    assertFalse(n.op() == dev.hedge.ops.Op.Conv || n.op() == dev.hedge.ops.Op.Gemm, n.name());
+                }
+            }
+            assertEquals(4, weights, "3 Conv + 1 Gemm");
+            assertEquals("arm-ethos-n-npu", m.metadata().get("target.profile"));
+            assertTrue(m.metadata().get("target.report").contains("CPU-fallback nodes (13): "),
+                    m.metadata().get("target.report"));
+        }
     }
 }

@@ -32,6 +32,12 @@ public record DeviceProfile(String name, String description, String arch, List<S
         List<String> requiredFeatures, List<String> backends, int threads, double cpuGmacs, Memory memory, Precision precision,
         List<Accelerator> accelerators, boolean cpuFallback, Sparsity sparsity, Layout layout, String source) {
 
+    /** This profile with CPU fallback allowed (the user's {@code --allow-cpu-fallback}). */
+    public DeviceProfile withCpuFallback() {
+        return cpuFallback ? this : new DeviceProfile(name, description, arch, devices, requiredFeatures, backends,
+                threads, cpuGmacs, memory, precision, accelerators, true, sparsity, layout, source);
+    }
+
     public enum Layout { NCHW, NHWC }
 
     public enum Granularity { PER_TENSOR, PER_CHANNEL }

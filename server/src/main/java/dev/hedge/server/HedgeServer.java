@@ -86,7 +86,7 @@ public final class HedgeServer implements AutoCloseable {
                 Runtime.getRuntime().maxMemory() / 4));
         this.metrics = new Metrics();
         this.repository = new ModelRepository(ModelRepository.sources(o.models(), o.modelName()), metrics,
-                o.pollMs(), o.runtime());
+                o.pollMs(), o.runtime(), o.conversion(), version);
         try {
             repository.start();
             this.executor = new InferenceExecutor(o, metrics);
@@ -387,11 +387,13 @@ public final class HedgeServer implements AutoCloseable {
         JsonObject md = new JsonObject();
         m.model().metadata().forEach(md::put);
         d.put("metadata", md);
-        if (!m.passes().isEmpty()) {
-            JsonArray passes = new JsonArray();
-            m.passes().forEach(p -> passes.add(new JsonObject().put("pass", p.pass())
-                    .put("nodes_before", p.nodesBefore()).put("nodes_after", p.nodesAfter()).put("note", p.note())));
-            d.put("conversion_passes", passes);
+        JsonObject conversion = m.conversion();
+        if (conversion != null) {
+            JsonArray passes = (JsonArray) conversion.remove("passes");
+            d.put("conversion", conversion);
+            if (passes != null && !passes.isEmpty()) {
+                d.put("conversion_passes", passes);
+            }
         }
         return d;
     }

@@ -1,11 +1,11 @@
 package dev.hedge.server;
 
-import dev.hedge.converter.Converter;
 import dev.hedge.ir.Dim;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -27,13 +27,13 @@ public final class LoadedModel {
     private final long arenaBytes;
     private final long loadNanos;
     private final Instant loadedAt;
-    private final List<Converter.PassReport> passes;
+    private final JsonObject conversion;
     private final boolean batchable;
     // Sessions are not thread-safe: each is used by one worker at a time and returned after the run.
     private final ConcurrentLinkedDeque<Session> sessions = new ConcurrentLinkedDeque<>();
 
     LoadedModel(String name, int version, Path source, String format, Model model, long fileBytes, long arenaBytes,
-            long loadNanos, List<Converter.PassReport> passes) {
+            long loadNanos, JsonObject conversion) {
         this.name = name;
         this.version = version;
         this.source = source;
@@ -44,7 +44,7 @@ public final class LoadedModel {
         this.arenaBytes = arenaBytes;
         this.loadNanos = loadNanos;
         this.loadedAt = Instant.now();
-        this.passes = passes == null ? List.of() : List.copyOf(passes);
+        this.conversion = conversion == null ? null : conversion.copy();
         this.batchable = leadingDimDynamic(model.inputs()) && leadingDimDynamic(model.outputs());
     }
 
@@ -105,9 +105,12 @@ public final class LoadedModel {
         return loadedAt;
     }
 
-    /** What each conversion pass did, for models converted from ONNX on load. */
-    public List<Converter.PassReport> passes() {
-        return passes;
+    /**
+     * For models converted from ONNX on load: the profile, precision and why, the profile check's figures, the
+     * cache outcome, the conversion time and what each pass did; null for .hedge files.
+     */
+    public JsonObject conversion() {
+        return conversion == null ? null : conversion.copy();
     }
 
     /** Whether requests may be stacked along dimension 0: every input and output has a dynamic leading dim. */

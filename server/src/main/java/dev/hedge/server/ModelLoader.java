@@ -1,11 +1,11 @@
 package dev.hedge.server;
 
-import dev.hedge.converter.Converter;
 import dev.hedge.plan.Plan;
 import dev.hedge.runtime.InvalidInputException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.ModelFormatException;
 import dev.hedge.runtime.RuntimeOptions;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,10 +18,12 @@ final class ModelLoader {
 
     private final Path snapshotDir;
     private final RuntimeOptions runtime;
+    private final OnnxConversion conversion;
 
-    ModelLoader(Path snapshotDir, RuntimeOptions runtime) {
+    ModelLoader(Path snapshotDir, RuntimeOptions runtime, ConversionPolicy policy, String hedgeVersion) {
         this.snapshotDir = snapshotDir;
         this.runtime = runtime;
+        this.conversion = new OnnxConversion(policy, snapshotDir, hedgeVersion);
     }
 
     static boolean isModelFile(Path p) {
@@ -29,30 +31,41 @@ final class ModelLoader {
         return n.endsWith(".hedge") || n.endsWith(".onnx");
     }
 
+    static boolean isOnnx(Path p) {
+        return p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+    }
+
+    /** Reads (.hedge) or converts (.onnx) the file, then plans it; the time includes the conversion. */
     LoadedModel load(String name, int version, Path file) throws IOException {
         long t0 = System.nanoTime();
-        boolean onnx = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+        boolean onnx = isOnnx(file);
         Model model;
-        List<Converter.PassReport> passes = null;
+        JsonObject conversionInfo = null;
         long fileBytes = Files.size(file);
         if (onnx) {
-            Converter.Result r = convertForHost(file);
-            model = Model.of(r.model(), runtime);
-            passes = r.passes();
+            OnnxConversion.Outcome c = conversion.convert(file);
+            try {
+                model = Model.load(c.file(), runtime);
+            } catch (ModelFormatException | IOException e) {
+                if (!"hit".equals(c.info().getString("cache"))) {
+                    throw e;
+                }
+                OnnxConversion.forget(c.file());
+                c = conversion.convert(file);
+                model = Model.load(c.file(), runtime);
+            } finally {
+                if (c.temporary()) {
+                    // The mapping outlives the name on POSIX systems; elsewhere the file goes at exit.
+                    deleteQuietly(c.file());
+                }
+            }
+            conversionInfo = c.info();
         } else {
             model = loadSnapshot(name, version, file);
         }
         long arena = warmUp(model);
         return new LoadedModel(name, version, file, onnx ? "onnx" : "hedge", model, fileBytes, arena,
-                System.nanoTime() - t0, passes);
-    }
-
-    /**
-     * The on-device compression path: an ONNX file becomes a model for this host. For now this is the
-     * converter with its default passes; the compression pipeline and the host's device profile plug in here.
-     */
-    static Converter.Result convertForHost(Path onnx) throws IOException {
-        return Converter.convert(onnx, Converter.Options.defaults());
+                System.nanoTime() - t0, conversionInfo);
     }
 
     /**
@@ -69,12 +82,16 @@ final class ModelLoader {
             // Name the served file, not the private copy.
             throw new ModelFormatException(e.getMessage().replace(copy.toString(), file.toString()), e);
         } finally {
-            // The mapping outlives the name on POSIX systems; elsewhere the file goes at exit.
-            try {
-                Files.deleteIfExists(copy);
-            } catch (IOException e) {
-                copy.toFile().deleteOnExit();
-            }
+            deleteQuietly(copy);
+        }
+    }
+
+    /** The mapping outlives the name on POSIX systems; elsewhere the file goes at exit. */
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            p.toFile().deleteOnExit();
         }
     }
 

@@ -59,10 +59,12 @@ public final class ModelRepository implements AutoCloseable {
     record RepoDirSource(Path dir) implements Source {
     }
 
-    private record FileSig(long size, long mtimeNanos, Object key) {
+    /** A model file's state, with what else decides an ONNX file's conversion (its options and data). */
+    private record FileSig(long size, long mtimeNanos, Object key, List<Object> companions) {
         static FileSig of(Path p) throws IOException {
             BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-            return new FileSig(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.fileKey());
+            return new FileSig(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), a.fileKey(),
+                    ModelLoader.isOnnx(p) ? OnnxConversion.companions(p) : List.of());
         }
     }
 
@@ -167,12 +169,13 @@ public final class ModelRepository implements AutoCloseable {
         return t;
     });
 
-    ModelRepository(List<Source> sources, Metrics metrics, long pollMs, RuntimeOptions runtime) throws IOException {
+    ModelRepository(List<Source> sources, Metrics metrics, long pollMs, RuntimeOptions runtime,
+            ConversionPolicy conversion, String hedgeVersion) throws IOException {
         this.sources = List.copyOf(sources);
         this.metrics = metrics;
         this.pollMs = pollMs;
         this.snapshotDir = Files.createTempDirectory("hedge-serve-");
-        this.loader = new ModelLoader(snapshotDir, runtime);
+        this.loader = new ModelLoader(snapshotDir, runtime, conversion, hedgeVersion);
     }
 
     /**

@@ -1,5 +1,9 @@
 package dev.hedge.server;
 
+import dev.hedge.profiles.DeviceProfile;
+import dev.hedge.profiles.Profiles;
+import dev.hedge.profiles.host.HostInfo;
+import dev.hedge.profiles.host.ProfileSelector;
 import dev.hedge.runtime.RuntimeOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -95,14 +99,35 @@ public class ServeCommand implements Callable<Integer> {
     long maxArenaBytes;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "Backends the models run on: auto (every one available here, fastest first), java (the "
-                    + "reference backend alone, for comparison), or names joined by '+' such as native+openblas "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Backends the models run on: auto (the device profile's that are available here, in its "
+                    + "order; without a profile every one available), java (the reference backend alone, for "
+                    + "comparison), or names joined by '+' such as native+openblas (default: ${DEFAULT-VALUE}).")
     String backend;
 
     @Option(names = "--threads", paramLabel = "N",
-            description = "Intra-op threads per model (default: the cores left per worker, at least 1).")
+            description = "Intra-op threads per model (default: the profile's threads, or every core, shared out "
+                    + "among the workers, at least 1).")
     Integer threads;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE", defaultValue = "auto",
+            description = "Device profile ONNX models are converted for (see 'hedge profiles'): its precisions and "
+                    + "memory budget are checked, and with --backend auto its backend order and threads are used. "
+                    + "auto: the one 'hedge profiles detect' picks for this host; none: no profile (default: "
+                    + "${DEFAULT-VALUE}).")
+    String profile;
+
+    @Option(names = "--compress", paramLabel = "MODE", defaultValue = ConversionPolicy.AUTO,
+            description = "Compression of ONNX models with no convert.json next to them: auto (static int8 when "
+                    + "a calib/ directory of calibration samples sits next to the model and the profile takes int8; "
+                    + "otherwise none), none, or a 'hedge convert --quantize' mode such as int8-dynamic, applied "
+                    + "where the profile takes its weights (default: ${DEFAULT-VALUE}).")
+    String compress;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Where converted ONNX models are kept, so that a restart does not convert them again; "
+                    + "'none' turns the cache off (default: $XDG_CACHE_HOME/hedge/serve, or without that variable "
+                    + "~/.cache/hedge/serve).")
+    String cacheDir;
 
     @Option(names = "--drain-ms", paramLabel = "MS", defaultValue = "10000",
             description = "On SIGTERM, how long admitted requests may take to finish (default: ${DEFAULT-VALUE}).")
@@ -134,23 +159,71 @@ public class ServeCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
         }
         try {
+            ConversionPolicy conversion = new ConversionPolicy(null, null, compress, cacheDirectory());
+            conversion = resolveProfile(conversion);
             return new ServerOptions(paths, modelName, host, port, w, maxQueue, maxBodyBytes, timeoutMs,
                     batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs,
-                    runtimeOptions(backend, threads, Math.max(1, w)));
+                    runtimeOptions(backend, threads, Math.max(1, w), conversion.profile()), conversion);
         } catch (IllegalArgumentException | dev.hedge.runtime.InvalidInputException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 
+    /** {@code --profile}: auto detects this host's profile once, as {@code hedge profiles detect} does. */
+    private ConversionPolicy resolveProfile(ConversionPolicy c) {
+        String p = profile == null ? "auto" : profile.trim();
+        if (p.equals("none")) {
+            return c.withProfile(null, "no device profile (--profile none)");
+        }
+        if (!p.equals("auto")) {
+            DeviceProfile d = Profiles.resolve(p);
+            return c.withProfile(d, d.name() + " (--profile " + p + ")");
+        }
+        ProfileSelector.Selection s = hostSelection();
+        return s.picked() == null ? c.withProfile(null, "no device profile (" + s.why() + ")")
+                : c.withProfile(s.picked(), s.picked().name() + " (detected for this host)");
+    }
+
+    private static volatile ProfileSelector.Selection detected;
+
+    /** The host's profile, detected once per process. */
+    static ProfileSelector.Selection hostSelection() {
+        ProfileSelector.Selection s = detected;
+        if (s == null) {
+            try {
+                s = ProfileSelector.select(HostInfo.detect(), Profiles.builtIn());
+            } catch (RuntimeException | LinkageError e) {
+                s = new ProfileSelector.Selection(null, "host detection failed: " + e, List.of());
+            }
+            detected = s;
+        }
+        return s;
+    }
+
+    private Path cacheDirectory() {
+        if (cacheDir != null) {
+            return cacheDir.trim().equals("none") ? null : Path.of(cacheDir);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("hedge").resolve("serve");
+    }
+
     /**
-     * The backends and intra-op threads for {@code --backend} and {@code --threads} (null: not given):
-     * {@link RuntimeOptions#forBackends}; without {@code --threads} the cores are shared out among the
-     * workers. The {@code hedge} CLI gives {@code auto} its host device profile's order and threads.
+     * The backends and intra-op threads for {@code --backend} and {@code --threads} (null: not given). With
+     * {@code auto} and a device profile: the profile's backends that are available here, in its order;
+     * otherwise {@link RuntimeOptions#forBackends}. Without {@code --threads} the profile's threads (every
+     * core) are shared out among the workers.
      */
-    protected RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount) {
-        int t = threadCount != null ? threadCount
-                : Math.max(1, Runtime.getRuntime().availableProcessors() / workerCount);
-        return RuntimeOptions.forBackends(backendName).withThreads(t);
+    private static RuntimeOptions runtimeOptions(String backendName, Integer threadCount, int workerCount,
+            DeviceProfile profile) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        int profileThreads = profile == null || profile.threads() == 0 ? cores : profile.threads();
+        int t = threadCount != null ? threadCount : Math.max(1, profileThreads / workerCount);
+        RuntimeOptions o = "auto".equals(backendName) && profile != null
+                ? RuntimeOptions.defaults().withBackendOrder(profile.backends())
+                : RuntimeOptions.forBackends(backendName);
+        return o.withThreads(t);
     }
 
     @Override
@@ -203,6 +276,7 @@ public class ServeCommand implements Callable<Integer> {
                         what));
             }
         }
+        b.append("  ").append(OnnxConversion.describePolicy(o.conversion())).append('\n');
         b.append("  backends ").append(o.runtime().describe()).append(", ").append(o.runtime().threads())
                 .append(o.runtime().threads() == 1 ? " thread" : " threads").append(" per model\n");
         for (String u : o.runtime().unavailable()) {

@@ -25,10 +25,11 @@ import java.util.List;
  * @param maxArenaBytes   largest working memory one request's shapes may need; larger ones get 400
  * @param drainMs         how long shutdown waits for in-flight requests
  * @param runtime         backends and intra-op threads models run with
+ * @param conversion      how .onnx files are converted on load: device profile, default compression, cache
  */
 public record ServerOptions(List<Path> models, String modelName, String host, int port, int workers, int maxQueue,
         long maxBodyBytes, long timeoutMs, int batchMax, long batchDelayMs, Path tokenFile, boolean noAuth,
-        long pollMs, long maxArenaBytes, long drainMs, RuntimeOptions runtime) {
+        long pollMs, long maxArenaBytes, long drainMs, RuntimeOptions runtime, ConversionPolicy conversion) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
@@ -68,72 +69,79 @@ public record ServerOptions(List<Path> models, String modelName, String host, in
         if (runtime == null) {
             throw new IllegalArgumentException("runtime options are required");
         }
+        conversion = conversion == null ? ConversionPolicy.defaults() : conversion;
     }
 
     public static ServerOptions defaults() {
         return new ServerOptions(List.of(), null, DEFAULT_HOST, DEFAULT_PORT,
                 Math.max(1, Runtime.getRuntime().availableProcessors()), 64, 16L << 20, 10_000, 1, 0, null, false,
-                1000, 256L << 20, 10_000, RuntimeOptions.defaults());
+                1000, 256L << 20, 10_000, RuntimeOptions.defaults(), ConversionPolicy.defaults());
     }
 
     public ServerOptions withModels(List<Path> m) {
         return new ServerOptions(m, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withModelName(String n) {
         return new ServerOptions(models, n, host, port, workers, maxQueue, maxBodyBytes, timeoutMs, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withBind(String h, int p) {
         return new ServerOptions(models, modelName, h, p, workers, maxQueue, maxBodyBytes, timeoutMs, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withWorkers(int w, int q) {
         return new ServerOptions(models, modelName, host, port, w, q, maxBodyBytes, timeoutMs, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withMaxBodyBytes(long b) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, b, timeoutMs, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withTimeoutMs(long t) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, t, batchMax,
-                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withBatching(int max, long delayMs) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs, max,
-                delayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime);
+                delayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withAuth(Path token, boolean disable) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
-                batchMax, batchDelayMs, token, disable, pollMs, maxArenaBytes, drainMs, runtime);
+                batchMax, batchDelayMs, token, disable, pollMs, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withPollMs(long p) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
-                batchMax, batchDelayMs, tokenFile, noAuth, p, maxArenaBytes, drainMs, runtime);
+                batchMax, batchDelayMs, tokenFile, noAuth, p, maxArenaBytes, drainMs, runtime, conversion);
     }
 
     public ServerOptions withMaxArenaBytes(long a) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
-                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, a, drainMs, runtime);
+                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, a, drainMs, runtime, conversion);
     }
 
     /** Backends and intra-op threads of every served model. */
     public ServerOptions withRuntime(RuntimeOptions r) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
-                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, r);
+                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, r, conversion);
     }
 
     public ServerOptions withDrainMs(long d) {
         return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
-                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, d, runtime);
+                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, d, runtime, conversion);
+    }
+
+    /** How .onnx files are converted on load (device profile, default compression, cache). */
+    public ServerOptions withConversion(ConversionPolicy c) {
+        return new ServerOptions(models, modelName, host, port, workers, maxQueue, maxBodyBytes, timeoutMs,
+                batchMax, batchDelayMs, tokenFile, noAuth, pollMs, maxArenaBytes, drainMs, runtime, c);
     }
 }

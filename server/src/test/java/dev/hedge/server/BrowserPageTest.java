@@ -47,11 +47,13 @@ class BrowserPageTest {
         Path repo = dir.resolve("models");
         TestModels.write(TestModels.affine(1f), repo.resolve("affine/1/model.hedge"));
         TestModels.write(TestModels.digits8(), repo.resolve("digits/1/model.hedge"));
-        // The real example too (converted on load), for the screenshot.
+        // The real example too (converted and compressed on load), for the screenshot.
         Path example = Path.of(System.getProperty("hedge.repo", ".."), "examples", "digits-cnn", "model.onnx");
         if (Files.isRegularFile(example)) {
             Files.createDirectories(repo.resolve("digits-cnn/1"));
             Files.copy(example, repo.resolve("digits-cnn/1/model.onnx"));
+            // compressed on load: the page shows its per-layer report like a compressed .hedge file's
+            Files.writeString(repo.resolve("digits-cnn/1/convert.json"), "{\"quantize\": \"int8-dynamic\"}");
         }
         Path image = dir.resolve("row5.png");
         BufferedImage img = new BufferedImage(80, 80, BufferedImage.TYPE_INT_RGB);

@@ -73,7 +73,8 @@ class OnnxModelTest {
         Path onnx = affineOnnx(dir.resolve("repo/affine/1/model.onnx"), 2f);
         float[] x = {0.5f, -1.25f, 3f, 2f, 1f, 1f, 1f, 1f};
         float[] expected;
-        try (Model m = Model.of(ModelLoader.convertForHost(onnx).model()); Session s = m.newSession()) {
+        try (Model m = Model.of(Converter.convert(onnx, Converter.Options.defaults()).model());
+                Session s = m.newSession()) {
             expected = s.run(Map.of("x", Tensor.of(x, 2, 4))).get("y").toFloatArray();
         }
         try (HedgeServer s = HedgeServer.start(ServerOptions.defaults().withModels(List.of(dir.resolve("repo")))
@@ -129,7 +130,7 @@ class OnnxModelTest {
         Path onnx = Path.of(System.getProperty("hedge.shared", "../../shared"), "models/digits-mlp/model.onnx");
         Assumptions.assumeTrue(Files.isRegularFile(onnx), "real model " + onnx
                 + " not available (set -Dhedge.shared); skipped");
-        Converter.Result conv = ModelLoader.convertForHost(onnx);
+        Converter.Result conv = Converter.convert(onnx, Converter.Options.defaults());
         float[] x = new float[64];
         for (int i = 0; i < 64; i++) {
             x[i] = (i * 7 % 17) / 16f;

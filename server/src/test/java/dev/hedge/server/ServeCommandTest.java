@@ -62,10 +62,33 @@ class ServeCommandTest {
         new CommandLine(defaults).parseArgs();
         assertEquals(List.of(model), defaults.options().models(), "no model argument: the bundled example");
         assertEquals(8080, defaults.options().port());
-        // default backends: every one available here; the cores shared out among the workers
-        assertEquals(dev.hedge.runtime.RuntimeOptions.defaults().describe(), defaults.options().runtime().describe());
-        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / defaults.options().workers()),
-                defaults.options().runtime().threads());
+        // default: the host's profile as 'hedge profiles detect' picks it, its backends in its order; the cores
+        // shared out among the workers
+        var picked = ServeCommand.hostSelection().picked();
+        ServerOptions d = defaults.options();
+        assertEquals(picked, d.conversion().profile());
+        assertEquals(picked == null ? dev.hedge.runtime.RuntimeOptions.defaults().describe()
+                : dev.hedge.runtime.RuntimeOptions.defaults().withBackendOrder(picked.backends()).describe(),
+                d.runtime().describe());
+        assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / d.workers()), d.runtime().threads());
+        assertEquals("auto", d.conversion().compress());
+        assertTrue(d.conversion().cacheDir().endsWith(Path.of("hedge", "serve")), d.conversion().toString());
+
+        ServeCommand none = new ServeCommand(() -> model);
+        new CommandLine(none).parseArgs("--profile", "none", "--cache-dir", "none");
+        assertEquals(dev.hedge.runtime.RuntimeOptions.defaults().describe(), none.options().runtime().describe());
+        assertEquals(null, none.options().conversion().profile());
+        assertEquals(null, none.options().conversion().cacheDir());
+
+        ServeCommand npu = new ServeCommand(() -> model);
+        new CommandLine(npu).parseArgs("--profile", "microcontroller", "--compress", "INT8-Dynamic", "--cache-dir",
+                dir.resolve("c").toString());
+        ServerOptions n = npu.options();
+        assertEquals("microcontroller", n.conversion().profile().name());
+        assertEquals("int8-dynamic", n.conversion().compress());
+        assertEquals(dir.resolve("c"), n.conversion().cacheDir());
+        assertEquals(dev.hedge.runtime.RuntimeOptions.defaults().withBackendOrder(n.conversion().profile().backends())
+                .describe(), n.runtime().describe());
 
         ServeCommand java = new ServeCommand(() -> model);
         new CommandLine(java).parseArgs("--backend", "java", "--threads", "3");
@@ -88,6 +111,12 @@ class ServeCommandTest {
         r = run(new ServeCommand(), dir.resolve("missing.onnx").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("no such file"), r.err());
+        r = run(new ServeCommand(), "--compress", "int9", model.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--compress int9: expected auto, none, int8-dynamic"), r.err());
+        r = run(new ServeCommand(), "--profile", "toaster", model.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("no profile 'toaster'"), r.err());
         r = run(new ServeCommand(), "--backend", "cuda", model.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown backend 'cuda'"), r.err());

@@ -35,11 +35,7 @@ public final class ActivationFusion implements GraphPass {
     private Result run(Graph g, Map<String, DType> outerTypes) {
         Changes changes = new Changes();
         Map<String, DType> types = Graphs.types(g, outerTypes);
-        Graph cur = Graphs.mapSubgraphs(g, sub -> {
-            Result r = run(sub, types);
-            changes.addAll(r.changes());
-            return r.graph();
-        });
+        Graph cur = changes.inSubgraphs(g, sub -> run(sub, types));
         boolean again = true;
         while (again) {
             again = false;

@@ -29,11 +29,7 @@ public final class BatchNormFolding implements GraphPass {
     @Override
     public Result run(Graph g) {
         Changes changes = new Changes();
-        Graph cur = Graphs.mapSubgraphs(g, sub -> {
-            Result r = run(sub);
-            changes.addAll(r.changes());
-            return r.graph();
-        });
+        Graph cur = changes.inSubgraphs(g, sub -> run(sub));
         boolean again = true;
         while (again) {
             again = false;

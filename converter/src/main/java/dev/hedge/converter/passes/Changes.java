@@ -1,7 +1,9 @@
 package dev.hedge.converter.passes;
 
+import dev.hedge.ir.Graph;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /** Counts changes by kind while a pass runs (and across runs, in the pass manager). */
 final class Changes {
@@ -20,6 +22,18 @@ final class Changes {
 
     void addAll(Map<String, Integer> other) {
         other.forEach(this::add);
+    }
+
+    /**
+     * Applies a pass to every If/Loop body of {@code g} first (passes work on one graph level at a time),
+     * counting the bodies' changes here.
+     */
+    Graph inSubgraphs(Graph g, Function<Graph, GraphPass.Result> pass) {
+        return Graphs.mapSubgraphs(g, sub -> {
+            GraphPass.Result r = pass.apply(sub);
+            addAll(r.changes());
+            return r.graph();
+        });
     }
 
     boolean isEmpty() {

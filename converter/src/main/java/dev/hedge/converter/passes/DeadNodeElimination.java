@@ -30,11 +30,7 @@ public final class DeadNodeElimination implements GraphPass {
     @Override
     public Result run(Graph g) {
         Changes changes = new Changes();
-        Graph cur = Graphs.mapSubgraphs(g, sub -> {
-            Result r = run(sub);
-            changes.addAll(r.changes());
-            return r.graph();
-        });
+        Graph cur = changes.inSubgraphs(g, sub -> run(sub));
         Set<String> live = new HashSet<>(cur.outputNames());
         List<Node> order = cur.topologicalOrder();
         List<Node> kept = new ArrayList<>();

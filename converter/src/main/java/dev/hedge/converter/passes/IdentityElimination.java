@@ -23,11 +23,7 @@ public final class IdentityElimination implements GraphPass {
     @Override
     public Result run(Graph g) {
         Changes changes = new Changes();
-        Graph cur = Graphs.mapSubgraphs(g, sub -> {
-            Result r = run(sub);
-            changes.addAll(r.changes());
-            return r.graph();
-        });
+        Graph cur = changes.inSubgraphs(g, sub -> run(sub));
         List<String> candidates = new ArrayList<>();
         for (Node n : cur.nodes()) {
             if (n.op() == Op.Identity || n.op() == Op.Dropout) {

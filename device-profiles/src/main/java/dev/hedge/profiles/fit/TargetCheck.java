@@ -100,7 +100,9 @@ public final class TargetCheck {
         }
         violations.addAll(weightViolations);
         GraphFacts facts = GraphFacts.of(def, shapes);
-        PartitionPlan plan = Partitioner.plan(facts, p, List.of(ArmNnDelegate.INSTANCE), false);
+        // allowed fallback: partitions that would lose to the CPU are refused, as on a profile that allows it
+        PartitionPlan plan = Partitioner.plan(facts, allowCpuFallback ? p.withCpuFallback() : p,
+                List.of(ArmNnDelegate.INSTANCE), false);
         if (!p.accelerators().isEmpty() && !p.cpuFallback() && !allowCpuFallback) {
             List<String> off = new ArrayList<>();
             for (Placement x : plan.cpuNodes()) {

@@ -67,27 +67,11 @@ final class ConvKernel implements Kernel, RunContext.TileTask {
 
     @Override
     public void prepare(PrepareContext ctx) {
+        FloatData.requireConvInputs(node, ctx);
         dtype = ctx.inputType(0);
-        FloatData.require(node, "input X", dtype);
-        if (ctx.inputType(1) != dtype) {
-            throw new IllegalArgumentException("weights are " + ctx.inputType(1) + ", input is "
-                    + dtype);
-        }
         hasBias = ctx.hasInput(2);
-        if (hasBias && ctx.inputType(2) != dtype) {
-            throw new IllegalArgumentException("bias is " + ctx.inputType(2) + ", input is "
-                    + dtype);
-        }
         int[] xs = ctx.inputShape(0);
         int[] ws = ctx.inputShape(1);
-        if (xs.length < 3) {
-            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
-                    + " needs rank 3 to 5 (N, C, spatial...)");
-        }
-        if (ws.length != xs.length) {
-            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
-                    + " has not the rank of input shape " + Arrays.toString(xs));
-        }
         long grp = node.intAttr("group");
         batch = xs[0];
         channels = xs[1];

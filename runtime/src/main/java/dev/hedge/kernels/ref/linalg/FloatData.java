@@ -1,11 +1,13 @@
 package dev.hedge.kernels.ref.linalg;
 
 import dev.hedge.ir.Node;
+import dev.hedge.kernels.PrepareContext;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Half;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Float element access for the linear-algebra kernels, which compute in float32: float32 tensors are used
@@ -25,6 +27,31 @@ final class FloatData {
         if (!isFloat(t)) {
             throw new UnsupportedModelException(node.describe() + ": " + what + " has type " + t
                     + "; supported: FLOAT32, FLOAT16, BFLOAT16, FLOAT64");
+        }
+    }
+
+    /**
+     * The input checks Conv and ConvTranspose share: X a float type, weights and bias of X's type, X of rank
+     * 3 to 5 (N, C, spatial...) and weights of X's rank.
+     */
+    static void requireConvInputs(Node node, PrepareContext ctx) {
+        DType dtype = ctx.inputType(0);
+        require(node, "input X", dtype);
+        if (ctx.inputType(1) != dtype) {
+            throw new IllegalArgumentException("weights are " + ctx.inputType(1) + ", input is " + dtype);
+        }
+        if (ctx.hasInput(2) && ctx.inputType(2) != dtype) {
+            throw new IllegalArgumentException("bias is " + ctx.inputType(2) + ", input is " + dtype);
+        }
+        int[] xs = ctx.inputShape(0);
+        int[] ws = ctx.inputShape(1);
+        if (xs.length < 3) {
+            throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
+                    + " needs rank 3 to 5 (N, C, spatial...)");
+        }
+        if (ws.length != xs.length) {
+            throw new IllegalArgumentException("weight shape " + Arrays.toString(ws)
+                    + " has not the rank of input shape " + Arrays.toString(xs));
         }
     }
 
