@@ -50,6 +50,11 @@ final class CompressionFlags {
                     + "into the weights) so one uint8 scale per tensor suits every channel (default: on).")
     boolean smooth;
 
+    @Option(names = "--float-outputs", negatable = true, defaultValue = "true", fallbackValue = "true", order = 18,
+            description = "Static int8: a layer whose output no int8 layer reads scales its int32 accumulators back "
+                    + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
+    boolean floatOutputs;
+
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
                     + "NAME is a node name, a trailing * matches a prefix (repeatable).")
@@ -179,11 +184,16 @@ final class CompressionFlags {
                     + "original's by at most E everywhere on the evaluation data (for probabilities, regressions).")
     Double maxOutputError;
 
-    @Option(names = "--report", paramLabel = "FILE.json", order = 63,
+    @Option(names = "--max-precision", paramLabel = "P", order = 63,
+            description = "Automatic mixed precision raises no layer beyond P on its ladder (codebook/int4, int8, "
+                    + "int8-weight, fp16, fp32), e.g. int8-weight: every weight stays int8.")
+    String maxPrecision;
+
+    @Option(names = "--report", paramLabel = "FILE.json", order = 64,
             description = "Write the compression report as JSON.")
     Path report;
 
-    @Option(names = "--progress", negatable = true, order = 64,
+    @Option(names = "--progress", negatable = true, order = 65,
             description = "Progress on stderr (default: when stderr is a terminal).")
     Boolean progress;
 
@@ -194,7 +204,7 @@ final class CompressionFlags {
                 || report != null || !calib.isEmpty() || !eval.isEmpty() || labels != null
                 // given alone these are mistakes, which the pipeline reports rather than the plain conversion ignoring them
                 || pruneBlock != null || pruneGlobal || !pruneLayer.isEmpty() || !pruneSkip.isEmpty()
-                || pruneAll;
+                || pruneAll || maxPrecision != null;
     }
 
     CompressionOptions options(List<ValueInfo> inputs, Progress progressSink) throws IOException {
@@ -238,6 +248,8 @@ final class CompressionFlags {
         r.targetAgreement = targetAgreement;
         r.maxAccuracyDrop = maxAccuracyDrop;
         r.maxOutputError = maxOutputError;
+        r.maxPrecision = maxPrecision;
+        r.floatOutputs = floatOutputs;
         return r;
     }
 

@@ -35,6 +35,8 @@ public final class CompressionRequest {
     public int codebookBits = 4;
     public int int4Group = 32;
     public boolean smooth = true;
+    /** Static int8 layers that only float consumers read keep their accumulators in float (off: full-integer). */
+    public boolean floatOutputs = true;
     /** Per-layer precision overrides: layer name to precision name. */
     public Map<String, String> layers = Map.of();
 
@@ -67,6 +69,8 @@ public final class CompressionRequest {
     public Double targetAgreement;
     public Double maxAccuracyDrop;
     public Double maxOutputError;
+    /** The highest precision automatic mixed precision may raise a layer to (a precision name), or null. */
+    public String maxPrecision;
 
     /**
      * The compression options, with the calibration and evaluation data loaded for the model's inputs.
@@ -95,7 +99,7 @@ public final class CompressionRequest {
         Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
         layers.forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
         return new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
-                overrides, seed == null ? 0 : seed, smooth);
+                overrides, seed == null ? 0 : seed, smooth, floatOutputs);
     }
 
     private CompressionOptions options(List<ValueInfo> inputs, Progress progress, UnaryOperator<String> spell,
@@ -103,6 +107,14 @@ public final class CompressionRequest {
         CompressionOptions o = CompressionOptions.of(quantOptions()).withProgress(progress)
                 .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(nan(targetAgreement), nan(maxAccuracyDrop)).withMaxOutputError(nan(maxOutputError));
+        if (maxPrecision != null) {
+            if (!o.mixedPrecision()) {
+                throw new InvalidInputException(spell.apply("max-precision") + " limits automatic mixed precision: "
+                        + "give " + spell.apply("target-agreement") + ", " + spell.apply("max-accuracy-drop") + " or "
+                        + spell.apply("max-output-error") + " too");
+            }
+            o = o.withMaxPrecision(LayerPrecision.parse(maxPrecision, codebookBits));
+        }
         if (!calib.isEmpty()) {
             o = o.withCalibration(load("calib", new DataSpec(calib, calibConsts, carry, null, calibLimit, seed, image),
                     inputs, dataError));

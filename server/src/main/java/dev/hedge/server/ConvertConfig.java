@@ -81,6 +81,7 @@ final class ConvertConfig {
     /** The precision mode and per-tensor choice after the profile has had its say. */
     private String quantize;
     private boolean perTensor;
+    private boolean floatOutputs = true;
     /** Calibration data the server found next to the model (used when the options name none). */
     private Path foundCalibration;
 
@@ -177,6 +178,11 @@ final class ConvertConfig {
 
     boolean perTensor() {
         return perTensor;
+    }
+
+    /** For a full-integer target: every static int8 layer requantizes its output (QLinear ops only). */
+    void integerOutputs() {
+        this.floatOutputs = false;
     }
 
     /** Replaces the precision and per-tensor choice with what the device profile allows. */
@@ -297,6 +303,7 @@ final class ConvertConfig {
         CompressionRequest r = new CompressionRequest();
         r.quantize = quantize;
         r.perTensor = perTensor;
+        r.floatOutputs = floatOutputs;
         if (text("calib-method") != null) {
             r.calibMethod = text("calib-method");
         }
