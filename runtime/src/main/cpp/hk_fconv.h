@@ -343,6 +343,7 @@ HK_T_AVX512 inline void fconv_implicit_avx512(const float* x, const Geom& g, lon
 // chunk a multiple of FC_NR (unused when the convolution is pointwise).
 HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const float* w, const float* bias, int act,
         float lo, float hi, float* out, long p0, long p1, float* col, long chunk, bool transposed) {
+    (void) isa, (void) transposed;  // only the x86 paths read them
     const long K = g.C * g.KH * g.KW;
     const long P = g.OH * g.OW;
     const bool pointwise = g.KH == 1 && g.KW == 1 && g.sh == 1 && g.sw == 1 && g.pt == 0 && g.pl == 0
@@ -425,6 +426,7 @@ inline void fconv(int isa, const float* x, const Geom& g, long M, const float* w
     if (isa == ISA_AVX512) return fconv_avx512(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, transposed);
     if (isa == ISA_AVX2) return fconv_avx2(x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk);
 #endif
+    (void) transposed;
     fconv_body(isa, x, g, M, w, bias, act, lo, hi, out, p0, p1, col, chunk, false);
 }
 

@@ -24,6 +24,31 @@ HK_INLINE long dwc_scratch_floats(const Geom& g) {
     return (dwc_padded_h(g) * dwc_padded_w(g) + g.OH * g.OW + g.KH * g.KW) * DWC_LANES;
 }
 
+// Stride 1, any plane: the channel is copied into a zero-padded plane of width Wp = OW + (KW - 1) * dw, where
+// output (oh, ow) is padded pixel oh * Wp + ow and each tap a fixed shift of it, so 16 consecutive padded
+// outputs are one vector per tap (junk columns of the padded width are computed and not copied out).
+HK_INLINE long dwf_padded_w(const Geom& g) {
+    return g.OW + (g.KW - 1) * g.dw;
+}
+
+HK_INLINE long dwf_scratch_floats(const Geom& g) {
+    const long Hp = g.OH + (g.KH - 1) * g.dh, Wp = dwf_padded_w(g);
+    const long nv = (g.OH * Wp + DWC_LANES - 1) / DWC_LANES;
+    return Hp * Wp + DWC_LANES + nv * DWC_LANES;
+}
+
+// Column stride 2: each channel is copied into a zero-padded plane (rows DWS_SLACK wider, so that the last
+// vector's loads stay inside), and 16 outputs of a row take the even lanes of two loads per tap.
+constexpr long DWS_SLACK = 32;
+
+HK_INLINE long dws_row(const Geom& g) {
+    return round_up((g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1 + DWS_SLACK, DWC_LANES);
+}
+
+HK_INLINE long dws_scratch_floats(const Geom& g) {
+    return ((g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1) * dws_row(g);
+}
+
 #if defined(HK_X86)
 HK_T_AVX512 inline void fdwc_avx512(const float* x, const Geom& g, const float* w, const float* bias, int act, float lo,
         float hi, float* out, float* scratch) {
@@ -74,19 +99,6 @@ HK_T_AVX512 inline void fdwc_avx512(const float* x, const Geom& g, const float* 
             for (long p = 0; p < P; p++) o[p] = s[p * DWC_LANES];
         }
     }
-}
-
-// Stride 1, any plane: the channel is copied into a zero-padded plane of width Wp = OW + (KW - 1) * dw, where
-// output (oh, ow) is padded pixel oh * Wp + ow and each tap a fixed shift of it, so 16 consecutive padded
-// outputs are one vector per tap (junk columns of the padded width are computed and not copied out).
-HK_INLINE long dwf_padded_w(const Geom& g) {
-    return g.OW + (g.KW - 1) * g.dw;
-}
-
-HK_INLINE long dwf_scratch_floats(const Geom& g) {
-    const long Hp = g.OH + (g.KH - 1) * g.dh, Wp = dwf_padded_w(g);
-    const long nv = (g.OH * Wp + DWC_LANES - 1) / DWC_LANES;
-    return Hp * Wp + DWC_LANES + nv * DWC_LANES;
 }
 
 // n floats from s to d, 16 at a time (the tail masked).
@@ -164,18 +176,6 @@ HK_T_AVX512 inline void fdwf_avx512(const float* x, const Geom& g, const float* 
     } else {
         fdwf_avx512_k<0>(x, g, w, bias, act, lo, hi, out, scratch);
     }
-}
-
-// Column stride 2: each channel is copied into a zero-padded plane (rows DWS_SLACK wider, so that the last
-// vector's loads stay inside), and 16 outputs of a row take the even lanes of two loads per tap.
-constexpr long DWS_SLACK = 32;
-
-HK_INLINE long dws_row(const Geom& g) {
-    return round_up((g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1 + DWS_SLACK, DWC_LANES);
-}
-
-HK_INLINE long dws_scratch_floats(const Geom& g) {
-    return ((g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1) * dws_row(g);
 }
 
 template <int KN>
