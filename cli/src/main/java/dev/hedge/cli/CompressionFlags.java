@@ -1,15 +1,10 @@
 package dev.hedge.cli;
 
 import dev.hedge.converter.CompressionOptions;
+import dev.hedge.converter.CompressionRequest;
 import dev.hedge.converter.Progress;
-import dev.hedge.converter.data.DataLoader;
 import dev.hedge.converter.data.DataSpec;
 import dev.hedge.converter.data.ImageOptions;
-import dev.hedge.converter.prune.ChannelPruning;
-import dev.hedge.converter.prune.MagnitudePruning;
-import dev.hedge.converter.quantize.CalibrationMethod;
-import dev.hedge.converter.quantize.LayerPrecision;
-import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.runtime.InvalidInputException;
 import java.io.IOException;
@@ -54,6 +49,11 @@ final class CompressionFlags {
             description = "Static int8: migrate activation ranges between linear layers (SmoothQuant-style, folded "
                     + "into the weights) so one uint8 scale per tensor suits every channel (default: on).")
     boolean smooth;
+
+    @Option(names = "--float-outputs", negatable = true, defaultValue = "true", fallbackValue = "true", order = 18,
+            description = "Static int8: a layer whose output no int8 layer reads scales its int32 accumulators back "
+                    + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
+    boolean floatOutputs;
 
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
@@ -184,11 +184,16 @@ final class CompressionFlags {
                     + "original's by at most E everywhere on the evaluation data (for probabilities, regressions).")
     Double maxOutputError;
 
-    @Option(names = "--report", paramLabel = "FILE.json", order = 63,
+    @Option(names = "--max-precision", paramLabel = "P", order = 63,
+            description = "Automatic mixed precision raises no layer beyond P on its ladder (codebook/int4, int8, "
+                    + "int8-weight, fp16, fp32), e.g. int8-weight: every weight stays int8.")
+    String maxPrecision;
+
+    @Option(names = "--report", paramLabel = "FILE.json", order = 64,
             description = "Write the compression report as JSON.")
     Path report;
 
-    @Option(names = "--progress", negatable = true, order = 64,
+    @Option(names = "--progress", negatable = true, order = 65,
             description = "Progress on stderr (default: when stderr is a terminal).")
     Boolean progress;
 
@@ -196,75 +201,56 @@ final class CompressionFlags {
     boolean requested() {
         return quantize != null || !layers.isEmpty() || sparsity != null || pruneThreshold != null || pruneNm != null
                 || pruneChannels != null || targetAgreement != null || maxAccuracyDrop != null || maxOutputError != null
-                || report != null
-                || !calib.isEmpty() || !eval.isEmpty();
+                || report != null || !calib.isEmpty() || !eval.isEmpty() || labels != null
+                // given alone these are mistakes, which the pipeline reports rather than the plain conversion ignoring them
+                || pruneBlock != null || pruneGlobal || !pruneLayer.isEmpty() || !pruneSkip.isEmpty()
+                || pruneAll || maxPrecision != null;
     }
 
     CompressionOptions options(List<ValueInfo> inputs, Progress progressSink) throws IOException {
-        try {
-            return build(inputs, progressSink);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(e.getMessage());
-        }
+        return request().build(inputs, progressSink, name -> "--" + name, (option, e) -> e);
     }
 
-    private CompressionOptions build(List<ValueInfo> inputs, Progress progressSink) throws IOException {
-        LayerPrecision base = quantize == null ? LayerPrecision.FP32 : LayerPrecision.parse(quantize, codebookBits);
-        Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
-        DataSpec.parsePairs(layers, "--layer")
-                .forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
-        QuantOptions q = new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
-                overrides, seed == null ? 0 : seed, smooth);
-        CompressionOptions o = CompressionOptions.of(q).withProgress(progressSink)
-                .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
-                .withTargets(targetAgreement == null ? Double.NaN : targetAgreement,
-                        maxAccuracyDrop == null ? Double.NaN : maxAccuracyDrop)
-                .withMaxOutputError(maxOutputError == null ? Double.NaN : maxOutputError);
-        ImageOptions image = images();
-        Map<String, String> carried = DataSpec.parsePairs(carry, "--carry");
-        Map<String, String> calibConsts = DataSpec.parsePairs(calibConst, "--calib-const");
-        if (!calib.isEmpty()) {
-            o = o.withCalibration(DataLoader.load(new DataSpec(calib, calibConsts, carried, null, calibLimit, seed,
-                    image), inputs));
-        }
-        if (!eval.isEmpty()) {
-            Map<String, String> consts = evalConst.isEmpty() ? calibConsts
-                    : DataSpec.parsePairs(evalConst, "--eval-const");
-            o = o.withEvaluation(DataLoader.load(new DataSpec(eval, consts, carried, labels, evalLimit, seed, image),
-                    inputs));
-        } else if (labels != null) {
-            throw new InvalidInputException("--labels label the --eval samples; give --eval");
-        }
-        int modes = (sparsity != null ? 1 : 0) + (pruneThreshold != null ? 1 : 0) + (pruneNm != null ? 1 : 0);
-        if (modes > 1) {
-            throw new InvalidInputException("give one of --sparsity, --prune-threshold, --prune-nm");
-        }
-        if (modes == 1) {
-            MagnitudePruning.Options p;
-            if (sparsity != null) {
-                p = MagnitudePruning.Options.sparsity(sparsity).withGlobal(pruneGlobal);
-            } else if (pruneThreshold != null) {
-                p = MagnitudePruning.Options.threshold(pruneThreshold);
-            } else {
-                int[] nm = pair(pruneNm, ":", "--prune-nm");
-                p = MagnitudePruning.Options.nOfM(nm[0], nm[1]);
-            }
-            if (pruneBlock != null) {
-                int[] b = pair(pruneBlock.toLowerCase(Locale.ROOT), "x", "--prune-block");
-                p = p.withBlock(b[0], b[1]);
-            }
-            Map<String, Double> ov = new LinkedHashMap<>();
-            DataSpec.parsePairs(pruneLayer, "--prune-layer").forEach((k, v) -> ov.put(k, number(v, "--prune-layer")));
-            p = p.withOverrides(ov).withSkip(new LinkedHashSet<>(pruneSkip)).withSkipFirstLast(!pruneAll);
-            o = o.withPrune(p);
-        } else if (pruneBlock != null || pruneGlobal || !pruneLayer.isEmpty()) {
-            throw new InvalidInputException("--prune-block, --prune-global and --prune-layer need --sparsity, "
-                    + "--prune-threshold or --prune-nm");
-        }
-        if (pruneChannels != null) {
-            o = o.withChannels(ChannelPruning.Options.of(pruneChannels));
-        }
-        return o;
+    private CompressionRequest request() {
+        CompressionRequest r = new CompressionRequest();
+        r.quantize = quantize;
+        r.perTensor = perTensor;
+        r.calibMethod = calibMethod;
+        r.percentile = percentile;
+        r.codebookBits = codebookBits;
+        r.int4Group = int4Group;
+        r.smooth = smooth;
+        r.layers = DataSpec.parsePairs(layers, "--layer");
+        r.calib = calib;
+        r.calibConsts = DataSpec.parsePairs(calibConst, "--calib-const");
+        r.calibLimit = calibLimit;
+        r.eval = eval;
+        r.evalConsts = evalConst.isEmpty() ? null : DataSpec.parsePairs(evalConst, "--eval-const");
+        r.evalLimit = evalLimit;
+        r.labels = labels;
+        r.carry = DataSpec.parsePairs(carry, "--carry");
+        r.seed = seed;
+        r.image = images();
+        r.sparsity = sparsity;
+        r.pruneThreshold = pruneThreshold;
+        r.pruneNm = pruneNm == null ? null : pair(pruneNm, ":", "--prune-nm");
+        r.pruneGlobal = pruneGlobal;
+        r.pruneBlock = pruneBlock == null ? null : pair(pruneBlock.toLowerCase(Locale.ROOT), "x", "--prune-block");
+        Map<String, Double> ov = new LinkedHashMap<>();
+        DataSpec.parsePairs(pruneLayer, "--prune-layer").forEach((k, v) -> ov.put(k, number(v, "--prune-layer")));
+        r.pruneLayer = ov;
+        r.pruneSkip = new LinkedHashSet<>(pruneSkip);
+        r.pruneAllLayers = pruneAll;
+        r.pruneChannels = pruneChannels;
+        r.reconstruct = reconstruct;
+        r.obsMask = obsMask;
+        r.gptq = gptq;
+        r.targetAgreement = targetAgreement;
+        r.maxAccuracyDrop = maxAccuracyDrop;
+        r.maxOutputError = maxOutputError;
+        r.maxPrecision = maxPrecision;
+        r.floatOutputs = floatOutputs;
+        return r;
     }
 
     private ImageOptions images() {

@@ -176,6 +176,10 @@ final class ConvertCommand implements Callable<Integer> {
         out.flush();
         Progress progress = compression.progress(spec.commandLine().getErr());
         CompressionOptions options = compression.options(model.graph().inputs(), progress);
+        if (device != null && device.precision().fullInteger()) {
+            // the target runs QLinearConv / QLinearMatMul only: every static int8 layer requantizes its output
+            options = options.withQuant(options.quant().withFloatOutputs(false));
+        }
         Path written = device == null ? target
                 : Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
         Compressor.Result r;

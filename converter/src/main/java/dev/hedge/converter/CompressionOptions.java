@@ -3,6 +3,7 @@ package dev.hedge.converter;
 import dev.hedge.converter.data.Dataset;
 import dev.hedge.converter.prune.ChannelPruning;
 import dev.hedge.converter.prune.MagnitudePruning;
+import dev.hedge.converter.quantize.LayerPrecision;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.runtime.RuntimeOptions;
 
@@ -26,12 +27,14 @@ import dev.hedge.runtime.RuntimeOptions;
  * @param maxOutputError automatic mixed precision: raise layers until the largest absolute difference of the
  *     first output from the original's, over the evaluation data, is at most this (NaN: off); for models whose
  *     output is not a class score (a probability, a regression)
+ * @param maxPrecision automatic mixed precision raises no layer beyond this step of the ladder (e.g.
+ *     {@code int8-weight}: every weight stays int8), or null for no limit
  * @param runtime backends the models run on (ahead of the Java reference kernels) while calibrating and evaluating
  */
 public record CompressionOptions(QuantOptions quant, ChannelPruning.Options channels, MagnitudePruning.Options prune,
         Boolean reconstruct, boolean obsMask, boolean errorFeedback, Dataset calibration, Dataset evaluation,
-        double targetAgreement, double maxAccuracyDrop, double maxOutputError, RuntimeOptions runtime,
-        Progress progress) {
+        double targetAgreement, double maxAccuracyDrop, double maxOutputError, LayerPrecision maxPrecision,
+        RuntimeOptions runtime, Progress progress) {
 
     public CompressionOptions {
         runtime = runtime == null ? RuntimeOptions.reference() : runtime;
@@ -49,62 +52,67 @@ public record CompressionOptions(QuantOptions quant, ChannelPruning.Options chan
 
     public static CompressionOptions of(QuantOptions quant) {
         return new CompressionOptions(quant, null, null, null, false, true, null, null, Double.NaN, Double.NaN,
-                Double.NaN, null, null);
+                Double.NaN, null, null, null);
     }
 
     public CompressionOptions withQuant(QuantOptions q) {
         return new CompressionOptions(q, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withChannels(ChannelPruning.Options c) {
         return new CompressionOptions(quant, c, prune, reconstruct, obsMask, errorFeedback, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withPrune(MagnitudePruning.Options p) {
         return new CompressionOptions(quant, channels, p, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withReconstruct(Boolean r, boolean obs) {
         return new CompressionOptions(quant, channels, prune, r, obs, errorFeedback, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withErrorFeedback(boolean on) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, on, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withCalibration(Dataset d) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, d, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withEvaluation(Dataset d) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration, d,
-                targetAgreement, maxAccuracyDrop, maxOutputError, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withTargets(double agreement, double drop) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, agreement, drop, maxOutputError, runtime, progress);
+                evaluation, agreement, drop, maxOutputError, maxPrecision, runtime, progress);
     }
 
     public CompressionOptions withMaxOutputError(double e) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, e, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, e, maxPrecision, runtime, progress);
+    }
+
+    public CompressionOptions withMaxPrecision(LayerPrecision p) {
+        return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, p, runtime, progress);
     }
 
     public CompressionOptions withRuntime(RuntimeOptions r) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, r, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, r, progress);
     }
 
     public CompressionOptions withProgress(Progress p) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, runtime, p);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, p);
     }
 
     /** Whether automatic mixed precision is on. */

@@ -8,9 +8,8 @@ import dev.hedge.converter.prune.MagnitudePruning;
 import dev.hedge.converter.prune.PrunableLayer;
 import dev.hedge.converter.prune.SparseEncoder;
 import dev.hedge.converter.quantize.ActivationSplit;
-import dev.hedge.converter.quantize.BiasCorrection;
 import dev.hedge.converter.quantize.CalibrationMethod;
-import dev.hedge.converter.quantize.Hessians;
+import dev.hedge.converter.quantize.InputStatistics;
 import dev.hedge.converter.quantize.Calibrator;
 import dev.hedge.converter.quantize.Layer;
 import dev.hedge.converter.quantize.LayerPrecision;
@@ -137,8 +136,7 @@ public final class Compressor {
         try {
             int maxSteps = 1 + 3 * layers.size();
             while (true) {
-                quantized = ModelQuantizer.quantize(current, layers, decisions, activations, inputMeans,
-                        hessians, q);
+                quantized = ModelQuantizer.quantize(current, layers, decisions, activations, inputStats, q);
                 quantized = new ModelQuantizer.Result(encodeSparse(quantized), quantized.layers());
                 ModelDef comp = floatModel.withGraph(quantized.graph());
                 HedgeWriter.write(comp, candidate);
@@ -152,7 +150,9 @@ public final class Compressor {
                 }
                 MixedPrecisionStep step = raiseWorst(decisions, quantized, evaluation, miss);
                 if (step == null) {
-                    notes.add("mixed precision: target not reached with every layer dense fp32 (" + miss + ")");
+                    notes.add("mixed precision: target not reached with every layer "
+                            + (options.maxPrecision() == null ? "dense fp32" : "dense and at most "
+                            + options.maxPrecision() + " (--max-precision)") + " (" + miss + ")");
                     break;
                 }
                 steps.add(step);
@@ -396,8 +396,9 @@ public final class Compressor {
 
     /**
      * Calibrates, when there is something to calibrate: the inputs and outputs of int8-capable layers when any
-     * layer may become static int8 (a range per value), and the per-channel means of the inputs of layers whose
-     * weights are quantized (for bias correction, whenever calibration data is given). Sets {@link #inputMeans}.
+     * layer may become static int8 (a range per value), and, whenever calibration data is given, the statistics
+     * of the inputs of layers whose weights are quantized (column means for bias correction, Gram matrices for
+     * error-feedback rounding). Sets {@link #inputStats}.
      */
     private Map<String, Ranges.Affine> calibrate(Map<String, LayerPrecision> decisions, Graph graph) {
         boolean needs = false;
@@ -410,68 +411,52 @@ public final class Compressor {
         if (needs && calib == null) {
             throw new InvalidInputException("static int8 needs calibration data (--calib); int8-dynamic needs none");
         }
-        Map<String, Integer> channelAxes = new HashMap<>();
+        Map<String, Ranges.Affine> out = new HashMap<>();
+        if (needs) {
+            Set<String> values = new LinkedHashSet<>();
+            for (Layer l : layers) {
+                if (l.int8Capable()) {
+                    values.add(l.input());
+                    values.add(l.output());
+                }
+            }
+            QuantOptions q = options.quant();
+            Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values,
+                    q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
+            for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
+                ValueStats s = e.getValue();
+                if (s.observed()) {
+                    double[] r = Ranges.choose(s, q.method(), q.percentile());
+                    out.put(e.getKey(), Ranges.uint8(r[0], r[1]));
+                }
+            }
+        }
+        inputStats = Map.of();
         if (calib != null) {
+            Map<String, Layer> quantized = new LinkedHashMap<>();
+            Set<String> gram = new LinkedHashSet<>();
             for (Layer l : layers) {
                 LayerPrecision p = decisions.get(l.name());
-                Integer axis = BiasCorrection.inputChannelAxis(graphNode(graph, l.name()));
-                if (axis != null && !p.isFloat32() && p.kind() != LayerPrecision.Kind.FP16) {
-                    channelAxes.put(l.input(), axis);
+                if (!p.isFloat32() && p.kind() != LayerPrecision.Kind.FP16) {
+                    quantized.put(l.name(), l);
+                    if (options.errorFeedback()) {
+                        gram.add(l.name());
+                    }
                 }
             }
-        }
-        if (!needs && channelAxes.isEmpty()) {
-            inputMeans = Map.of();
-            hessians = Map.of();
-            return Map.of();
-        }
-        Set<String> values = new LinkedHashSet<>(channelAxes.keySet());
-        for (Layer l : layers) {
-            if (needs && l.int8Capable()) {
-                values.add(l.input());
-                values.add(l.output());
-            }
-        }
-        QuantOptions q = options.quant();
-        Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values, channelAxes,
-                needs && q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
-        Map<String, Ranges.Affine> out = new HashMap<>();
-        Map<String, double[]> means = new HashMap<>();
-        for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
-            ValueStats s = e.getValue();
-            if (s.observed() && needs) {
-                double[] r = Ranges.choose(s, q.method(), q.percentile());
-                out.put(e.getKey(), Ranges.uint8(r[0], r[1]));
-            }
-            if (s.channelMeans() != null) {
-                means.put(e.getKey(), s.channelMeans());
-            }
-        }
-        inputMeans = means;
-        hessians = Map.of();
-        if (calib != null && options.errorFeedback()) {
-            Map<String, Layer> rounded = new LinkedHashMap<>();
-            for (Layer l : layers) {
-                LayerPrecision.Kind k = decisions.get(l.name()).kind();
-                if (k == LayerPrecision.Kind.INT8 || k == LayerPrecision.Kind.INT8_DYNAMIC
-                        || k == LayerPrecision.Kind.INT8_WEIGHT || k == LayerPrecision.Kind.INT4
-                        || k == LayerPrecision.Kind.CODEBOOK) {
-                    rounded.put(l.name(), l);
-                }
-            }
-            if (!rounded.isEmpty()) {
-                hessians = Hessians.collect(floatModel.withGraph(graph), calib, rounded, options.runtime(),
-                        options.progress());
+            if (!quantized.isEmpty()) {
+                inputStats = InputStatistics.collect(floatModel.withGraph(graph), calib, quantized, gram,
+                        options.runtime(), options.progress());
             }
         }
         return out;
     }
 
-    /** Input statistics of the layers whose weights are rounded with error feedback. */
-    private Map<String, double[][]> hessians = Map.of();
-
-    /** Per-channel means of layer inputs over the calibration data, for bias correction. */
-    private Map<String, double[]> inputMeans = Map.of();
+    /**
+     * Statistics of the inputs of the layers whose weights are quantized: column means (bias correction) and,
+     * with error feedback, Gram matrices.
+     */
+    private Map<String, List<InputStatistics.Stats>> inputStats = Map.of();
 
     /** The node named {@code name} anywhere in {@code g}. */
     private static Node graphNode(Graph g, String name) {
@@ -573,6 +558,13 @@ public final class Compressor {
         return null;
     }
 
+    /** The next step up for mixed precision, or null at fp32 or at the --max-precision limit. */
+    private LayerPrecision raised(LayerPrecision p) {
+        LayerPrecision up = p.raise();
+        LayerPrecision cap = options.maxPrecision();
+        return up == null || cap != null && up.step() > cap.step() ? null : up;
+    }
+
     /**
      * Raises the precision of the layer adding the most noise: the largest increase of noise-to-signal ratio
      * from its input to its output (noise ratios of successive stages add up, so this is its own share).
@@ -583,7 +575,7 @@ public final class Compressor {
         double worstNsr = -1;
         for (Layer l : layers) {
             LayerPrecision p = q.layers().get(l.name()).applied();
-            if (p.raise() == null && (densified.contains(l.name()) || !prunedLayer(l))) {
+            if (raised(p) == null && (densified.contains(l.name()) || !prunedLayer(l))) {
                 continue;
             }
             Evaluator.ValueMetrics out = e.values().get(l.output());
@@ -601,7 +593,7 @@ public final class Compressor {
             return null;
         }
         LayerPrecision from = q.layers().get(worst.name()).applied();
-        LayerPrecision to = from.raise();
+        LayerPrecision to = raised(from);
         String fromLabel = from.label();
         String toLabel;
         if (to == null) {
@@ -718,9 +710,10 @@ public final class Compressor {
                     + (p.blockRows() * p.blockCols() > 1 ? " blocks " + p.blockRows() + "x" + p.blockCols() : ""));
         }
         s.put("reconstruct", refit.isEmpty() ? "off" : options.obsMask() ? "on (OBS mask)" : "on");
-        s.put("weight_rounding", hessians.isEmpty() ? "nearest" : "error feedback (GPTQ) on "
-                + hessians.size() + " layers");
-        s.put("bias_correction", inputMeans.isEmpty() ? "off" : "on");
+        long fed = inputStats.values().stream().filter(l -> l.stream().anyMatch(x -> x != null && x.gram() != null))
+                .count();
+        s.put("weight_rounding", fed == 0 ? "nearest" : "error feedback (GPTQ) on " + fed + " layers");
+        s.put("bias_correction", inputStats.isEmpty() ? "off" : "on");
         s.put("activation_smoothing", smoothed.size() + " layer pairs");
         s.put("int4_group", Integer.toString(q.int4Group()));
         if (!q.layers().isEmpty()) {
@@ -740,6 +733,9 @@ public final class Compressor {
         }
         if (!Double.isNaN(options.maxOutputError())) {
             s.put("max_output_error", Double.toString(options.maxOutputError()));
+        }
+        if (options.maxPrecision() != null && options.mixedPrecision()) {
+            s.put("max_precision", options.maxPrecision().label());
         }
         return s;
     }

@@ -67,13 +67,22 @@ class CompressorTest {
             assertNotNull(json);
             assertEquals(rep.toJson(), json);
             Graph g = loaded.graph();
-            assertEquals(2, g.nodes().stream().filter(n -> n.op() == Op.QLinearMatMul).count());
-            // bytes now: the payloads of each QLinearMatMul's weight, weight scale, weight zero point and bias
+            // fc1 hands fc2 its output in uint8; fc2's output leaves the graph, so fc2 scales its int32
+            // accumulators back to float instead of requantizing them
+            assertEquals(List.of(Op.QLinearMatMul, Op.MatMulInteger), g.nodes().stream().map(Node::op)
+                    .filter(o -> o == Op.QLinearMatMul || o == Op.MatMulInteger).toList());
+            // bytes now: fc1, the payloads of its weight, weight scale, weight zero point and int32 bias; fc2, its
+            // int8 weight and its float weight scales and bias (one per output)
             for (LayerRow row : rep.layers()) {
                 Node n = g.nodes().stream().filter(x -> x.name().equals(row.name())).findFirst().orElseThrow();
                 long bytes = 0;
-                for (int i : new int[] {3, 4, 5, 8}) {
-                    bytes += g.initializers().get(n.input(i)).byteSize();
+                if (n.op() == Op.QLinearMatMul) {
+                    for (int i : new int[] {3, 4, 5, 8}) {
+                        bytes += g.initializers().get(n.input(i)).byteSize();
+                    }
+                } else {
+                    Tensor w = g.initializers().get(n.input(1));
+                    bytes = w.byteSize() + 2L * 4 * w.dim(1);
                 }
                 assertEquals(bytes, row.bytesAfter(), row.name());
             }
@@ -123,6 +132,28 @@ class CompressorTest {
     }
 
     @Test
+    void mixedPrecisionStopsAtMaxPrecision() throws Exception {
+        ModelDef m = QTestGraphs.mlp();
+        Dataset data = labelled(40);
+        // a target no quantized model meets: without the limit the layers would climb to fp32
+        Compressor.Result r = Compressor.compress(m,
+                CompressionOptions.of(QuantOptions.of(LayerPrecision.codebook(2))).withCalibration(data)
+                        .withReconstruct(false, false).withMaxOutputError(0).withMaxPrecision(LayerPrecision.INT8),
+                dir.resolve("capped.hedge"));
+        CompressionReport rep = r.report();
+        for (LayerRow row : rep.layers()) {
+            assertEquals("int8", row.precision(), rep.toTable());
+        }
+        assertEquals(2, rep.mixedPrecision().size(), rep.toTable());
+        for (CompressionReport.MixedPrecisionStep s : rep.mixedPrecision()) {
+            assertEquals("int8", s.to(), s.toString());
+        }
+        assertTrue(rep.notes().stream().anyMatch(n -> n.contains("target not reached") && n.contains("int8")),
+                rep.notes().toString());
+        assertEquals("int8", rep.settings().get("max_precision"));
+    }
+
+    @Test
     void prunedInt8WeightsAreStoredSparseAndCountFewerMacs() throws Exception {
         ModelDef m = QTestGraphs.mlp(32, 64, 16);
         Dataset data = QTestGraphs.samples("x", 3, 40, 1, 32);
@@ -131,7 +162,9 @@ class CompressorTest {
                 dir.resolve("sparse.hedge"));
         try (Model loaded = Model.load(dir.resolve("sparse.hedge"))) {
             Node fc2 = loaded.graph().nodes().stream().filter(n -> n.name().equals("fc2")).findFirst().orElseThrow();
-            Tensor w = loaded.graph().initializers().get(fc2.input(3));
+            // the last layer: static int8 with its accumulators scaled back to float
+            assertEquals(Op.MatMulInteger, fc2.op());
+            Tensor w = loaded.graph().initializers().get(fc2.input(1));
             assertNotNull(w.sparse(), "fc2 weight stored sparse");
         }
         LayerRow fc2 = r.report().layers().get(1);

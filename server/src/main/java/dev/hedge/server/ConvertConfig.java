@@ -7,16 +7,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hedge.converter.CompressionOptions;
+import dev.hedge.converter.CompressionRequest;
 import dev.hedge.converter.Converter;
-import dev.hedge.converter.data.DataLoader;
-import dev.hedge.converter.data.Dataset;
-import dev.hedge.converter.data.DataSpec;
+import dev.hedge.converter.Progress;
 import dev.hedge.converter.data.ImageOptions;
-import dev.hedge.converter.prune.ChannelPruning;
-import dev.hedge.converter.prune.MagnitudePruning;
 import dev.hedge.converter.quantize.CalibrationMethod;
 import dev.hedge.converter.quantize.LayerPrecision;
-import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.runtime.InvalidInputException;
 import java.io.IOException;
@@ -85,6 +81,7 @@ final class ConvertConfig {
     /** The precision mode and per-tensor choice after the profile has had its say. */
     private String quantize;
     private boolean perTensor;
+    private boolean floatOutputs = true;
     /** Calibration data the server found next to the model (used when the options name none). */
     private Path foundCalibration;
 
@@ -132,7 +129,7 @@ final class ConvertConfig {
             values.put(k, e.getValue());
         }
         ConvertConfig c = new ConvertConfig(file, file.toAbsolutePath().getParent(), values);
-        c.buildQuant(); // precision names, methods and ranges fail here rather than at conversion
+        c.checkQuant(); // precision names, methods and ranges fail here rather than at conversion
         return c;
     }
 
@@ -181,6 +178,11 @@ final class ConvertConfig {
 
     boolean perTensor() {
         return perTensor;
+    }
+
+    /** For a full-integer target: every static int8 layer requantizes its output (QLinear ops only). */
+    void integerOutputs() {
+        this.floatOutputs = false;
     }
 
     /** Replaces the precision and per-tensor choice with what the device profile allows. */
@@ -252,10 +254,12 @@ final class ConvertConfig {
 
     /** The compression options (mirrors {@code hedge convert}'s translation of its flags). */
     CompressionOptions compression(List<ValueInfo> inputs) throws IOException {
+        Set<String> inputNames = new LinkedHashSet<>();
+        inputs.forEach(v -> inputNames.add(v.name()));
         try {
-            return build(inputs);
-        } catch (IllegalArgumentException e) {
-            throw new InvalidInputException(where() + e.getMessage());
+            return request(inputNames).build(inputs, Progress.NONE, k -> "'" + k + "'", this::dataError);
+        } catch (InvalidInputException e) {
+            throw e.getMessage().startsWith(where()) ? e : new InvalidInputException(where() + e.getMessage());
         }
     }
 
@@ -267,114 +271,89 @@ final class ConvertConfig {
         return new InvalidInputException(where() + "key '" + key + "': " + msg);
     }
 
-    private QuantOptions buildQuant() {
+    /** Precision names, the calibration method and value ranges, each error naming its key. */
+    private void checkQuant() {
         int codebookBits = integer("codebook-bits", 4);
-        LayerPrecision base = precision("quantize", quantize, codebookBits);
-        Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
-        pairs("layer").forEach((k, v) -> overrides.put(k, precision("layer", v, codebookBits)));
-        CalibrationMethod method;
+        precision("quantize", quantize, codebookBits);
+        pairs("layer").values().forEach(v -> precision("layer", v, codebookBits));
         try {
-            method = CalibrationMethod.parse(text("calib-method") == null ? "minmax" : text("calib-method"));
+            CalibrationMethod.parse(text("calib-method") == null ? "minmax" : text("calib-method"));
         } catch (IllegalArgumentException e) {
             throw error("calib-method", e.getMessage());
         }
         try {
-            return new QuantOptions(base, perTensor, method, number("percentile", 99.99), integer("int4-group", 32),
-                    overrides, values.containsKey("seed") ? values.get("seed").asLong() : 0, bool("smooth", true));
+            request(Set.of()).quantOptions();
         } catch (IllegalArgumentException e) {
             throw new InvalidInputException(where() + e.getMessage());
         }
     }
 
-    private LayerPrecision precision(String key, String v, int codebookBits) {
-        if (v == null) {
-            return LayerPrecision.FP32;
-        }
+    private void precision(String key, String v, int codebookBits) {
         try {
-            return LayerPrecision.parse(v, codebookBits);
+            if (v != null) {
+                LayerPrecision.parse(v, codebookBits);
+            }
         } catch (IllegalArgumentException e) {
             throw error(key, e.getMessage());
         }
     }
 
-    private CompressionOptions build(List<ValueInfo> inputs) throws IOException {
-        Set<String> inputNames = new LinkedHashSet<>();
-        inputs.forEach(v -> inputNames.add(v.name()));
-        CompressionOptions o = CompressionOptions.of(buildQuant())
-                .withReconstruct(values.containsKey("reconstruct") ? bool("reconstruct", false) : null,
-                        bool("obs-mask", false))
-                .withErrorFeedback(bool("gptq", true))
-                .withTargets(number("target-agreement", Double.NaN), number("max-accuracy-drop", Double.NaN))
-                .withMaxOutputError(number("max-output-error", Double.NaN));
-        ImageOptions image = images();
-        Map<String, String> carried = pairs("carry");
-        Map<String, String> calibConsts = pairs("calib-const");
-        Long seed = values.containsKey("seed") ? values.get("seed").asLong() : null;
-        List<String> calib = data("calib", inputNames);
-        if (calib.isEmpty() && foundCalibration != null) {
-            calib = List.of(foundCalibration.toString());
+    /** The options as values; data paths resolved against the options file's directory. */
+    private CompressionRequest request(Set<String> inputNames) {
+        CompressionRequest r = new CompressionRequest();
+        r.quantize = quantize;
+        r.perTensor = perTensor;
+        r.floatOutputs = floatOutputs;
+        if (text("calib-method") != null) {
+            r.calibMethod = text("calib-method");
         }
-        if (!calib.isEmpty()) {
-            o = o.withCalibration(load("calib", new DataSpec(calib, calibConsts, carried, null,
-                    integer("calib-limit", 0), seed, image), inputs));
+        r.percentile = number("percentile", r.percentile);
+        r.codebookBits = integer("codebook-bits", r.codebookBits);
+        r.int4Group = integer("int4-group", r.int4Group);
+        r.smooth = bool("smooth", r.smooth);
+        r.layers = pairs("layer");
+        r.calib = data("calib", inputNames);
+        if (r.calib.isEmpty() && foundCalibration != null) {
+            r.calib = List.of(foundCalibration.toString());
         }
-        List<String> eval = data("eval", inputNames);
-        Path labels = values.containsKey("labels") ? base.resolve(text("labels")) : null;
-        if (!eval.isEmpty()) {
-            Map<String, String> consts = values.containsKey("eval-const") ? pairs("eval-const") : calibConsts;
-            o = o.withEvaluation(load("eval", new DataSpec(eval, consts, carried, labels,
-                    integer("eval-limit", 0), seed, image), inputs));
-        } else if (labels != null) {
-            throw error("labels", "labels label the 'eval' samples; give 'eval'");
-        }
-        int modes = (values.containsKey("sparsity") ? 1 : 0) + (values.containsKey("prune-threshold") ? 1 : 0)
-                + (values.containsKey("prune-nm") ? 1 : 0);
-        if (modes > 1) {
-            throw new InvalidInputException(where() + "give one of 'sparsity', 'prune-threshold', 'prune-nm'");
-        }
-        if (modes == 1) {
-            MagnitudePruning.Options p;
-            if (values.containsKey("sparsity")) {
-                p = MagnitudePruning.Options.sparsity(number("sparsity", 0)).withGlobal(bool("prune-global", false));
-            } else if (values.containsKey("prune-threshold")) {
-                p = MagnitudePruning.Options.threshold(number("prune-threshold", 0));
-            } else {
-                int[] nm = pair("prune-nm", ":");
-                p = MagnitudePruning.Options.nOfM(nm[0], nm[1]);
+        r.calibConsts = pairs("calib-const");
+        r.calibLimit = integer("calib-limit", 0);
+        r.eval = data("eval", inputNames);
+        r.evalConsts = values.containsKey("eval-const") ? pairs("eval-const") : null;
+        r.evalLimit = integer("eval-limit", 0);
+        r.labels = values.containsKey("labels") ? base.resolve(text("labels")) : null;
+        r.carry = pairs("carry");
+        r.seed = values.containsKey("seed") ? values.get("seed").asLong() : null;
+        r.image = images();
+        r.sparsity = values.containsKey("sparsity") ? number("sparsity", 0) : null;
+        r.pruneThreshold = values.containsKey("prune-threshold") ? number("prune-threshold", 0) : null;
+        r.pruneNm = values.containsKey("prune-nm") ? pair("prune-nm", ":") : null;
+        r.pruneGlobal = bool("prune-global", false);
+        r.pruneBlock = values.containsKey("prune-block") ? pair("prune-block", "x") : null;
+        Map<String, Double> ov = new LinkedHashMap<>();
+        values.getOrDefault("prune-layer", JSON.createObjectNode()).fields().forEachRemaining(e -> {
+            if (!e.getValue().isNumber()) {
+                throw error("prune-layer", "'" + e.getKey() + "' must be a number, got " + e.getValue());
             }
-            if (values.containsKey("prune-block")) {
-                int[] b = pair("prune-block", "x");
-                p = p.withBlock(b[0], b[1]);
-            }
-            Map<String, Double> ov = new LinkedHashMap<>();
-            values.getOrDefault("prune-layer", JSON.createObjectNode()).fields().forEachRemaining(e -> {
-                if (!e.getValue().isNumber()) {
-                    throw error("prune-layer", "'" + e.getKey() + "' must be a number, got " + e.getValue());
-                }
-                ov.put(e.getKey(), e.getValue().asDouble());
-            });
-            p = p.withOverrides(ov).withSkip(new LinkedHashSet<>(strings("prune-skip")))
-                    .withSkipFirstLast(!bool("prune-all-layers", false));
-            o = o.withPrune(p);
-        } else if (values.containsKey("prune-block") || values.containsKey("prune-global")
-                || values.containsKey("prune-layer")) {
-            throw new InvalidInputException(where() + "'prune-block', 'prune-global' and 'prune-layer' need "
-                    + "'sparsity', 'prune-threshold' or 'prune-nm'");
-        }
-        if (values.containsKey("prune-channels")) {
-            o = o.withChannels(ChannelPruning.Options.of(number("prune-channels", 0)));
-        }
-        return o;
+            ov.put(e.getKey(), e.getValue().asDouble());
+        });
+        r.pruneLayer = ov;
+        r.pruneSkip = new LinkedHashSet<>(strings("prune-skip"));
+        r.pruneAllLayers = bool("prune-all-layers", false);
+        r.pruneChannels = values.containsKey("prune-channels") ? number("prune-channels", 0) : null;
+        r.reconstruct = values.containsKey("reconstruct") ? bool("reconstruct", false) : null;
+        r.obsMask = bool("obs-mask", false);
+        r.gptq = bool("gptq", true);
+        r.targetAgreement = values.containsKey("target-agreement") ? number("target-agreement", 0) : null;
+        r.maxAccuracyDrop = values.containsKey("max-accuracy-drop") ? number("max-accuracy-drop", 0) : null;
+        r.maxOutputError = values.containsKey("max-output-error") ? number("max-output-error", 0) : null;
+        return r;
     }
 
-    /** Loads data, naming the key whose data is at fault. */
-    private Dataset load(String key, DataSpec spec, List<ValueInfo> inputs) throws IOException {
-        try {
-            return DataLoader.load(spec, inputs);
-        } catch (InvalidInputException e) {
-            throw values.containsKey(key) ? error(key, e.getMessage())
-                    : new InvalidInputException("calibration data " + foundCalibration + ": " + e.getMessage());
-        }
+    /** Names the key whose data is at fault (or the calibration data found next to the model). */
+    private InvalidInputException dataError(String key, InvalidInputException e) {
+        return values.containsKey(key) ? error(key, e.getMessage())
+                : new InvalidInputException("calibration data " + foundCalibration + ": " + e.getMessage());
     }
 
     /** Data sources with their paths resolved against the options file's directory. */

@@ -165,6 +165,9 @@ final class OnnxConversion {
                 notes.add("profile " + profile.name() + " runs full-integer models only: static " + s.precision());
             }
             cfg.applyTarget(s.precision(), s.perTensor());
+            if (profile.precision().fullInteger()) {
+                cfg.integerOutputs();
+            }
         }
         if (cfg.quantize() != null && LayerPrecision.parse(cfg.quantize(), 4).kind() == LayerPrecision.Kind.INT8
                 && !cfg.hasCalibration()) {

@@ -6,31 +6,25 @@ import dev.hedge.runtime.Tensor;
 
 /**
  * Bias correction: quantized weights {@code Wq = W + dW} shift each output by {@code dW . x}, whose expectation
- * {@code dW . E[x]} is removed by adding {@code -dW . E[x]} to the bias. {@code E[x]} is the per-channel mean of
- * the layer input over the calibration data. For inputs that are all positive (after a ReLU) this mean part is
- * most of the error the weights add.
+ * {@code dW . E[x]} is removed by adding {@code -dW . E[x]} to the bias. {@code E[x]} is the mean of each column
+ * of the rows the layer multiplies its weights with ({@link InputStatistics}): for a Conv one per channel and
+ * kernel tap, so a tap that only ever reads padding contributes nothing (a per-channel mean would charge it the
+ * channel's mean and shift the output instead of correcting it). For inputs that are all positive (after a ReLU)
+ * this mean part is most of the error the weights add.
  */
 public final class BiasCorrection {
 
     private BiasCorrection() {
     }
 
-    /** The input's channel axis whose means the correction needs (null: the layer is not corrected). */
-    public static Integer inputChannelAxis(Node n) {
-        switch (n.op()) {
-            case Conv: return 1;
-            case Gemm: return n.intAttr("transA") != 0 ? null : 1;
-            case MatMul: return -1;
-            default: return null;
-        }
-    }
-
     /**
-     * The correction per output channel for weights {@code w} and their dequantized values {@code wq}, both in the
+     * The correction per output row for weights {@code w} and their dequantized values {@code wq}, both in the
      * layout {@code n} reads them ({@code outAxis} the output channels), or null when the means do not fit.
-     * {@code factor} multiplies the weights in the layer's output (Gemm alpha).
+     * {@code mean[g]} are the column means of group g (Conv group, recurrent direction). {@code factor} multiplies
+     * the weights in the layer's output (Gemm alpha). Recurrent weights [dirs, rows, k] give {@code dirs * rows}
+     * values, direction-major.
      */
-    static float[] correction(Node n, Tensor w, Tensor wq, int outAxis, double[] mean, double factor) {
+    static float[] correction(Node n, Tensor w, Tensor wq, int outAxis, double[][] mean, double factor) {
         if (mean == null) {
             return null;
         }
@@ -38,29 +32,33 @@ public final class BiasCorrection {
         float[] b = wq.toFloatArray();
         int[] s = w.shape();
         double[] c;
-        if (n.op() == Op.Conv) {
-            int maps = s[0];
-            int cg = s[1];
-            int ksize = a.length / maps / Math.max(1, cg);
-            int groups = (int) n.intAttr("group");
-            if (mean.length != cg * groups) {
+        if (n.op() == Op.Conv || InputStatistics.recurrent(n.op())) {
+            // rows of k weights, consecutive rows sharing one group's means
+            int rows = n.op() == Op.Conv ? s[0] : s[0] * s[1];
+            int k = a.length / Math.max(1, rows);
+            int groups = mean.length;
+            if (groups == 0 || rows % groups != 0) {
                 return null;
             }
-            c = new double[maps];
-            int perGroup = maps / groups;
+            for (double[] m : mean) {
+                if (m.length != k) {
+                    return null;
+                }
+            }
+            int perGroup = rows / groups;
+            c = new double[rows];
             for (int e = 0; e < a.length; e++) {
-                int m = e / (cg * ksize);
-                int ch = (m / perGroup) * cg + (e / ksize) % cg;
-                c[m] -= ((double) b[e] - a[e]) * mean[ch];
+                int r = e / k;
+                c[r] -= ((double) b[e] - a[e]) * mean[r / perGroup][e % k];
             }
         } else {
-            if (s.length != 2) {
+            if (s.length != 2 || mean.length != 1) {
                 return null;
             }
             int rows = s[0];
             int cols = s[1];
             int inputs = outAxis == 1 ? rows : cols;
-            if (mean.length != inputs) {
+            if (mean[0].length != inputs) {
                 return null;
             }
             c = new double[outAxis == 1 ? cols : rows];
@@ -69,7 +67,7 @@ public final class BiasCorrection {
                 int col = e % cols;
                 int out = outAxis == 1 ? col : r;
                 int in = outAxis == 1 ? r : col;
-                c[out] -= ((double) b[e] - a[e]) * mean[in];
+                c[out] -= ((double) b[e] - a[e]) * mean[0][in];
             }
         }
         float[] f = new float[c.length];

@@ -6,8 +6,9 @@ import dev.hedge.runtime.Tensor;
 
 /**
  * Applies {@link Gptq} to a weight tensor in the layout its layer reads it: the rows are the output channels
- * ({@code outAxis} 0: the first dimension; 1: the columns of a matrix), each with the layer's input width, in the
- * order of the rows the input statistics were gathered on ({@link Hessians}); Conv groups use their own matrix.
+ * ({@code outAxis} 0: the first dimension; 1: the columns of a matrix; recurrent W / R {@code [dirs, rows, k]}:
+ * every direction's rows), each with the layer's input width, in the order of the columns the input statistics
+ * were gathered on ({@link InputStatistics}); Conv groups and recurrent directions use their own matrix.
  */
 final class ErrorFeedback {
 
@@ -25,7 +26,14 @@ final class ErrorFeedback {
         int[] s = w.shape();
         int rows;
         int k;
-        if (outAxis == 0) {
+        boolean recurrent = InputStatistics.recurrent(n.op());
+        if (recurrent) {
+            if (s.length != 3) {
+                return null;
+            }
+            rows = s[0] * s[1];
+            k = s[2];
+        } else if (outAxis == 0) {
             rows = s[0];
             k = w.elementCount() / Math.max(1, rows);
         } else if (outAxis == 1 && s.length == 2) {
@@ -35,33 +43,34 @@ final class ErrorFeedback {
             return null;
         }
         int groups = h.length;
-        if (rows % groups != 0 || (groups > 1 && n.op() != Op.Conv)) {
+        if (rows % groups != 0 || (groups > 1 && n.op() != Op.Conv && !recurrent)) {
             return null;
         }
         for (double[] g : h) {
-            if (g.length != k * k) {
+            if (g == null || g.length != k * k) {
                 return null;
             }
         }
         float[] src = w.toFloatArray();
         float[] out = new float[src.length];
+        int axis = recurrent ? 0 : outAxis;
         int perGroup = rows / groups;
         for (int g = 0; g < groups; g++) {
             double[] m = new double[perGroup * k];
             for (int r = 0; r < perGroup; r++) {
                 for (int j = 0; j < k; j++) {
-                    m[r * k + j] = src[flat(outAxis, g * perGroup + r, j, rows, k)];
+                    m[r * k + j] = src[flat(axis, g * perGroup + r, j, rows, k)];
                 }
             }
             int base = g * perGroup;
             boolean ok = Gptq.round(m, perGroup, k, h[g],
-                    (r, j, v) -> grid.round(flat(outAxis, base + r, j, rows, k), v));
+                    (r, j, v) -> grid.round(flat(axis, base + r, j, rows, k), v));
             if (!ok) {
                 return null;
             }
             for (int r = 0; r < perGroup; r++) {
                 for (int j = 0; j < k; j++) {
-                    out[flat(outAxis, g * perGroup + r, j, rows, k)] = (float) m[r * k + j];
+                    out[flat(axis, g * perGroup + r, j, rows, k)] = (float) m[r * k + j];
                 }
             }
         }

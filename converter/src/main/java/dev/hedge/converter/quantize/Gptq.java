@@ -7,7 +7,9 @@ import dev.hedge.converter.reconstruct.Blas;
  * error is spread over the inputs not rounded yet so that the output, on the calibration inputs, moves as little
  * as possible. With {@code U} the upper Cholesky factor of {@code (H + λI)⁻¹} (H the centred input Gram matrix),
  * rounding weight j with error {@code e = (w_j - q_j) / U_jj} subtracts {@code e U_jk} from every later weight k.
- * λ is 1% of the mean diagonal of H; inputs that never vary keep round-to-nearest.
+ * λ is 1% of the mean diagonal of H; inputs that never vary keep round-to-nearest. The inputs are taken in
+ * order of decreasing variance (GPTQ's act-order): the weights whose errors weigh most are rounded while the most
+ * weights are left to absorb them.
  */
 public final class Gptq {
 
@@ -28,19 +30,39 @@ public final class Gptq {
      * untouched) when the damped matrix cannot be factored.
      */
     public static boolean round(double[] w, int rows, int k, double[] h, Grid grid) {
-        double[] u = inverseCholesky(h, k);
+        Integer[] order = new Integer[k];
+        for (int i = 0; i < k; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Double.compare(h[b * k + b], h[a * k + a]));
+        double[] hp = new double[k * k];
+        for (int i = 0; i < k; i++) {
+            for (int j = i; j < k; j++) {
+                int a = Math.min(order[i], order[j]);
+                int b = Math.max(order[i], order[j]);
+                hp[i * k + j] = h[a * k + b];
+            }
+        }
+        double[] u = inverseCholesky(hp, k);
         if (u == null) {
             return false;
         }
+        double[] v = new double[k];
         for (int r = 0; r < rows; r++) {
             int off = r * k;
             for (int j = 0; j < k; j++) {
-                double q = grid.round(r, j, w[off + j]);
-                double err = (w[off + j] - q) / u[j * k + j];
-                w[off + j] = q;
+                v[j] = w[off + order[j]];
+            }
+            for (int j = 0; j < k; j++) {
+                double q = grid.round(r, order[j], v[j]);
+                double err = (v[j] - q) / u[j * k + j];
+                v[j] = q;
                 for (int c = j + 1; c < k; c++) {
-                    w[off + c] -= err * u[j * k + c];
+                    v[c] -= err * u[j * k + c];
                 }
+            }
+            for (int j = 0; j < k; j++) {
+                w[off + order[j]] = v[j];
             }
         }
         return true;

@@ -80,6 +80,20 @@ public record LayerPrecision(Kind kind, int bits) {
         }
     }
 
+    /**
+     * The step of the {@link #raise()} ladder: codebook / int4 0, int8 and int8-dynamic 1, int8-weight 2, fp16 3,
+     * fp32 4.
+     */
+    public int step() {
+        switch (kind) {
+            case CODEBOOK: case INT4: return 0;
+            case INT8: case INT8_DYNAMIC: return 1;
+            case INT8_WEIGHT: return 2;
+            case FP16: return 3;
+            default: return 4;
+        }
+    }
+
     /** Whether weights keep full precision. */
     public boolean isFloat32() {
         return kind == Kind.FP32;

@@ -31,7 +31,11 @@ import java.util.Map;
  *       the layer becomes QLinearConv / QLinearMatMul (int8 symmetric weights per output channel, int32 bias,
  *       Relu/Clip kept as the output clamp; Gemm weights transposed to [K, N] with alpha folded in), and a
  *       DequantizeLinear gives back the float output under its original name for float consumers (the final
- *       clean-up drops it when only int8 layers read the value);
+ *       clean-up drops it when only int8 layers read the value). When no static int8 layer reads the output
+ *       ({@link QuantOptions#floatOutputs()}, the default),
+ *       the layer keeps its int32 accumulators in float instead (ConvInteger / MatMulInteger → Cast →
+ *       Mul(x_scale · w_scale) → Add bias → activation, as dynamic int8 but with the calibrated input scale):
+ *       requantizing the output would only add a rounding before its float consumers;
  *   <li>dynamic int8: DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul(x_scale · w_scale)
  *       (→ Add bias) (→ activation);
  *   <li>weight-only forms: INT8 or INT4 (group-wise) weights + DequantizeLinear, FLOAT16 + Cast, or a
@@ -65,23 +69,29 @@ public final class ModelQuantizer {
     private final Map<String, Layer> layers = new LinkedHashMap<>();
     private final Map<String, LayerPrecision> decisions;
     private final Map<String, Ranges.Affine> activations;
-    private final Map<String, double[]> inputMeans;
-    private final Map<String, double[][]> hessians;
+    private final Map<String, List<InputStatistics.Stats>> inputStats;
     private final QuantOptions options;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
+    /** Values that a static int8 layer reads: only those are worth producing in uint8. */
+    private final java.util.Set<String> int8Read = new java.util.HashSet<>();
 
     private ModelQuantizer(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
-            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans,
-            Map<String, double[][]> hessians, QuantOptions options) {
+            Map<String, Ranges.Affine> activations, Map<String, List<InputStatistics.Stats>> inputStats,
+            QuantOptions options) {
         this.names = new Names(g);
         for (Layer l : layers) {
             this.layers.put(l.name(), l);
         }
         this.decisions = decisions;
         this.activations = activations;
-        this.inputMeans = inputMeans;
-        this.hessians = hessians;
+        this.inputStats = twins(layers, inputStats);
         this.options = options;
+        for (Layer l : layers) {
+            if (decisions.getOrDefault(l.name(), LayerPrecision.FP32).kind() == LayerPrecision.Kind.INT8
+                    && l.int8Capable() && activations.containsKey(l.input())) {
+                int8Read.add(l.input());
+            }
+        }
     }
 
     /**
@@ -89,19 +99,18 @@ public final class ModelQuantizer {
      */
     public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
             Map<String, Ranges.Affine> activations, QuantOptions options) {
-        return quantize(g, layers, decisions, activations, Map.of(), Map.of(), options);
+        return quantize(g, layers, decisions, activations, Map.of(), options);
     }
 
     /**
-     * @param inputMeans per-channel means of layer inputs (by value name) over the calibration data: layers whose
-     *     input has them get {@link BiasCorrection bias correction} for their quantized weights
-     * @param hessians input statistics per layer name ({@link Hessians}): those layers' weights are rounded with
-     *     error feedback ({@link Gptq}) instead of to nearest
+     * @param inputStats statistics of the layers' inputs over the calibration data, per layer name and weight
+     *     ({@link InputStatistics}): with column means, a layer's quantized weights get {@link BiasCorrection bias
+     *     correction}; with a Gram matrix, they are rounded with error feedback ({@link Gptq}) instead of to nearest
      */
     public static Result quantize(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
-            Map<String, Ranges.Affine> activations, Map<String, double[]> inputMeans, Map<String, double[][]> hessians,
+            Map<String, Ranges.Affine> activations, Map<String, List<InputStatistics.Stats>> inputStats,
             QuantOptions options) {
-        ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, inputMeans, hessians, options);
+        ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, inputStats, options);
         Graph out = q.rewrite(g, new HashMap<>(), new HashMap<>(), new ArrayDeque<>());
         out = new DeadNodeElimination().apply(new ActivationFusion().apply(out));
         return new Result(out, q.outcomes);
@@ -176,12 +185,17 @@ public final class ModelQuantizer {
         if (!l.int8Capable()) {
             return n.op() + " has no int8 kernel";
         }
+        Ranges.Affine xp = activations.get(l.input());
+        Ranges.Affine yp = activations.get(l.output());
+        if (options.floatOutputs() && xp != null && yp != null && !int8Read.contains(l.output())) {
+            // no int8 layer reads the output: requantizing it would only add rounding before its float consumers
+            return integerInt8(n, l, b, scope, () -> quantizedInput(l.input(), xp, n.name(), b, qv),
+                    LayerPrecision.INT8, "float output");
+        }
         FusedActivation act = FusedActivation.of(n);
         if (!Activations.isClamp(act)) {
             return "fused " + act + " is not a clamp";
         }
-        Ranges.Affine xp = activations.get(l.input());
-        Ranges.Affine yp = activations.get(l.output());
         if (xp == null || yp == null) {
             return "no calibration data reached it";
         }
@@ -229,10 +243,9 @@ public final class ModelQuantizer {
             qop = Op.QLinearMatMul;
         }
         int outAxis = qop == Op.QLinearConv ? 0 : 1;
-        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis, true);
         float[] corr = BiasCorrection.correction(n, wk,
-                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
-                inputMeans.get(l.input()), 1);
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis, means(l.name(), 0), 1);
         biasValues = corrected(biasValues, corr);
         QValue xq = quantizedInput(l.input(), xp, n.name(), b, qv);
         String base = l.weights().get(0);
@@ -338,6 +351,26 @@ public final class ModelQuantizer {
         if (!l.int8Capable()) {
             return n.op() + " has no int8 kernel";
         }
+        return integerInt8(n, l, b, scope, () -> {
+            DynValue x = dv.get(l.input());
+            if (x == null) {
+                x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"),
+                        names.fresh(l.input() + "/dynamic_scale"), names.fresh(l.input() + "/dynamic_zero_point"));
+                b.addNode(Node.of(names.fresh(n.name() + "/quantize_input"), Op.DynamicQuantizeLinear,
+                        List.of(l.input()), List.of(x.name(), x.scale(), x.zeroPoint())));
+                dv.put(l.input(), x);
+            }
+            return new QValue(x.name(), x.scale(), x.zeroPoint());
+        }, LayerPrecision.INT8_DYNAMIC, "");
+    }
+
+    /**
+     * MatMulInteger / ConvInteger on the uint8 input {@code input} gives (it is asked for only once the layer is
+     * known to fit), int32 accumulators scaled back to float, then the float bias and activation: dynamic int8,
+     * and static int8 whose output only float consumers read. Returns null, or why the layer does not fit.
+     */
+    private String integerInt8(Node n, Layer l, Graph.Builder b, Deque<Map<String, Tensor>> scope,
+            java.util.function.Supplier<QValue> input, LayerPrecision applied, String note) {
         Tensor w = l.weightValues().get(0);
         Tensor wk;
         Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
@@ -368,18 +401,10 @@ public final class ModelQuantizer {
             outAxis = 1;
             maps = w.dim(1);
         }
-        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis);
+        WeightQuant.Quantized wq = int8Weights(n, l.name(), 0, wk, outAxis, true);
         float[] corr = BiasCorrection.correction(n, wk,
-                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis,
-                inputMeans.get(l.input()), 1);
-        DynValue x = dv.get(l.input());
-        if (x == null) {
-            x = new DynValue(names.fresh(l.input() + "/dynamic_quantized"), names.fresh(l.input() + "/dynamic_scale"),
-                    names.fresh(l.input() + "/dynamic_zero_point"));
-            b.addNode(Node.of(names.fresh(n.name() + "/quantize_input"), Op.DynamicQuantizeLinear, List.of(l.input()),
-                    List.of(x.name(), x.scale(), x.zeroPoint())));
-            dv.put(l.input(), x);
-        }
+                WeightQuant.dequantize(wq, options.perTensor() ? -1 : outAxis, 0), outAxis, means(l.name(), 0), 1);
+        QValue x = input.get();
         String base = l.weights().get(0);
         String wName = names.fresh(base + "/quantized");
         b.initializer(wName, wq.values());
@@ -437,7 +462,7 @@ public final class ModelQuantizer {
         if (!act.isNone()) {
             b.addNode(Activations.node(act, names.fresh(n.name() + "/activation"), last, l.output(), b, names));
         }
-        record(l, LayerPrecision.INT8_DYNAMIC, LayerPrecision.INT8_DYNAMIC, "", consts, l.output(), null, 0, 0);
+        record(l, applied, applied, note, consts, l.output(), null, 0, 0);
         return null;
     }
 
@@ -476,40 +501,34 @@ public final class ModelQuantizer {
             Deque<Map<String, Tensor>> scope) {
         List<String> inputs = new ArrayList<>(n.inputs());
         List<String> consts = new ArrayList<>();
-        Tensor decoded = null;
+        List<Tensor> decoded = new ArrayList<>();
+        int biasSlot = InputStatistics.recurrent(n.op()) ? 3 : 2;
+        boolean correctable = p.kind() != LayerPrecision.Kind.FP16 && (l.bias() != null || !n.hasInput(biasSlot))
+                && (n.op() == Op.Conv || InputStatistics.recurrent(n.op())
+                || n.op() == Op.Gemm && Float.isFinite(n.floatAttr("alpha") / n.floatAttr("beta")));
         for (int j = 0; j < l.weights().size(); j++) {
             String name = l.weights().get(j);
             Tensor w = l.weightValues().get(j);
             int slot = n.inputs().indexOf(name);
-            Encoded e = encodeWeight(n, j, name, w, p, b, consts);
+            // a GRU's candidate gate reads r ⊙ h through R when linear_before_reset is 0: not corrected
+            boolean centred = correctable && !(j == 1 && n.op() == Op.GRU && n.intAttr("linear_before_reset") == 0);
+            Encoded e = encodeWeight(n, j, name, w, p, b, consts, centred);
             inputs.set(slot, e.value());
-            if (j == 0) {
-                decoded = e.decoded();
-            }
+            decoded.add(e.decoded());
         }
-        float[] corr = null;
-        if (p.kind() != LayerPrecision.Kind.FP16 && (n.op() == Op.Conv || n.op() == Op.Gemm)) {
-            Tensor w = l.weightValues().get(0);
-            int outAxis = Layers.outputAxis(n, 0, w.rank());
-            float factor = n.op() == Op.Gemm ? n.floatAttr("alpha") / n.floatAttr("beta") : 1f;
-            if (Float.isFinite(factor)) {
-                corr = BiasCorrection.correction(n, w, decoded, outAxis, inputMeans.get(l.input()), factor);
-            }
-        }
+        Tensor old = l.bias() == null ? null : Layers.constant(scope, l.bias());
+        Tensor corrected = correctable ? correctedBias(n, l, decoded, old) : null;
         if (l.bias() != null && p.kind() == LayerPrecision.Kind.FP16) {
             int slot = n.inputs().indexOf(l.bias());
-            inputs.set(slot, encodeWeight(n, -1, l.bias(), Layers.constant(scope, l.bias()), p, b, consts).value());
-        } else if (corr != null) {
-            Tensor old = l.bias() == null ? null : Layers.constant(scope, l.bias());
-            Tensor nb = n.op() == Op.Conv ? Tensor.of(corrected(old == null ? null : old.toFloatArray(), corr),
-                    corr.length) : addPerColumn(old, corr);
+            inputs.set(slot, encodeWeight(n, -1, l.bias(), old, p, b, consts, false).value());
+        } else if (corrected != null) {
             String name = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/corrected");
-            b.initializer(name, nb);
+            b.initializer(name, corrected);
             consts.add(name);
-            while (inputs.size() < 3) {
+            while (inputs.size() <= biasSlot) {
                 inputs.add("");
             }
-            inputs.set(2, name);
+            inputs.set(biasSlot, name);
         } else if (l.bias() != null) {
             consts.add(l.bias());
         }
@@ -517,13 +536,114 @@ public final class ModelQuantizer {
         record(l, want, p, note, consts, l.output(), null, 0, 0);
     }
 
+    /**
+     * The layer's bias with {@link BiasCorrection} for its decoded weights (one per weight input), or null when
+     * there is nothing to correct. Recurrent layers: W's correction goes into Wb and R's into Rb of each direction
+     * (B {@code [dirs, 2 * gates * hidden]}); a GRU's candidate gate reads {@code r ⊙ h} through R when
+     * linear_before_reset is 0, whose mean is not known, so those rows of R are not corrected.
+     */
+    private Tensor correctedBias(Node n, Layer l, List<Tensor> decoded, Tensor old) {
+        if (n.op() == Op.Conv || n.op() == Op.Gemm) {
+            Tensor w = l.weightValues().get(0);
+            int outAxis = Layers.outputAxis(n, 0, w.rank());
+            float factor = n.op() == Op.Gemm ? n.floatAttr("alpha") / n.floatAttr("beta") : 1f;
+            float[] corr = Float.isFinite(factor)
+                    ? BiasCorrection.correction(n, w, decoded.get(0), outAxis, means(l.name(), 0), factor) : null;
+            if (corr == null) {
+                return null;
+            }
+            return n.op() == Op.Conv ? Tensor.of(corrected(old == null ? null : old.toFloatArray(), corr),
+                    corr.length) : addPerColumn(old, corr);
+        }
+        if (!InputStatistics.recurrent(n.op())) {
+            return null;
+        }
+        Tensor w = l.weightValues().get(0);
+        Tensor r = l.weightValues().get(1);
+        float[] cw = BiasCorrection.correction(n, w, decoded.get(0), 1, means(l.name(), 0), 1);
+        float[] cr = BiasCorrection.correction(n, r, decoded.get(1), 1, means(l.name(), 1), 1);
+        if (cw == null && cr == null) {
+            return null;
+        }
+        int dirs = w.dim(0);
+        int gh = w.dim(1);
+        float[] bias = old == null ? new float[dirs * 2 * gh] : old.toFloatArray();
+        if (bias.length != dirs * 2 * gh) {
+            return null;
+        }
+        int hidden = r.dim(2);
+        boolean skipCandidate = n.op() == Op.GRU && n.intAttr("linear_before_reset") == 0;
+        for (int d = 0; d < dirs; d++) {
+            for (int i = 0; i < gh; i++) {
+                if (cw != null) {
+                    bias[d * 2 * gh + i] += cw[d * gh + i];
+                }
+                if (cr != null && !(skipCandidate && i >= 2 * hidden)) {
+                    bias[d * 2 * gh + gh + i] += cr[d * gh + i];
+                }
+            }
+        }
+        return Tensor.of(bias, dirs, 2 * gh);
+    }
+
+    /**
+     * The statistics, with each layer the data never reached given those of a reached layer with the same op and
+     * identical weights (the same function on another path, e.g. the other branch of an If): its weights are then
+     * rounded the same way, and the file stores the identical payloads once.
+     */
+    private static Map<String, List<InputStatistics.Stats>> twins(List<Layer> layers,
+            Map<String, List<InputStatistics.Stats>> stats) {
+        Map<String, List<InputStatistics.Stats>> out = new HashMap<>(stats);
+        for (Layer l : layers) {
+            if (stats.containsKey(l.name())) {
+                continue;
+            }
+            for (Layer t : layers) {
+                if (t.op() == l.op() && stats.containsKey(t.name()) && sameWeights(l, t)) {
+                    out.put(l.name(), stats.get(t.name()));
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean sameWeights(Layer a, Layer b) {
+        if (a.weightValues().size() != b.weightValues().size()) {
+            return false;
+        }
+        for (int i = 0; i < a.weightValues().size(); i++) {
+            Tensor x = a.weightValues().get(i);
+            Tensor y = b.weightValues().get(i);
+            if (!java.util.Arrays.equals(x.shape(), y.shape())
+                    || !java.util.Arrays.equals(x.toFloatArray(), y.toFloatArray())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Column means of the rows weight {@code which} of the layer multiplies, per group, or null. */
+    private double[][] means(String layer, int which) {
+        InputStatistics.Stats st = stats(layer, which);
+        return st == null ? null : st.mean();
+    }
+
+    private InputStatistics.Stats stats(String layer, int which) {
+        List<InputStatistics.Stats> l = inputStats.get(layer);
+        return l == null || which < 0 || which >= l.size() ? null : l.get(which);
+    }
+
     /** A stored weight: the float value the layer reads, and the weights it decodes to. */
     private record Encoded(String value, Tensor decoded) {
     }
 
-    /** Stores one weight in form {@code p}. */
+    /**
+     * Stores one weight in form {@code p}; {@code centred}: its bias will be corrected (error feedback may then
+     * leave the mean error to the correction).
+     */
     private Encoded encodeWeight(Node n, int which, String name, Tensor w, LayerPrecision p, Graph.Builder b,
-            List<String> consts) {
+            List<String> consts, boolean centred) {
         switch (p.kind()) {
             case FP16: {
                 String h = names.fresh(name + "/fp16");
@@ -537,7 +657,7 @@ public final class ModelQuantizer {
             }
             case INT8_WEIGHT: case INT8: case INT8_DYNAMIC: {
                 int outAxis = Layers.outputAxis(n, which, w.rank());
-                WeightQuant.Quantized q = int8Weights(n, which == 0 ? n.name() : null, which, w, outAxis);
+                WeightQuant.Quantized q = int8Weights(n, n.name(), which, w, outAxis, centred);
                 int axis = options.perTensor() ? 0 : outAxis;
                 return new Encoded(dequantized(name, q, axis, 0, b, consts),
                         WeightQuant.dequantize(q, options.perTensor() ? -1 : outAxis, 0));
@@ -547,7 +667,7 @@ public final class ModelQuantizer {
                 int block = Math.min(options.int4Group(), w.dim(axis));
                 WeightQuant.Quantized rtn = WeightQuant.int4Blocked(w, axis, block);
                 WeightQuant.Quantized q = rtn;
-                Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()), (e, x) -> {
+                Tensor g = feedback(n, n.name(), which, centred, w, Layers.outputAxis(n, which, w.rank()), (e, x) -> {
                     float sc = rtn.scales()[WeightQuant.blockOf(w.shape(), axis, block, e)];
                     return QuantizeLinearKernel.quantize((float) x, sc, 0, -8f, 7f) * sc;
                 });
@@ -560,7 +680,7 @@ public final class ModelQuantizer {
             }
             case CODEBOOK: {
                 String c = names.fresh(name + "/codebook");
-                Tensor cb = codebookWeights(n, which, w, p.bits(), options.seed() ^ name.hashCode());
+                Tensor cb = codebookWeights(n, which, centred, w, p.bits(), options.seed() ^ name.hashCode());
                 b.initializer(c, cb);
                 consts.add(c);
                 return new Encoded(c, Decoding.densify(cb));
@@ -571,12 +691,13 @@ public final class ModelQuantizer {
 
     /**
      * INT8 symmetric weights (per output channel along {@code outAxis}, or per tensor): rounded with error
-     * feedback when the layer's input statistics are known ({@code layer} non-null), else to nearest.
+     * feedback when the Gram matrix of weight {@code which}'s inputs is known, else to nearest.
      */
-    private WeightQuant.Quantized int8Weights(Node n, String layer, int which, Tensor w, int outAxis) {
+    private WeightQuant.Quantized int8Weights(Node n, String layer, int which, Tensor w, int outAxis,
+            boolean centred) {
         int scaleAxis = options.perTensor() ? -1 : outAxis;
         WeightQuant.Quantized rtn = WeightQuant.int8Symmetric(w, scaleAxis);
-        Tensor g = layer == null ? null : feedback(n, layer, w, outAxis, (e, x) -> {
+        Tensor g = feedback(n, layer, which, centred, w, outAxis, (e, x) -> {
             float sc = rtn.scales()[WeightQuant.channelOf(w.shape(), scaleAxis, e)];
             return QuantizeLinearKernel.quantize((float) x, sc, 0, -127f, 127f) * sc;
         });
@@ -588,8 +709,10 @@ public final class ModelQuantizer {
      * The weights moved onto {@code grid} by error feedback ({@link ErrorFeedback}) when the layer's input
      * statistics are known, else null. Weights that are exactly 0 (pruned) stay 0.
      */
-    private Tensor feedback(Node n, String layer, Tensor w, int outAxis, ErrorFeedback.FlatGrid grid) {
-        double[][] h = hessians.get(layer);
+    private Tensor feedback(Node n, String layer, int which, boolean centred, Tensor w, int outAxis,
+            ErrorFeedback.FlatGrid grid) {
+        InputStatistics.Stats st = stats(layer, which);
+        double[][] h = st == null ? null : centred ? st.gram() : st.uncentredGram();
         if (h == null) {
             return null;
         }
@@ -598,7 +721,7 @@ public final class ModelQuantizer {
     }
 
     /** A codebook tensor: k-means palette, indices of the weights rounded to it (with error feedback if known). */
-    private Tensor codebookWeights(Node n, int which, Tensor w, int bits, long seed) {
+    private Tensor codebookWeights(Node n, int which, boolean centred, Tensor w, int bits, long seed) {
         float[] v = w.toFloatArray();
         boolean zeros = false;
         for (float x : v) {
@@ -607,7 +730,7 @@ public final class ModelQuantizer {
         KMeans1D.Result r = KMeans1D.cluster(v, 1 << bits, seed, zeros);
         int[] index = r.index();
         float[] palette = r.palette();
-        Tensor g = which != 0 ? null : feedback(n, n.name(), w, Layers.outputAxis(n, 0, w.rank()),
+        Tensor g = feedback(n, n.name(), which, centred, w, Layers.outputAxis(n, which, w.rank()),
                 (e, x) -> palette[KMeans1D.nearest(palette, (float) x)]);
         if (g != null) {
             float[] gv = g.toFloatArray();

@@ -14,9 +14,12 @@ import java.util.Map;
  * @param layers per-layer precision overrides by layer (node) name; {@code *} matches any run of characters
  * @param seed seeds k-means (codebooks)
  * @param smooth for static int8, migrate activation ranges between linear layers ({@link Smoothing})
+ * @param floatOutputs a static int8 layer whose output no int8 layer reads scales its int32 accumulators back to
+ *     float (ConvInteger / MatMulInteger) instead of requantizing them (QLinearConv / QLinearMatMul); off for
+ *     targets that run full-integer graphs only
  */
 public record QuantOptions(LayerPrecision precision, boolean perTensor, CalibrationMethod method, double percentile,
-        int int4Group, Map<String, LayerPrecision> layers, long seed, boolean smooth) {
+        int int4Group, Map<String, LayerPrecision> layers, long seed, boolean smooth, boolean floatOutputs) {
 
     public QuantOptions {
         layers = Map.copyOf(new LinkedHashMap<>(layers));
@@ -29,31 +32,35 @@ public record QuantOptions(LayerPrecision precision, boolean perTensor, Calibrat
     }
 
     public static QuantOptions of(LayerPrecision precision) {
-        return new QuantOptions(precision, false, CalibrationMethod.MINMAX, 99.99, 32, Map.of(), 0, true);
+        return new QuantOptions(precision, false, CalibrationMethod.MINMAX, 99.99, 32, Map.of(), 0, true, true);
     }
 
     public QuantOptions withMethod(CalibrationMethod m, double p) {
-        return new QuantOptions(precision, perTensor, m, p, int4Group, layers, seed, smooth);
+        return new QuantOptions(precision, perTensor, m, p, int4Group, layers, seed, smooth, floatOutputs);
     }
 
     public QuantOptions withPerTensor(boolean v) {
-        return new QuantOptions(precision, v, method, percentile, int4Group, layers, seed, smooth);
+        return new QuantOptions(precision, v, method, percentile, int4Group, layers, seed, smooth, floatOutputs);
     }
 
     public QuantOptions withLayers(Map<String, LayerPrecision> l) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, l, seed, smooth);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, l, seed, smooth, floatOutputs);
     }
 
     public QuantOptions withInt4Group(int g) {
-        return new QuantOptions(precision, perTensor, method, percentile, g, layers, seed, smooth);
+        return new QuantOptions(precision, perTensor, method, percentile, g, layers, seed, smooth, floatOutputs);
     }
 
     public QuantOptions withSmoothing(boolean on) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, on);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, on, floatOutputs);
+    }
+
+    public QuantOptions withFloatOutputs(boolean on) {
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, smooth, on);
     }
 
     public QuantOptions withSeed(long s) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, s, smooth);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, s, smooth, floatOutputs);
     }
 
     /**

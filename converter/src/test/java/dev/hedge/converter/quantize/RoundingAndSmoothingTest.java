@@ -97,7 +97,7 @@ class RoundingAndSmoothingTest {
     }
 
     @Test
-    void convInputStatisticsAreTheCentredGramOfIm2colRows() {
+    void convInputStatisticsAreTheMeansAndCentredGramOfIm2colRows() {
         Graph g = Graph.builder("c").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 2, 5))
                 .initializer("w", random(1, 1f, 3, 2, 3))
                 .addNode(node("conv", Op.Conv, List.of("x", "w"), List.of("y"), "pads", new long[] {1, 1}))
@@ -113,9 +113,10 @@ class RoundingAndSmoothingTest {
         for (Layer l : Layers.find(g)) {
             layers.put(l.name(), l);
         }
-        Map<String, double[][]> h = Hessians.collect(new ModelDef(g, Map.of()), Dataset.of(samples), layers,
-                RuntimeOptions.reference(), Progress.NONE);
-        double[] got = h.get("conv")[0];
+        Map<String, List<InputStatistics.Stats>> h = InputStatistics.collect(new ModelDef(g, Map.of()),
+                Dataset.of(samples), layers, layers.keySet(), RuntimeOptions.reference(), Progress.NONE);
+        double[] got = h.get("conv").get(0).gram()[0];
+        double[] gotMean = h.get("conv").get(0).mean()[0];
         // rows: for each output position p, (channel c, tap t) = x[c][p - 1 + t] or 0 outside
         int k = 6;
         List<double[]> rows = new ArrayList<>();
@@ -137,6 +138,8 @@ class RoundingAndSmoothingTest {
                 mean[j] += row[j] / rows.size();
             }
         }
+        // padding taps count as the zeros they read: per (channel, tap), not per channel
+        assertArrayEquals(mean, gotMean, 1e-5);
         for (int a = 0; a < k; a++) {
             for (int b = a; b < k; b++) {
                 double c = 0;
@@ -161,7 +164,7 @@ class RoundingAndSmoothingTest {
         double[] mean = {2, -1, 0.5, 4};
         Node mm = node("mm", Op.MatMul, List.of("x", "w"), List.of("y"));
         // W is [K=4, N=3]: output n shifts by sum_k dW[k][n] * mean[k]
-        float[] c = BiasCorrection.correction(mm, w, shifted, 1, mean, 1);
+        float[] c = BiasCorrection.correction(mm, w, shifted, 1, new double[][] {mean}, 1);
         assertArrayEquals(new float[] {-(0.1f * 2 + 0.05f * 4), -(0.2f * -1), -(-0.3f * 0.5f)}, c, 1e-6f);
     }
 

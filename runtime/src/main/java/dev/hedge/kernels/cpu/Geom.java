@@ -67,11 +67,10 @@ final class Geom {
 
     /** Rejects values no kernel may see (the native kernels rely on this). */
     void check() {
-        long[] pos = {c, h, w, kh, kw, sh, sw, dh, dw, oh, ow};
-        for (long v : pos) {
-            if (v <= 0 || v > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException("bad window geometry " + this);
-            }
+        // no array of the values: the natives call this on every run, which must not allocate
+        if (!inRange(c) || !inRange(h) || !inRange(w) || !inRange(kh) || !inRange(kw) || !inRange(sh) || !inRange(sw)
+                || !inRange(dh) || !inRange(dw) || !inRange(oh) || !inRange(ow)) {
+            throw new IllegalArgumentException("bad window geometry " + this);
         }
         if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt > Integer.MAX_VALUE || pl > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("bad window geometry " + this);
@@ -83,6 +82,10 @@ final class Geom {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("window geometry too large " + this);
         }
+    }
+
+    private static boolean inRange(long v) {
+        return v > 0 && v <= Integer.MAX_VALUE;
     }
 
     /**

@@ -26,9 +26,10 @@ import java.util.List;
  * <p>Kernel classes (their costs are measured per host, {@link dev.hedge.kernels.KernelCosts}), each suffixed
  * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
- * backends at the weights' density), {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8} and {@code qdq} (direct
- * kernels, not measured: the reference backend's counterparts have no class either, so priority decides).
- * None of them splits work over the intra-op threads.
+ * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
+ * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32} and {@code qdq}
+ * (direct kernels, not measured: the reference backend's counterparts have no class either, so priority
+ * decides). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -42,6 +43,9 @@ public final class NativeBackend implements Backend {
     private final String dwconvF32;
     private final String maxpool8;
     private final String qdq;
+    private final String poolF32;
+    private final String convF32;
+    private final String eltwiseF32;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -63,6 +67,9 @@ public final class NativeBackend implements Backend {
         dwconvF32 = "native.dwconv.f32" + suffix;
         maxpool8 = "native.maxpool.8" + suffix;
         qdq = "native.qdq" + suffix;
+        poolF32 = "native.pool.f32" + suffix;
+        convF32 = "native.conv.f32" + suffix;
+        eltwiseF32 = "native.eltwise.f32" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -72,7 +79,12 @@ public final class NativeBackend implements Backend {
         c.add(int8(Op.MaxPool, maxpool8));
         c.add(int8(Op.QuantizeLinear, qdq));
         c.add(int8(Op.DequantizeLinear, qdq));
+        for (Op op : new Op[] {Op.MaxPool, Op.AveragePool, Op.GlobalMaxPool, Op.GlobalAveragePool}) {
+            c.add(Capability.of(op, poolF32, DType.FLOAT32));
+        }
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
+        c.add(Capability.of(Op.Conv, convF32, DType.FLOAT32, DType.FLOAT32));
+        c.add(Capability.of(Op.Add, eltwiseF32, DType.FLOAT32, DType.FLOAT32));
         c.add(int8(Op.QLinearConv, sparseS8).sparse());
         c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
         for (Op op : new Op[] {Op.Conv, Op.Gemm, Op.MatMul}) {
@@ -193,9 +205,15 @@ public final class NativeBackend implements Backend {
             case ConvInteger:
                 return depthwise(node, inputs, 1) ? dwconvS8 : s8gemm;
             case Conv:
-                return dwconvF32;
+                return depthwiseF32(node, inputs) ? dwconvF32 : convF32;
             case MaxPool:
-                return maxpool8;
+                return type(inputs, 0) == DType.FLOAT32 ? poolF32 : maxpool8;
+            case AveragePool:
+            case GlobalMaxPool:
+            case GlobalAveragePool:
+                return poolF32;
+            case Add:
+                return eltwiseF32;
             case QuantizeLinear:
             case DequantizeLinear:
                 return qdq;
@@ -223,6 +241,9 @@ public final class NativeBackend implements Backend {
         if (kernelClass.equals(sparseF32)) {
             return NativeBenchmarks.sparseF32(this);
         }
+        if (kernelClass.equals(convF32)) {
+            return NativeBenchmarks.convF32(this);
+        }
         return null;
     }
 
@@ -242,10 +263,22 @@ public final class NativeBackend implements Backend {
                 return bytes(inputs, 0, 1) && spatial(inputs, 0) && zpCount(inputs, 2, 1)
                         && zpCount(inputs, 3, dim(inputs, 1, 0)) ? new QConvKernel(node, isa, false) : null;
             case Conv:
-                return depthwiseF32(node, inputs) ? new DepthwiseF32Kernel(node, isa) : null;
+                if (depthwiseF32(node, inputs)) {
+                    return new DepthwiseF32Kernel(node, isa);
+                }
+                return denseF32Conv(node, inputs) ? new ConvF32Kernel(node, isa) : null;
             case MaxPool:
-                return bytes(inputs, 0) && spatial(inputs, 0) && (node.outputs().size() < 2 || node.output(1).isEmpty())
-                        ? new MaxPool8Kernel(node, isa) : null;
+                if (floats(inputs, 0)) {
+                    return spatial(inputs, 0) && noIndices(node) ? new PoolF32Kernel(node, isa) : null;
+                }
+                return bytes(inputs, 0) && spatial(inputs, 0) && noIndices(node) ? new MaxPool8Kernel(node, isa) : null;
+            case AveragePool:
+                return floats(inputs, 0) && spatial(inputs, 0) ? new PoolF32Kernel(node, isa) : null;
+            case GlobalMaxPool:
+            case GlobalAveragePool:
+                return floats(inputs, 0) && rankAtLeast(inputs, 0, 3) ? new PoolF32Kernel(node, isa) : null;
+            case Add:
+                return floats(inputs, 0, 1) && sameShape(inputs, 0, 1) ? new AddF32Kernel(node, isa) : null;
             case QuantizeLinear:
             case DequantizeLinear:
                 return QdqKernel.takes(node, type(inputs, 0), shape(inputs, 1), type(inputs, 1), type(inputs, 2),
@@ -290,6 +323,21 @@ public final class NativeBackend implements Backend {
         }
     }
 
+    private static boolean sameShape(List<ValueType> in, int i, int j) {
+        int[] a = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        int[] b = j < in.size() && in.get(j) != null ? in.get(j).shape() : null;
+        return a != null && java.util.Arrays.equals(a, b);
+    }
+
+    private static boolean noIndices(Node node) {
+        return node.outputs().size() < 2 || node.output(1).isEmpty();
+    }
+
+    private static boolean rankAtLeast(List<ValueType> in, int i, int rank) {
+        int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
+        return s != null && s.length >= rank;
+    }
+
     private static boolean fusedKnown(Node node) {
         try {
             FusedActivation.of(node);
@@ -307,6 +355,21 @@ public final class NativeBackend implements Backend {
     private static boolean rankAtMost(List<ValueType> in, int i, int rank) {
         int[] s = i < in.size() && in.get(i) != null ? in.get(i).shape() : null;
         return s != null && s.length <= rank && (s.length < 2 || s[0] == 1);
+    }
+
+    /** Float32 Conv of 1-D / 2-D windows whose activation the native GEMM applies (weights must be constant). */
+    private static boolean denseF32Conv(Node node, List<ValueType> in) {
+        int[] x = in.get(0) != null ? in.get(0).shape() : null;
+        int[] w = in.size() > 1 && in.get(1) != null ? in.get(1).shape() : null;
+        if (!floats(in, 0, 1) || !spatial(in, 0) || w == null || w.length != x.length
+                || (in.size() > 2 && in.get(2) != null && type(in, 2) != DType.FLOAT32)) {
+            return false;
+        }
+        try {
+            return ConvF32Kernel.nativeActivation(FusedActivation.of(node));
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** Float32 Conv with group = channels and one input channel per group. */

@@ -76,6 +76,32 @@ final class NativeBenchmarks {
         };
     }
 
+    /**
+     * A 1x1 Conv as the square product [s, s] x [s, s] (s channels in and out over s pixels), float32 with
+     * constant weights: the same product as the other backends' sgemm classes, through the conv kernel.
+     */
+    static KernelBenchmark convF32(NativeBackend backend) {
+        return work -> {
+            int s = Math.max(1, (int) Math.round(Math.cbrt((double) work)));
+            Random r = new Random(4);
+            Tensor w = Tensor.allocate(DType.FLOAT32, s, s, 1, 1);
+            for (int i = 0; i < w.elementCount(); i++) {
+                w.setFloat(i, (float) r.nextGaussian());
+            }
+            Graph g = Graph.builder("bench")
+                    .addInput(ValueInfo.of("x", DType.FLOAT32, 1, s, 1, s))
+                    .initializer("w", w)
+                    .addNode(Node.of("conv", Op.Conv, List.of("x", "w"), List.of("y")))
+                    .addOutput(new ValueInfo("y", null, null))
+                    .build();
+            Tensor x = Tensor.allocate(DType.FLOAT32, 1, s, 1, s);
+            for (int i = 0; i < x.elementCount(); i++) {
+                x.setFloat(i, (float) r.nextGaussian());
+            }
+            return problem(backend, g, x, (long) s * s * s);
+        };
+    }
+
     /** Side of a square product of about {@code work} stored multiply-adds at density 1/{@code sparsity}. */
     private static int side(long work, int sparsity) {
         int s = (int) Math.round(Math.cbrt((double) work * sparsity));

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = "hedge_kernels.h", compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -71,6 +71,47 @@ final class NativeKernels {
 
     static native void hk_dequantize(int isa, ByteBuffer x, long xoff, long n, int isSigned, int zp, float scale,
             ByteBuffer out, long ooff);
+
+    static native void hk_fpool(int isa, int kind, ByteBuffer x, long xoff, long planes, long h, long w, long kh,
+            long kw, long sh, long sw, long dh, long dw, long pt, long pl, long pb, long pr, long oh, long ow,
+            ByteBuffer out, long ooff);
+
+    static native void hk_fgpool(int isa, int isMax, ByteBuffer x, long xoff, long planes, long size, ByteBuffer out,
+            long ooff);
+
+    static native void hk_fadd(int isa, ByteBuffer a, long aoff, ByteBuffer b, long boff, ByteBuffer out, long ooff,
+            long n);
+
+    static native long hk_fdws_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long dh, long dw);
+
+    static native void hk_fdws(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh, long dh,
+            long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff, ByteBuffer bias, long boff, int act,
+            float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+
+    static native long hk_fdwf_scratch_bytes(long oh, long ow, long kh, long kw, long dh, long dw);
+
+    static native void hk_fdwf(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long dh, long dw,
+            long pt, long pl, long oh, long ow, ByteBuffer wt, long woff, ByteBuffer bias, long boff, int act, float lo,
+            float hi, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+
+    static native long hk_fdwc_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_fdwc(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh, long sw,
+            long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff, ByteBuffer bias, long boff,
+            int act, float lo, float hi, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+
+    static native long hk_fconv_packed_floats(int transposed, long m, long k);
+
+    static native long hk_fconv_scratch_floats(int isa, int transposed, long c, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, long chunk);
+
+    static native void hk_fconv_pack(int transposed, ByteBuffer w, long woff, long m, long k, ByteBuffer dst,
+            long doff);
+
+    static native void hk_fconv(int isa, int transposed, ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh,
+            long sw, long dh, long dw, long pt, long pl, long oh, long ow, long m, ByteBuffer wt, long woff,
+            ByteBuffer bias, long boff, int act, float lo, float hi, ByteBuffer out, long ooff, long p0, long p1,
+            ByteBuffer col, long coff, long chunk);
 
     static native void hk_sq8_pack_x(int isa, ByteBuffer x, long xoff, int xu, int zx, long k, long p, long sK,
             long sP, ByteBuffer x2, long x2off, long ppad, ByteBuffer s, long soff);

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.kernels.KernelCosts;
 import dev.hedge.ops.Op;
 import dev.hedge.plan.Frame;
 import dev.hedge.plan.Plan;
@@ -80,6 +82,44 @@ class NativeSafetyTest {
     }
 
     @Test
+    void badFloatPoolAndConvArgumentsNeverReachNativeCode() {
+        Geom g = new Geom(4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8);
+        ByteBuffer x = Native.allocate(4 * 4 * 64);
+        ByteBuffer y = Native.allocate(4 * 4 * 64);
+        rejects("outside", () -> Native.poolF32(best, Native.FPOOL_MAX, x, g, 2, 3, y));
+        rejects("do not fit", () -> Native.poolF32(best, Native.FPOOL_MAX, x, g, 0, 4, Native.allocate(100)));
+        rejects("pooling kind", () -> Native.poolF32(best, 7, x, g, 0, 4, y));
+        rejects("do not fit", () -> Native.globalPoolF32(best, false, x, 0, 4, 65, y));
+        rejects("must be positive", () -> Native.globalPoolF32(best, true, x, 0, 4, 0, y));
+        // conv: 4 input channels 3x3 -> 5 output channels over 8x8 pixels
+        long k = g.reduction();
+        ByteBuffer w = Native.allocate(4 * 5 * k);
+        ByteBuffer packed = Native.allocate(4 * Native.convF32PackedFloats(false, 5, k));
+        rejects("do not fit", () -> Native.convF32Pack(false, w, 0, 5, k, Native.allocate(4 * 5 * k), 0));
+        Native.convF32Pack(false, w, 0, 5, k, packed, 0);
+        ByteBuffer bias = Native.allocate(4 * 5);
+        ByteBuffer out = Native.allocate(4 * 5 * 64);
+        ByteBuffer col = Native.allocate(4 * k * 32);
+        rejects("outside", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 65, col, 0, 32));
+        rejects("multiple of 32", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col,
+                0, 48));
+        rejects("do not fit", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 4, 0, 64, col, 0,
+                32));
+        // scratch smaller than the im2col chunk (or, on AVX-512, the padded image) needs
+        rejects("do not fit", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64,
+                Native.allocate(4 * 100), 0, 32));
+        rejects("scratch missing", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, null,
+                0, 32));
+        rejects("activation", () -> Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 3, 0, 0, out, 0, 0, 64, col, 0,
+                32));
+        Native.convF32(best, false, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64, col, 0, 32);
+        if (best != Native.ISA_AVX512) {
+            rejects("transposed", () -> Native.convF32(best, true, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64,
+                    col, 0, 32));
+        }
+    }
+
+    @Test
     void badModelsFailWithTheNodeNamed() {
         Graph g = Graph.builder("g")
                 .addInput(ValueInfo.of("x", DType.UINT8, 1, 4, 5, 5))
@@ -126,6 +166,53 @@ class NativeSafetyTest {
         Tensor a = NativeRun.run(isa, qmatmul(), NativeRun.map("a", direct), consts);
         Tensor b = NativeRun.run(isa, qmatmul(), NativeRun.map("a", onHeap), consts);
         assertArrayEquals(a.toIntArray(), b.toIntArray());
+    }
+
+    @Test
+    void floatConvPoolAndAddRunsAllocateNothing() {
+        Random r = new Random(7);
+        float[] wv = new float[24 * 8 * 9];
+        for (int i = 0; i < wv.length; i++) {
+            wv[i] = (float) r.nextGaussian();
+        }
+        // a stride-1 conv (padded-image path on AVX-512), a stride-2 conv (im2col), max and global pooling, add
+        Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 8, 15, 15))
+                .initializer("w", Tensor.of(wv, 24, 8, 3, 3))
+                .initializer("w2", Tensor.of(wv.clone(), 24, 8, 3, 3))
+                .addNode(Node.of("c1", Op.Conv, List.of("x", "w"), List.of("a"))
+                        .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1})))
+                .addNode(Node.of("c2", Op.Conv, List.of("x", "w2"), List.of("b"))
+                        .withAttr("strides", new Attr.Ints(new long[] {2, 2})))
+                .addNode(Node.of("p", Op.MaxPool, List.of("a"), List.of("c"))
+                        .withAttr("kernel_shape", new Attr.Ints(new long[] {3, 3}))
+                        .withAttr("strides", new Attr.Ints(new long[] {2, 2})))
+                .addNode(Node.of("gp", Op.GlobalAveragePool, List.of("b"), List.of("d")))
+                .addNode(Node.of("s", Op.Add, List.of("a", "a"), List.of("e")))
+                .addOutput(new ValueInfo("c", null, null)).addOutput(new ValueInfo("d", null, null))
+                .addOutput(new ValueInfo("e", null, null)).build();
+        try (Model m = Model.of(new ModelDef(g, Map.of()),
+                RuntimeOptions.reference().withBackend(new NativeBackend()).withKernelCosts(KernelCosts.fixed(Map.of())))) {
+            Plan plan = m.plan(List.of(new int[] {1, 8, 15, 15}));
+            for (var step : plan.describe()) {
+                assertEquals("native", step.backend(), step.toString());
+            }
+            Frame f = plan.newFrame();
+            Tensor x = Tensor.allocate(DType.FLOAT32, 1, 8, 15, 15);
+            for (int i = 0; i < x.elementCount(); i++) {
+                x.setFloat(i, (float) r.nextGaussian());
+            }
+            List<Tensor> in = List.of(x);
+            for (int i = 0; i < 200; i++) {
+                f.run(in);
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20000; i++) {
+                f.run(in);
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
+        }
     }
 
     @Test
