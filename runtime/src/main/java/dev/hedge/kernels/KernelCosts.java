@@ -1,6 +1,7 @@
 package dev.hedge.kernels;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.zip.CRC32;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,7 +103,32 @@ public final class KernelCosts {
         }
         String forced = System.getenv("OPENBLAS_CORETYPE");
         return cpu + "; " + Runtime.getRuntime().availableProcessors() + " cpus; " + System.getProperty("os.arch")
-                + "; java " + Runtime.version().feature() + (forced == null ? "" : "; OPENBLAS_CORETYPE=" + forced);
+                + "; java " + Runtime.version().feature() + (forced == null ? "" : "; OPENBLAS_CORETYPE=" + forced)
+                + "; native kernels " + nativeLibraryFingerprint();
+    }
+
+    /**
+     * CRC-32 of the C++ kernel library on the class path (or "none"): a rebuilt library has other speeds, so
+     * costs measured with an older one must not rank its kernels.
+     */
+    static String nativeLibraryFingerprint() {
+        String arch = System.getProperty("os.arch", "");
+        String platform = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).replaceAll("[^a-z].*", "") + "-"
+                + (arch.equals("amd64") || arch.equals("x86_64") ? "x86_64" : arch.equals("aarch64") ? "arm64" : arch);
+        String resource = "/dev/hedge/kernels/cpu/" + platform + "/libjniNativeKernels.so";
+        try (InputStream in = KernelCosts.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                return "none";
+            }
+            CRC32 crc = new CRC32();
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                crc.update(buf, 0, n);
+            }
+            return Long.toHexString(crc.getValue());
+        } catch (IOException e) {
+            return "unreadable";
+        }
     }
 
     /** The cost of a class, or null when unknown. */

@@ -76,8 +76,9 @@ class ExecutionTest {
                     busy++;
                 }
             }
-            // One runs, one waits: the others are refused at once.
-            assertTrue(ok >= 2, "ok " + ok);
+            // At most one runs and one waits: the others are refused at once. (Whether the second is admitted
+            // depends on whether the worker has taken the first off the queue yet.)
+            assertTrue(ok >= 1 && ok <= 2, "ok " + ok);
             assertTrue(busy >= 1, "busy " + busy);
             assertEquals(16, ok + busy);
             assertTrue(http.get("/metrics").text().contains("hedge_inference_failures_total{model=\"slow\","

@@ -33,7 +33,7 @@ class TargetCheckTest {
         DeviceProfile mcu = Profiles.builtIn("microcontroller");
         int[] shape = {64, 1, 8, 8};
         long arena;
-        try (Model m = Model.of(def)) {
+        try (Model m = Model.of(def, dev.hedge.runtime.RuntimeOptions.reference())) { // what TargetCheck plans with
             arena = m.plan(List.of(shape)).totalArenaBytes();
         }
         assertTrue(arena > mcu.memory().arenaBytes(), "test premise: " + arena);

@@ -61,12 +61,12 @@ class UnaryOpsPropertiesTest {
         HARD_SIGMOID(Op.HardSigmoid, x -> Math.max(0, Math.min(1, 0.2f * x + 0.5f))),
         HARD_SWISH(Op.HardSwish, x -> x * Math.max(0, Math.min(1, x / 6 + 0.5))),
         TANH(Op.Tanh, x -> x > 20 ? 1 : x < -20 ? -1 : (Math.exp(2 * x) - 1) / (Math.exp(2 * x) + 1)),
-        SOFTPLUS(Op.Softplus, x -> x > 40 ? x : Math.log(1 + Math.exp(x))),
+        SOFTPLUS(Op.Softplus, x -> x > 40 ? x : Math.log1p(Math.exp(x))),
         SOFTSIGN(Op.Softsign, x -> x / (1 + Math.abs(x))),
         GELU(Op.Gelu, x -> 0.5 * x * (1 + erfSeries(x / Math.sqrt(2)))),
         GELU_TANH(Op.Gelu, x -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
                 "approximate", "tanh"),
-        MISH(Op.Mish, x -> x * Math.tanh(x > 40 ? x : Math.log(1 + Math.exp(x)))),
+        MISH(Op.Mish, x -> x * Math.tanh(x > 40 ? x : Math.log1p(Math.exp(x)))),
         CELU(Op.Celu, x -> Math.max(0, x) + Math.min(0, 2.0 * (Math.exp(x / 2.0) - 1)), "alpha", 2f),
         THRESHOLDED_RELU(Op.ThresholdedRelu, x -> x > 1.5f ? x : 0, "alpha", 1.5f);
 
