@@ -118,6 +118,22 @@ HK_T_AVX512 inline void dwf_zero(float* d, long n) {
 }
 
 // KN: the kernel when it is square and undilated (3), else 0 (any).
+/** One channel's plane into rows of width Wr, zero-padded: pt rows above, pl columns left, zeros to the right. */
+HK_T_AVX512 inline void dwf_pad_plane(float* xp, const float* xs, const Geom& g, long rows, long Wr) {
+    for (long y = 0; y < rows; y++) {
+        float* d = xp + y * Wr;
+        const long iy = y - g.pt;
+        const long a = std::min(g.pl, Wr);
+        long e = a;
+        if (iy >= 0 && iy < g.H) {
+            e = std::min(Wr, g.pl + g.W);
+            dwf_copy(d + a, xs + iy * g.W + (a - g.pl), e - a);
+        }
+        dwf_zero(d, a);
+        dwf_zero(d + e, Wr - e);
+    }
+}
+
 template <int KN>
 HK_T_AVX512 inline void fdwf_avx512_k(const float* x, const Geom& g, const float* w, const float* bias, int act,
         float lo, float hi, float* out, float* scratch) {
@@ -129,19 +145,7 @@ HK_T_AVX512 inline void fdwf_avx512_k(const float* x, const Geom& g, const float
     const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     dwf_zero(xp + Hp * Wp, DWC_LANES);
     for (long c = 0; c < g.C; c++) {
-        const float* xs = x + c * g.H * g.W;
-        for (long y = 0; y < Hp; y++) {
-            float* d = xp + y * Wp;
-            const long iy = y - g.pt;
-            const long a = std::min(g.pl, Wp);
-            long e = a;
-            if (iy >= 0 && iy < g.H) {
-                e = std::min(Wp, g.pl + g.W);
-                dwf_copy(d + a, xs + iy * g.W + (a - g.pl), e - a);
-            }
-            dwf_zero(d, a);
-            dwf_zero(d + e, Wp - e);
-        }
+        dwf_pad_plane(xp, x + c * g.H * g.W, g, Hp, Wp);
         const float* wc = w + c * taps;
         const __m512 vb = _mm512_set1_ps(bias != nullptr ? bias[c] : 0.f);
         __m512 wv[KN > 0 ? KN * KN : 1];
@@ -187,19 +191,7 @@ HK_T_AVX512 inline void fdws_avx512_k(const float* x, const Geom& g, const float
     const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     for (long c = 0; c < g.C; c++) {
-        const float* xs = x + c * g.H * g.W;
-        for (long y = 0; y < Hp; y++) {
-            float* d = xp + y * Wr;
-            const long iy = y - g.pt;
-            const long a = std::min(g.pl, Wr);
-            long e = a;
-            if (iy >= 0 && iy < g.H) {
-                e = std::min(Wr, g.pl + g.W);
-                dwf_copy(d + a, xs + iy * g.W + (a - g.pl), e - a);
-            }
-            dwf_zero(d, a);
-            dwf_zero(d + e, Wr - e);
-        }
+        dwf_pad_plane(xp, x + c * g.H * g.W, g, Hp, Wr);
         const float* wc = w + c * taps;
         const __m512 vb = _mm512_set1_ps(bias != nullptr ? bias[c] : 0.f);
         __m512 wv[KN > 0 ? KN * KN : 1];
