@@ -244,6 +244,9 @@ public final class NativeBackend implements Backend {
         if (kernelClass.equals(convF32)) {
             return NativeBenchmarks.convF32(this);
         }
+        if (kernelClass.equals(qdq)) {
+            return NativeBenchmarks.quantize(this);
+        }
         return null;
     }
 
