@@ -624,8 +624,9 @@ public final class Compressor {
      * estimates slower than its float node ({@link SpeedCheck}): a statically quantized file has no float
      * alternative at run time. int8-weight rather than fp32: the same float kernel at load (the weights are
      * folded), with the int8 file size. Layers pinned with --layer keep their precision; full-integer targets
-     * (no float outputs) need int8 everywhere. The check quantizes once with weights rounded to nearest
-     * (the rounding does not change the nodes or their costs).
+     * (no float outputs) need int8 everywhere. The check quantizes with weights rounded to nearest (the
+     * rounding does not change the nodes or their costs), again after each round that moved a layer, until none
+     * moves.
      */
     private void speedCheck(Map<String, LayerPrecision> decisions, Map<String, Ranges.Affine> activations) {
         QuantOptions q = options.quant();
@@ -656,19 +657,40 @@ public final class Compressor {
         try (Model m = Model.of(reference)) {
             shapes = m.defaultInputShapes(Map.of());
         }
-        Map<String, SpeedCheck.Verdict> verdicts = SpeedCheck.check(current, r.graph(), candidates, shapes,
-                options.speedCheck());
         int kept = 0;
+        Map<String, SpeedCheck.Verdict> last = Map.of();
+        // a layer moved to float gives its int8 neighbours a quantize / dequantize boundary: check them again
+        List<String> open = new ArrayList<>(candidates);
+        while (!open.isEmpty()) {
+            if (kept > 0) {
+                r = ModelQuantizer.quantize(current, layers, decisions, activations, Map.of(), q);
+            }
+            last = SpeedCheck.check(current, r.graph(), open, shapes, options.speedCheck());
+            List<String> slower = new ArrayList<>();
+            for (String l : open) {
+                SpeedCheck.Verdict v = last.get(l);
+                if (v != null && v.int8Slower()) {
+                    decisions.put(l, LayerPrecision.INT8_WEIGHT);
+                    speedNotes.put(l, "int8 kernel slower on this host: int8-weight (float compute): "
+                            + v.describe());
+                    notes.add("layer " + l + ": kept float compute (int8-weight): " + v.describe());
+                    slower.add(l);
+                }
+            }
+            kept += slower.size();
+            if (slower.isEmpty()) {
+                break;
+            }
+            open.removeAll(slower);
+        }
         List<String> unknown = new ArrayList<>();
         for (String l : candidates) {
-            SpeedCheck.Verdict v = verdicts.get(l);
+            SpeedCheck.Verdict v = last.get(l);
+            if (speedNotes.containsKey(l)) {
+                continue; // moved to float above
+            }
             if (v == null || !v.estimated()) {
                 unknown.add(l);
-            } else if (v.int8Slower()) {
-                decisions.put(l, LayerPrecision.INT8_WEIGHT);
-                speedNotes.put(l, "int8 kernel slower on this host: int8-weight (float compute): " + v.describe());
-                notes.add("layer " + l + ": kept float compute (int8-weight): " + v.describe());
-                kept++;
             } else {
                 speedNotes.put(l, "int8 faster on this host: " + v.describe());
             }
