@@ -55,6 +55,13 @@ final class CompressionFlags {
                     + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
     boolean floatOutputs;
 
+    @Option(names = "--speed-check", negatable = true, defaultValue = "true", fallbackValue = "true", order = 19,
+            description = "int8 / int8-dynamic: a layer whose int8 kernels this host's planner estimates slower than "
+                    + "its fp32 kernel (measured kernel costs, at the input shapes) keeps int8 weights with float "
+                    + "compute; the report says which and why (default: on; off with a full-integer --profile; "
+                    + "layers set with --layer are not checked).")
+    boolean speedCheck;
+
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
                     + "NAME is a node name, a trailing * matches a prefix (repeatable).")
@@ -250,6 +257,7 @@ final class CompressionFlags {
         r.maxOutputError = maxOutputError;
         r.maxPrecision = maxPrecision;
         r.floatOutputs = floatOutputs;
+        r.speedCheck = speedCheck;
         return r;
     }
 

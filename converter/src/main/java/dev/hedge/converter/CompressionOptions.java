@@ -30,11 +30,13 @@ import dev.hedge.runtime.RuntimeOptions;
  * @param maxPrecision automatic mixed precision raises no layer beyond this step of the ladder (e.g.
  *     {@code int8-weight}: every weight stays int8), or null for no limit
  * @param runtime backends the models run on (ahead of the Java reference kernels) while calibrating and evaluating
+ * @param speedCheck the backends and kernel costs of the target host: an int8 layer whose kernels would run
+ *     slower there than its float form keeps float compute ({@code SpeedCheck}); null: off
  */
 public record CompressionOptions(QuantOptions quant, ChannelPruning.Options channels, MagnitudePruning.Options prune,
         Boolean reconstruct, boolean obsMask, boolean errorFeedback, Dataset calibration, Dataset evaluation,
         double targetAgreement, double maxAccuracyDrop, double maxOutputError, LayerPrecision maxPrecision,
-        RuntimeOptions runtime, Progress progress) {
+        RuntimeOptions runtime, Progress progress, RuntimeOptions speedCheck) {
 
     public CompressionOptions {
         runtime = runtime == null ? RuntimeOptions.reference() : runtime;
@@ -52,67 +54,72 @@ public record CompressionOptions(QuantOptions quant, ChannelPruning.Options chan
 
     public static CompressionOptions of(QuantOptions quant) {
         return new CompressionOptions(quant, null, null, null, false, true, null, null, Double.NaN, Double.NaN,
-                Double.NaN, null, null, null);
+                Double.NaN, null, null, null, null);
     }
 
     public CompressionOptions withQuant(QuantOptions q) {
         return new CompressionOptions(q, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withChannels(ChannelPruning.Options c) {
         return new CompressionOptions(quant, c, prune, reconstruct, obsMask, errorFeedback, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withPrune(MagnitudePruning.Options p) {
         return new CompressionOptions(quant, channels, p, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withReconstruct(Boolean r, boolean obs) {
         return new CompressionOptions(quant, channels, prune, r, obs, errorFeedback, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withErrorFeedback(boolean on) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, on, calibration, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withCalibration(Dataset d) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, d, evaluation,
-                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withEvaluation(Dataset d) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration, d,
-                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress);
+                targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withTargets(double agreement, double drop) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, agreement, drop, maxOutputError, maxPrecision, runtime, progress);
+                evaluation, agreement, drop, maxOutputError, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withMaxOutputError(double e) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, e, maxPrecision, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, e, maxPrecision, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withMaxPrecision(LayerPrecision p) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, p, runtime, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, p, runtime, progress, speedCheck);
     }
 
     public CompressionOptions withRuntime(RuntimeOptions r) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, r, progress);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, r, progress, speedCheck);
     }
 
     public CompressionOptions withProgress(Progress p) {
         return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
-                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, p);
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, p, speedCheck);
+    }
+
+    public CompressionOptions withSpeedCheck(RuntimeOptions host) {
+        return new CompressionOptions(quant, channels, prune, reconstruct, obsMask, errorFeedback, calibration,
+                evaluation, targetAgreement, maxAccuracyDrop, maxOutputError, maxPrecision, runtime, progress, host);
     }
 
     /** Whether automatic mixed precision is on. */

@@ -11,6 +11,7 @@ import dev.hedge.converter.quantize.LayerPrecision;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.runtime.InvalidInputException;
+import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -37,6 +38,11 @@ public final class CompressionRequest {
     public boolean smooth = true;
     /** Static int8 layers that only float consumers read keep their accumulators in float (off: full-integer). */
     public boolean floatOutputs = true;
+    /**
+     * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
+     * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets).
+     */
+    public boolean speedCheck = true;
     /** Per-layer precision overrides: layer name to precision name. */
     public Map<String, String> layers = Map.of();
 
@@ -107,6 +113,10 @@ public final class CompressionRequest {
         CompressionOptions o = CompressionOptions.of(quantOptions()).withProgress(progress)
                 .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(nan(targetAgreement), nan(maxAccuracyDrop)).withMaxOutputError(nan(maxOutputError));
+        if (speedCheck && floatOutputs) {
+            // the host's default backends and measured costs: what Model.load will plan with here
+            o = o.withSpeedCheck(RuntimeOptions.defaults());
+        }
         if (maxPrecision != null) {
             if (!o.mixedPrecision()) {
                 throw new InvalidInputException(spell.apply("max-precision") + " limits automatic mixed precision: "

@@ -18,6 +18,7 @@ import dev.hedge.converter.quantize.ModelQuantizer;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.converter.quantize.Ranges;
 import dev.hedge.converter.quantize.Smoothing;
+import dev.hedge.converter.quantize.SpeedCheck;
 import dev.hedge.converter.quantize.ValueStats;
 import dev.hedge.converter.quantize.WeightQuant;
 import dev.hedge.converter.reconstruct.Reconstruction;
@@ -128,6 +129,9 @@ public final class Compressor {
             throw new InvalidInputException("automatic mixed precision needs evaluation data (--eval or --calib)");
         }
         long fp32Bytes = fileSize(floatModel);
+        if (options.speedCheck() != null) {
+            speedCheck(decisions, activations);
+        }
 
         List<MixedPrecisionStep> steps = new ArrayList<>();
         ModelQuantizer.Result quantized;
@@ -610,6 +614,93 @@ public final class Compressor {
                 "%s; largest added noise-to-signal ratio %.3g (%s)", miss, Math.max(0, worstNsr), sqnr));
     }
 
+    // ---- int8 against float speed -------------------------------------------------------------------------
+
+    /** Per layer: the speed check's estimates and what it decided. */
+    private final Map<String, String> speedNotes = new LinkedHashMap<>();
+
+    /**
+     * Gives int8 weights with float compute to each int8 layer whose int8 nodes the target host's planner
+     * estimates slower than its float node ({@link SpeedCheck}): a statically quantized file has no float
+     * alternative at run time. int8-weight rather than fp32: the same float kernel at load (the weights are
+     * folded), with the int8 file size. Layers pinned with --layer keep their precision; full-integer targets
+     * (no float outputs) need int8 everywhere. The check quantizes with weights rounded to nearest (the
+     * rounding does not change the nodes or their costs), again after each round that moved a layer, until none
+     * moves.
+     */
+    private void speedCheck(Map<String, LayerPrecision> decisions, Map<String, Ranges.Affine> activations) {
+        QuantOptions q = options.quant();
+        if (!q.floatOutputs()) {
+            notes.add("speed check: off (full-integer target: int8 is mandatory)");
+            return;
+        }
+        ModelQuantizer.Result r = ModelQuantizer.quantize(current, layers, decisions, activations, Map.of(), q);
+        List<String> candidates = new ArrayList<>();
+        int pinned = 0;
+        for (ModelQuantizer.Outcome o : r.layers().values()) {
+            LayerPrecision.Kind k = o.applied().kind();
+            if (k == LayerPrecision.Kind.INT8 || k == LayerPrecision.Kind.INT8_DYNAMIC) {
+                if (q.pinned(o.layer())) {
+                    pinned++;
+                } else {
+                    candidates.add(o.layer());
+                }
+            }
+        }
+        if (candidates.isEmpty()) {
+            if (pinned > 0) {
+                notes.add("speed check: " + pinned + " int8 layers pinned with --layer, not checked");
+            }
+            return;
+        }
+        List<int[]> shapes;
+        try (Model m = Model.of(reference)) {
+            shapes = m.defaultInputShapes(Map.of());
+        }
+        int kept = 0;
+        Map<String, SpeedCheck.Verdict> last = Map.of();
+        // a layer moved to float gives its int8 neighbours a quantize / dequantize boundary: check them again
+        List<String> open = new ArrayList<>(candidates);
+        while (!open.isEmpty()) {
+            if (kept > 0) {
+                r = ModelQuantizer.quantize(current, layers, decisions, activations, Map.of(), q);
+            }
+            last = SpeedCheck.check(current, r.graph(), open, shapes, options.speedCheck());
+            List<String> slower = new ArrayList<>();
+            for (String l : open) {
+                SpeedCheck.Verdict v = last.get(l);
+                if (v != null && v.int8Slower()) {
+                    decisions.put(l, LayerPrecision.INT8_WEIGHT);
+                    speedNotes.put(l, "int8 kernel slower on this host: int8-weight (float compute): "
+                            + v.describe());
+                    notes.add("layer " + l + ": kept float compute (int8-weight): " + v.describe());
+                    slower.add(l);
+                }
+            }
+            kept += slower.size();
+            if (slower.isEmpty()) {
+                break;
+            }
+            open.removeAll(slower);
+        }
+        List<String> unknown = new ArrayList<>();
+        for (String l : candidates) {
+            SpeedCheck.Verdict v = last.get(l);
+            if (speedNotes.containsKey(l)) {
+                continue; // moved to float above
+            }
+            if (v == null || !v.estimated()) {
+                unknown.add(l);
+            } else {
+                speedNotes.put(l, "int8 faster on this host: " + v.describe());
+            }
+        }
+        notes.add(String.format(Locale.ROOT, "speed check: %d int8 layers compared with fp32 on this host's kernel "
+                + "costs, %d kept float compute%s%s", candidates.size() - unknown.size(), kept,
+                unknown.isEmpty() ? "" : "; not estimated (stay int8): " + String.join(", ", unknown),
+                pinned == 0 ? "" : "; " + pinned + " pinned with --layer not checked"));
+    }
+
     // ---- report and final write --------------------------------------------------------------------------------
 
     private CompressionReport report(ModelQuantizer.Result q, Evaluator.Result e, Path file, long fp32Bytes,
@@ -663,6 +754,9 @@ public final class Compressor {
             }
             if (densified.contains(l.name())) {
                 parts.add("dense again (mixed precision)");
+            }
+            if (speedNotes.containsKey(l.name())) {
+                parts.add(speedNotes.get(l.name()));
             }
             double[] rf = refit.getOrDefault(l.name(), new double[] {Double.NaN, Double.NaN});
             rows.add(new LayerRow(l.name(), l.op().name(), l.params(), sparsity, o.applied().label(),
@@ -737,6 +831,8 @@ public final class Compressor {
         if (options.maxPrecision() != null && options.mixedPrecision()) {
             s.put("max_precision", options.maxPrecision().label());
         }
+        s.put("speed_check", options.speedCheck() == null ? "off" : !q.floatOutputs() ? "off (full-integer target)"
+                : "on (int8 against fp32 on this host's kernel costs)");
         return s;
     }
 

@@ -528,6 +528,21 @@ public final class Planner {
         return l;
     }
 
+    /**
+     * The estimated time of one offer for a node, by the same cost model {@link #rank} uses (measuring the
+     * offer's kernel class once per host when its backend has a benchmark for it); NaN when the class or the
+     * work is unknown. For the converter, which weighs a layer's int8 kernels against its float ones even
+     * where the planner has nothing to compare (the int8 node has one classed offer).
+     */
+    public double estimate(Node node, List<ValueType> types, Offer o) {
+        double work = Work.of(node, types);
+        if (costs == null || o.kernelClass() == null || Double.isNaN(work)) {
+            return Double.NaN;
+        }
+        KernelCost cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
+        return cost == null ? Double.NaN : cost.estimate(work * o.workScale(), threads, o.parallel());
+    }
+
     /** Why the offer at rank {@code r} stands where it does, naming the alternatives and their estimates. */
     private static String explain(List<Offer> offers, double[] est, Integer[] order, int r, int compared) {
         Offer me = offers.get(order[r]);

@@ -39,8 +39,8 @@ final class ConvertConfig {
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
 
     static {
-        for (String k : List.of("no-optimize", "per-tensor", "smooth", "prune-global", "prune-all-layers",
-                "reconstruct", "gptq", "obs-mask")) {
+        for (String k : List.of("no-optimize", "per-tensor", "smooth", "speed-check", "prune-global",
+                "prune-all-layers", "reconstruct", "gptq", "obs-mask")) {
             KEYS.put(k, "a boolean");
         }
         for (String k : List.of("quantize", "calib-method", "labels", "prune-nm", "prune-block", "layout",
@@ -311,6 +311,7 @@ final class ConvertConfig {
         r.codebookBits = integer("codebook-bits", r.codebookBits);
         r.int4Group = integer("int4-group", r.int4Group);
         r.smooth = bool("smooth", r.smooth);
+        r.speedCheck = bool("speed-check", r.speedCheck);
         r.layers = pairs("layer");
         r.calib = data("calib", inputNames);
         if (r.calib.isEmpty() && foundCalibration != null) {

@@ -81,6 +81,11 @@ public record QuantOptions(LayerPrecision precision, boolean perTensor, Calibrat
         return best != null ? layers.get(best) : precision;
     }
 
+    /** Whether a per-layer override (exact or pattern) names this layer. */
+    public boolean pinned(String layer) {
+        return layers.containsKey(layer) || layers.keySet().stream().anyMatch(k -> k.contains("*") && glob(k, layer));
+    }
+
     /** Whether {@code name} matches {@code pattern}, where {@code *} stands for any run of characters. */
     static boolean glob(String pattern, String name) {
         String[] parts = pattern.split("\\*", -1);

@@ -29,7 +29,8 @@ import java.util.List;
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
  * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32} and {@code qdq}
  * (direct kernels, not measured: the reference backend's counterparts have no class either, so priority
- * decides). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * decides; {@code qdq} has a benchmark all the same, for the converter, which adds the quantize / dequantize
+ * boundaries of an int8 layer to its estimate). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -243,6 +244,9 @@ public final class NativeBackend implements Backend {
         }
         if (kernelClass.equals(convF32)) {
             return NativeBenchmarks.convF32(this);
+        }
+        if (kernelClass.equals(qdq)) {
+            return NativeBenchmarks.quantize(this);
         }
         return null;
     }

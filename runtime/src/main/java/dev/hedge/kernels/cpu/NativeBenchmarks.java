@@ -102,6 +102,29 @@ final class NativeBenchmarks {
         };
     }
 
+    /**
+     * QuantizeLinear of a float vector (work = elements). Never compared by the planner (the reference
+     * QuantizeLinear has no class); the converter adds it to an int8 layer's estimate for its float boundaries.
+     */
+    static KernelBenchmark quantize(NativeBackend backend) {
+        return work -> {
+            int n = (int) Math.max(64, Math.min(work, 1 << 24));
+            Random r = new Random(3);
+            float[] v = new float[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) r.nextGaussian();
+            }
+            Graph g = Graph.builder("bench")
+                    .addInput(ValueInfo.of("x", DType.FLOAT32, n))
+                    .initializer("s", Tensor.of(new float[] {0.02f}))
+                    .initializer("z", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128}))
+                    .addNode(Node.of("q", Op.QuantizeLinear, List.of("x", "s", "z"), List.of("y")))
+                    .addOutput(new ValueInfo("y", null, null))
+                    .build();
+            return problem(backend, g, Tensor.of(v, n), n);
+        };
+    }
+
     /** Side of a square product of about {@code work} stored multiply-adds at density 1/{@code sparsity}. */
     private static int side(long work, int sparsity) {
         int s = (int) Math.round(Math.cbrt((double) work * sparsity));

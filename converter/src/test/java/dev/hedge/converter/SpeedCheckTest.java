@@ -1,0 +1,136 @@
+package dev.hedge.converter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.hedge.converter.data.Dataset;
+import dev.hedge.converter.quantize.LayerPrecision;
+import dev.hedge.converter.quantize.QTestGraphs;
+import dev.hedge.converter.quantize.QuantOptions;
+import dev.hedge.converter.report.LayerRow;
+import dev.hedge.ir.ModelDef;
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.Capability;
+import dev.hedge.kernels.Kernel;
+import dev.hedge.kernels.KernelCost;
+import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.PrepareContext;
+import dev.hedge.kernels.ref.RefBackend;
+import dev.hedge.ops.Op;
+import dev.hedge.runtime.Model;
+import dev.hedge.runtime.RuntimeOptions;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The converter's int8-or-float decision from kernel costs: a fixed cost table makes the int8 kernel lose on
+ * the small layer and win on the large one.
+ */
+class SpeedCheckTest {
+
+    @TempDir
+    Path dir;
+
+    /** An int8 backend whose kernels are the reference ones, under a kernel class the cost table prices. */
+    static final class Int8Backend implements Backend {
+        @Override
+        public String name() {
+            return "fake";
+        }
+
+        @Override
+        public List<Capability> capabilities() {
+            return List.of(int8(Op.QLinearMatMul), int8(Op.MatMulInteger));
+        }
+
+        private static Capability int8(Op op) {
+            return Capability.of(op, "fake.s8gemm").withPrecision(Capability.Precision.INT8);
+        }
+
+        @Override
+        public Kernel create(Node node, List<PrepareContext.ValueType> inputs) {
+            return RefBackend.INSTANCE.create(node, inputs);
+        }
+    }
+
+    /** int8: 500 ns per call + 0.001 ns per multiply-add; fp32 (the Java sgemm): 0.2 ns per multiply-add. */
+    private static RuntimeOptions host(double int8Overhead) {
+        return RuntimeOptions.reference().withBackend(new Int8Backend()).withKernelCosts(KernelCosts.fixed(Map.of(
+                "fake.s8gemm", new KernelCost(int8Overhead, 0.001), RefBackend.SGEMM, new KernelCost(0, 0.2))));
+    }
+
+    private Compressor.Result compress(QuantOptions q, RuntimeOptions host) throws Exception {
+        // fc1: 64x64 = 4096 multiply-adds (fp32 ~819 ns), fc2: 64x4 = 256 (fp32 ~51 ns)
+        ModelDef m = QTestGraphs.mlp(64, 64, 4);
+        Dataset calib = QTestGraphs.samples("x", 7, 20, 1, 64);
+        CompressionOptions o = CompressionOptions.of(q).withCalibration(calib);
+        return Compressor.compress(m, host == null ? o : o.withSpeedCheck(host), dir.resolve("m.hedge"));
+    }
+
+    private static LayerRow row(Compressor.Result r, String name) {
+        return r.report().layers().stream().filter(l -> l.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aLayerWhoseInt8KernelLosesKeepsFloatComputeAndTheReportSaysWhy() throws Exception {
+        Compressor.Result r = compress(QuantOptions.of(LayerPrecision.INT8), host(500));
+        LayerRow fc1 = row(r, "fc1");
+        LayerRow fc2 = row(r, "fc2");
+        assertEquals("int8", fc1.precision());
+        assertTrue(fc1.note().contains("int8 faster on this host"), fc1.note());
+        assertEquals("int8-weight", fc2.precision());
+        // 500 + 0.256 ns against 0.2 * 256 = 51.2 ns
+        assertTrue(fc2.note().contains("int8 kernel slower on this host: int8-weight (float compute): int8 >= ~0.5 us"
+                + " (fake.s8gemm") && fc2.note().contains("vs fp32 ~0.1 us (java.sgemm)"), fc2.note());
+        assertTrue(r.report().notes().stream().anyMatch(n -> n.startsWith("layer fc2: kept float compute")),
+                r.report().notes().toString());
+        assertTrue(r.report().notes().stream().anyMatch(n -> n.startsWith("speed check: 2 int8 layers compared")
+                && n.contains("1 kept float compute")), r.report().notes().toString());
+        assertEquals("on (int8 against fp32 on this host's kernel costs)", r.report().settings().get("speed_check"));
+        // the written file computes fc2 in float: no integer node of it, and its report says why
+        try (Model m = Model.load(r.file())) {
+            assertTrue(m.graph().nodes().stream().noneMatch(n -> n.name().equals("fc2")
+                    && n.op() != Op.Gemm && n.op() != Op.MatMul), m.graph().nodes().toString());
+            assertTrue(m.graph().nodes().stream().anyMatch(n -> n.name().equals("fc1")
+                    && (n.op() == Op.QLinearMatMul || n.op() == Op.MatMulInteger)), m.graph().nodes().toString());
+            assertTrue(m.metadata().get("conversion.report").contains("int8 kernel slower on this host"));
+        }
+    }
+
+    @Test
+    void int8StaysWhereItWins() throws Exception {
+        Compressor.Result r = compress(QuantOptions.of(LayerPrecision.INT8), host(0));
+        assertEquals("int8", row(r, "fc1").precision());
+        assertEquals("int8", row(r, "fc2").precision());
+        assertTrue(row(r, "fc2").note().contains("int8 faster on this host"), row(r, "fc2").note());
+    }
+
+    @Test
+    void dynamicInt8IsCheckedToo() throws Exception {
+        Compressor.Result r = compress(QuantOptions.of(LayerPrecision.INT8_DYNAMIC), host(500));
+        assertEquals("int8-dynamic", row(r, "fc1").precision());
+        assertEquals("int8-weight", row(r, "fc2").precision());
+    }
+
+    @Test
+    void pinnedLayersFullIntegerTargetsAndTheSwitchLeaveInt8Alone() throws Exception {
+        Compressor.Result pinned = compress(QuantOptions.of(LayerPrecision.INT8)
+                .withLayers(Map.of("fc*", LayerPrecision.INT8)), host(500));
+        assertEquals("int8", row(pinned, "fc2").precision());
+        assertTrue(pinned.report().notes().contains("speed check: 2 int8 layers pinned with --layer, not checked"),
+                pinned.report().notes().toString());
+        Compressor.Result fullInteger = compress(QuantOptions.of(LayerPrecision.INT8).withFloatOutputs(false),
+                host(500));
+        assertEquals("int8", row(fullInteger, "fc2").precision());
+        assertTrue(fullInteger.report().notes().contains("speed check: off (full-integer target: int8 is mandatory)"));
+        Compressor.Result off = compress(QuantOptions.of(LayerPrecision.INT8), null);
+        assertEquals("int8", row(off, "fc2").precision());
+        assertFalse(row(off, "fc2").note().contains("host"), row(off, "fc2").note());
+        assertEquals("off", off.report().settings().get("speed_check"));
+    }
+}
