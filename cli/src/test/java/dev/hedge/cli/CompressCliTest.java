@@ -38,16 +38,9 @@ class CompressCliTest {
         JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
         assertEquals(Files.size(out), rep.get("totals").get("file_bytes_after").asLong());
         assertTrue(rep.get("layers").size() >= 4, rep.toString());
-        // int8 unless the speed check (on by default) estimated the layer's int8 kernels slower than fp32 here,
-        // which depends on this host's measured kernel costs; the weights are int8 either way
-        boolean computesInt8 = false;
         for (JsonNode l : rep.get("layers")) {
-            String p = l.get("precision").asText();
-            assertTrue(p.equals("int8") || p.equals("int8-weight")
-                    && l.get("note").asText().contains("int8 kernel slower on this host"), l.toString());
-            computesInt8 |= p.equals("int8");
+            assertEquals("int8", l.get("precision").asText(), l.toString());
         }
-        assertTrue(rep.get("settings").get("speed_check").asText().startsWith("on"), rep.toString());
         double drop = rep.get("evaluation").get("accuracy_drop_pt").asDouble();
         assertTrue(drop <= 1.0, "int8 accuracy drop " + drop);
         try (Model m = Model.load(out)) {
@@ -58,9 +51,7 @@ class CompressCliTest {
         Cli inspect = Cli.run("inspect", out);
         assertEquals(0, inspect.exit(), inspect.transcript());
         assertTrue(inspect.out().contains("conversion report:") && inspect.out().contains("bytes now")
-                && inspect.out().contains("speed check: "), inspect.transcript());
-        assertTrue(!computesInt8 || inspect.out().contains("QLinearConv") || inspect.out().contains("ConvInteger")
-                || inspect.out().contains("MatMulInteger"), inspect.transcript());
+                && inspect.out().contains("QLinearConv"), inspect.transcript());
 
         Path dir = tmp.resolve("out");
         Cli run = Cli.run("run", out, "--input", "pixels=" + CliTest.TEST_X, "--output-dir", dir);

@@ -133,16 +133,13 @@ class OnLoadCompressionTest {
             JsonObject check = conv.getJsonObject("target_check");
             assertTrue(check.getLong("weights_bytes") <= check.getLong("weights_budget"), check.encode());
 
-            // The per-layer report, as the web page reads it: every Conv and the Gemm stored in int8, computed in
-            // int8 unless the speed check found its int8 kernels slower than fp32 on this host (which layers that
-            // is depends on the measured kernel costs).
+            // The per-layer report, as the web page reads it: every Conv and the Gemm stored in int8.
             JsonObject report = new JsonObject(h.getJsonObject("metadata").getString("conversion.report"));
             JsonArray layers = report.getJsonArray("layers");
             assertEquals(4, layers.size(), layers.encodePrettily());
             for (Object o : layers) {
                 JsonObject l = (JsonObject) o;
-                assertTrue(l.getString("precision").equals("int8") || l.getString("precision").equals("int8-weight")
-                        && l.getString("note").contains("int8 kernel slower on this host"), l.encode());
+                assertEquals("int8", l.getString("precision"), l.encode());
                 assertTrue(l.getLong("bytes_after") * 2 < l.getLong("bytes_before"), l.encode());
             }
             JsonObject totals = report.getJsonObject("totals");
