@@ -39,12 +39,12 @@ final class ConvertConfig {
     private static final Map<String, String> KEYS = new LinkedHashMap<>();
 
     static {
-        for (String k : List.of("no-optimize", "per-tensor", "smooth", "speed-check", "prune-global",
-                "prune-all-layers", "reconstruct", "gptq", "obs-mask")) {
+        for (String k : List.of("no-optimize", "per-tensor", "smooth", "float-outputs", "speed-check",
+                "prune-global", "prune-all-layers", "reconstruct", "gptq", "obs-mask")) {
             KEYS.put(k, "a boolean");
         }
         for (String k : List.of("quantize", "calib-method", "labels", "prune-nm", "prune-block", "layout",
-                "channel-order")) {
+                "channel-order", "max-precision")) {
             KEYS.put(k, "a string");
         }
         for (String k : List.of("percentile", "sparsity", "prune-threshold", "prune-channels", "target-agreement",
@@ -303,7 +303,9 @@ final class ConvertConfig {
         CompressionRequest r = new CompressionRequest();
         r.quantize = quantize;
         r.perTensor = perTensor;
-        r.floatOutputs = floatOutputs;
+        // a full-integer target's requantized outputs win over the file's wish
+        r.floatOutputs = floatOutputs && bool("float-outputs", true);
+        r.maxPrecision = text("max-precision");
         if (text("calib-method") != null) {
             r.calibMethod = text("calib-method");
         }

@@ -207,6 +207,8 @@ class OnLoadCompressionTest {
             bad.put("{\"sparsity\": \"half\"}", "key 'sparsity' must be a number, got \"half\"");
             bad.put("{\"calib-method\": \"median\"}", "key 'calib-method'");
             bad.put("{\"quantize\": \"int8\"}", "static int8 needs calibration data");
+            bad.put("{\"quantize\": \"int8-dynamic\", \"max-precision\": \"int8-weight\"}",
+                    "'max-precision' limits automatic mixed precision");
             bad.put("{\"quantize\": \"int8-dynamic\", \"calib\": \"nowhere.npy\"}", "convert.json: key 'calib': data " + v.resolve("nowhere.npy")
                     + " does not exist");
             bad.put("{\"output\": \"x.hedge\"}", "key 'output' does not apply when the server converts");
