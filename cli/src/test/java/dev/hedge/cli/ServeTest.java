@@ -51,12 +51,13 @@ class ServeTest {
         Tensor sample = Tensor.wrap(DType.FLOAT32, shape, all.data().slice(7 * bytes, bytes));
         Path npy = dir.resolve("sample.npy");
         Npy.write(sample, npy);
-        Cli run = Cli.run("run", CliTest.ONNX, "-i", "pixels=" + npy, "-o", dir.resolve("out"));
+        // the same thread count on both sides: kernel choice (and so float rounding) may depend on it
+        Cli run = Cli.run("run", CliTest.ONNX, "-i", "pixels=" + npy, "-o", dir.resolve("out"), "--threads", "1");
         assertEquals(0, run.exit(), run.transcript());
         float[] expected = Npy.read(dir.resolve("out/logits.npy")).toFloatArray();
 
         ServeCommand serve = new ServeCommand();
-        new CommandLine(serve).parseArgs("--port", "0", "--poll-ms", "0");
+        new CommandLine(serve).parseArgs("--port", "0", "--poll-ms", "0", "--threads", "1");
         ServerOptions o = serve.options();
         assertEquals(1, o.models().size());
         assertTrue(o.models().get(0).endsWith(Path.of("digits-cnn", "model.onnx")), o.models().toString());
