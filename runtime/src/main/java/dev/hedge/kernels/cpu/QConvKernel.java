@@ -4,10 +4,8 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
-import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
-import dev.hedge.runtime.QuantParams;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
@@ -98,40 +96,26 @@ final class QConvKernel implements Kernel {
         depthwise = !sparse && group == channels && ws[1] == 1 && channels > 1;
         g = Geom.of(node, xs, kernel, depthwise ? channels : channels / group, false);
 
-        DType outType;
-        float[] mult = new float[cout];
+        Requant.Output out;
         int[] bias = new int[cout];
-        int yzp = 0;
-        int lo = 0;
-        int hi = 0;
         int[] xzp;
         if (integer) {
-            outType = DType.INT32;
             xzp = QuantInputs.zeroPoints(ctx, 2, "x_zero_point", tx, 0);
             wZeroPoints = QuantInputs.expand(QuantInputs.zeroPoints(ctx, 3, "w_zero_point", tw, cout), cout);
+            out = Requant.Output.int32(cout);
         } else {
             float xScale = QuantInputs.scales(ctx, 1, "x_scale", 0)[0];
             xzp = QuantInputs.zeroPoints(ctx, 2, "x_zero_point", tx, 0);
             float[] wScale = QuantInputs.expand(QuantInputs.scales(ctx, 4, "w_scale", cout), cout);
             wZeroPoints = QuantInputs.expand(QuantInputs.zeroPoints(ctx, 5, "w_zero_point", tw, cout), cout);
-            float yScale = QuantInputs.scales(ctx, 6, "y_scale", 0)[0];
-            outType = ctx.inputType(7);
-            if (!QuantInputs.isByteType(outType)) {
-                throw new UnsupportedModelException(node.describe() + ": y_zero_point is " + outType);
-            }
-            yzp = QuantInputs.zeroPoints(ctx, 7, "y_zero_point", outType, 0)[0];
-            int[] range = Requant.clampRange(outType, yzp, yScale, FusedActivation.of(node));
-            if (range == null) {
-                throw new UnsupportedModelException(node.describe() + ": fused activation cannot be applied natively");
-            }
-            lo = range[0];
-            hi = range[1];
-            for (int c = 0; c < cout; c++) {
-                mult[c] = Requant.multiplier(xScale, wScale[c], yScale);
-            }
+            out = Requant.qlinearOutput(ctx, node, xScale, wScale, cout);
             bias = QuantInputs.bias(ctx, 8, "B", cout);
-            ctx.setOutputQuant(0, QuantParams.perTensor(yScale, yzp));
         }
+        DType outType = out.type();
+        float[] mult = out.mult();
+        int yzp = out.zeroPoint();
+        int lo = out.lo();
+        int hi = out.hi();
         zx = xzp[0];
         int type = Requant.outType(outType);
         outSize = outType == DType.INT32 ? 4 : 1;

@@ -4,10 +4,8 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
-import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
-import dev.hedge.runtime.QuantParams;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
@@ -104,45 +102,25 @@ final class QMatMulKernel implements Kernel {
         aBatch = batchIndex(batch, batchA);
         bBatch = batchIndex(batch, batchB);
 
-        DType outType;
-        float[] mult;
+        Requant.Output out;
         int[] bias;
-        int yzp = 0;
-        int lo = 0;
-        int hi = 0;
         int[] za;
         int[] zb;
         if (integer) {
-            outType = DType.INT32;
             za = QuantInputs.zeroPoints(ctx, A_ZP, "a_zero_point", ta, (int) m);
             zb = QuantInputs.zeroPoints(ctx, bZp, "b_zero_point", tb, (int) n);
-            mult = new float[(int) n];
+            out = Requant.Output.int32((int) n);
             bias = new int[(int) n];
         } else {
             float aScale = QuantInputs.scales(ctx, 1, "a_scale", 0)[0];
             za = QuantInputs.zeroPoints(ctx, A_ZP, "a_zero_point", ta, 0);
             float[] bScale = QuantInputs.expand(QuantInputs.scales(ctx, 4, "b_scale", (int) n), (int) n);
             zb = QuantInputs.zeroPoints(ctx, bZp, "b_zero_point", tb, (int) n);
-            float yScale = QuantInputs.scales(ctx, 6, "y_scale", 0)[0];
-            outType = ctx.inputType(7);
-            if (!QuantInputs.isByteType(outType)) {
-                throw new UnsupportedModelException(node.describe() + ": y_zero_point is " + outType);
-            }
-            yzp = QuantInputs.zeroPoints(ctx, 7, "y_zero_point", outType, 0)[0];
-            int[] range = Requant.clampRange(outType, yzp, yScale, FusedActivation.of(node));
-            if (range == null) {
-                throw new UnsupportedModelException(node.describe() + ": fused activation cannot be applied natively");
-            }
-            lo = range[0];
-            hi = range[1];
-            mult = new float[(int) n];
-            for (int c = 0; c < n; c++) {
-                mult[c] = Requant.multiplier(aScale, bScale[c], yScale);
-            }
+            out = Requant.qlinearOutput(ctx, node, aScale, bScale, (int) n);
             bias = ctx.inputCount() > 8 ? QuantInputs.bias(ctx, 8, "bias", (int) n) : new int[(int) n];
-            ctx.setOutputQuant(0, QuantParams.perTensor(yScale, yzp));
         }
-        requant = Requant.build(mult, bias, yzp, lo, hi, Requant.outType(outType));
+        DType outType = out.type();
+        requant = Requant.build(out.mult(), bias, out.zeroPoint(), out.lo(), out.hi(), Requant.outType(outType));
         outSize = outType == DType.INT32 ? 4 : 1;
         // per-row a zero points repeat for every batch of rows
         long rows = batchRows();

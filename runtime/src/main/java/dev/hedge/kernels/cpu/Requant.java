@@ -1,7 +1,11 @@
 package dev.hedge.kernels.cpu;
 
+import dev.hedge.ir.Node;
+import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.util.FusedActivation;
 import dev.hedge.runtime.DType;
+import dev.hedge.runtime.QuantParams;
+import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
 
 /**
@@ -19,6 +23,38 @@ final class Requant {
     static final int HEADER = 64;
 
     private Requant() {
+    }
+
+    /** How a quantized node's int32 accumulators become its output: type, zero point, clamp range, multipliers. */
+    record Output(DType type, int zeroPoint, int lo, int hi, float[] mult) {
+
+        /** The int32 accumulators themselves (ConvInteger, MatMulInteger). */
+        static Output int32(int channels) {
+            return new Output(DType.INT32, 0, 0, 0, new float[channels]);
+        }
+    }
+
+    /**
+     * The output of a QLinearConv / QLinearMatMul (y_scale at input 6, y_zero_point at input 7), with the node's
+     * fused activation as the clamp range; records the output's quantization in {@code ctx}.
+     */
+    static Output qlinearOutput(PrepareContext ctx, Node node, float inScale, float[] wScale, int channels) {
+        float yScale = QuantInputs.scales(ctx, 6, "y_scale", 0)[0];
+        DType type = ctx.inputType(7);
+        if (!QuantInputs.isByteType(type)) {
+            throw new UnsupportedModelException(node.describe() + ": y_zero_point is " + type);
+        }
+        int yzp = QuantInputs.zeroPoints(ctx, 7, "y_zero_point", type, 0)[0];
+        int[] range = clampRange(type, yzp, yScale, FusedActivation.of(node));
+        if (range == null) {
+            throw new UnsupportedModelException(node.describe() + ": fused activation cannot be applied natively");
+        }
+        float[] mult = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            mult[c] = multiplier(inScale, wScale[c], yScale);
+        }
+        ctx.setOutputQuant(0, QuantParams.perTensor(yScale, yzp));
+        return new Output(type, yzp, range[0], range[1], mult);
     }
 
     /** {@code x_scale * w_scale / y_scale} in float32, in the order ONNX Runtime uses. */
