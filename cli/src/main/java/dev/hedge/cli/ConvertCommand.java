@@ -15,7 +15,6 @@ import dev.hedge.runtime.UnsupportedModelException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -113,10 +112,7 @@ final class ConvertCommand implements Callable<Integer> {
             if (check != null && !check.ok()) {
                 out.print(check.text());
                 out.flush();
-                int more = check.violations().size() - 1;
-                throw new UnsupportedModelException("model does not fit profile " + device.name() + ": "
-                        + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more violation"
-                        + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
+                throw doesNotFit("model", check);
             }
             progress(bar, 1, "writing " + target.getFileName());
             written = HedgeWriter.write(result.model(), target);
@@ -148,6 +144,7 @@ final class ConvertCommand implements Callable<Integer> {
                 compression.perTensor);
         compression.quantize = s.precision();
         compression.perTensor = s.perTensor();
+        compression.floatOutputs &= s.floatOutputs();
         if ("int8".equals(s.precision()) && compression.calib.isEmpty()) {
             throw new InvalidInputException("profile " + device.name() + " runs full-integer int8 models only: static "
                     + "int8 needs calibration data (--calib FILE.npy or a directory of samples)");
@@ -176,32 +173,24 @@ final class ConvertCommand implements Callable<Integer> {
         out.flush();
         Progress progress = compression.progress(spec.commandLine().getErr());
         CompressionOptions options = compression.options(model.graph().inputs(), progress);
-        if (device != null && device.precision().fullInteger()) {
-            // the target runs QLinearConv / QLinearMatMul only: every static int8 layer requantizes its output
-            options = options.withQuant(options.quant().withFloatOutputs(false));
-        }
-        Path written = device == null ? target
+        Path staged = device == null ? target
                 : Files.createTempFile(target.toAbsolutePath().getParent(), "." + target.getFileName(), ".tmp");
         Compressor.Result r;
         try {
-            r = Compressor.compress(model, options, written);
+            r = Compressor.compress(model, options, staged);
             out.print(r.report().toTable());
             if (device != null) {
                 TargetCheck.Report check = TargetCheck.check(r.model(), device, shapes, allowCpuFallback);
                 out.print(check.text());
                 if (!check.ok()) {
                     out.flush();
-                    int more = check.violations().size() - 1;
-                    throw new UnsupportedModelException("compressed model does not fit profile " + device.name()
-                            + ": " + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more "
-                            + "violation" + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
+                    throw doesNotFit("compressed model", check);
                 }
-                HedgeWriter.write(r.model().withMetadata(META_TARGET_REPORT, check.text()), written);
-                Files.move(written, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                HedgeWriter.write(r.model().withMetadata(META_TARGET_REPORT, check.text()), target); // atomic
             }
         } finally {
-            if (written != target) {
-                Files.deleteIfExists(written);
+            if (staged != target) {
+                Files.deleteIfExists(staged);
             }
         }
         if (compression.report != null) {
@@ -213,6 +202,14 @@ final class ConvertCommand implements Callable<Integer> {
                 ModelFiles.millis(System.nanoTime() - t0));
         out.flush();
         return Errors.OK;
+    }
+
+    /** The first violation, and how many more the printed check lists. */
+    private static UnsupportedModelException doesNotFit(String what, TargetCheck.Report check) {
+        int more = check.violations().size() - 1;
+        return new UnsupportedModelException(what + " does not fit profile " + check.profile() + ": "
+                + check.violations().get(0) + (more == 0 ? "" : " (and " + more + " more violation"
+                + (more == 1 ? "" : "s") + ", listed above)") + "; nothing written");
     }
 
     private void printPasses(PrintWriter out, Converter.Result result) {

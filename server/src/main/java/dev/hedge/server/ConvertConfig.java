@@ -14,6 +14,7 @@ import dev.hedge.converter.data.ImageOptions;
 import dev.hedge.converter.quantize.CalibrationMethod;
 import dev.hedge.converter.quantize.LayerPrecision;
 import dev.hedge.ir.ValueInfo;
+import dev.hedge.profiles.fit.TargetCompression;
 import dev.hedge.runtime.InvalidInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -180,15 +181,11 @@ final class ConvertConfig {
         return perTensor;
     }
 
-    /** For a full-integer target: every static int8 layer requantizes its output (QLinear ops only). */
-    void integerOutputs() {
-        this.floatOutputs = false;
-    }
-
-    /** Replaces the precision and per-tensor choice with what the device profile allows. */
-    void applyTarget(String precision, boolean perTensorWeights) {
-        this.quantize = precision;
-        this.perTensor = perTensorWeights;
+    /** Replaces the precision, per-tensor and float-output choices with what the device profile allows. */
+    void applyTarget(TargetCompression.Settings s) {
+        this.quantize = s.precision();
+        this.perTensor = s.perTensor();
+        this.floatOutputs &= s.floatOutputs();
     }
 
     /** Calibration data found next to the model, used when the options name none. */

@@ -164,10 +164,7 @@ final class OnnxConversion {
             if (s.precision() != null && !s.precision().equals(cfg.quantize())) {
                 notes.add("profile " + profile.name() + " runs full-integer models only: static " + s.precision());
             }
-            cfg.applyTarget(s.precision(), s.perTensor());
-            if (profile.precision().fullInteger()) {
-                cfg.integerOutputs();
-            }
+            cfg.applyTarget(s);
         }
         if (cfg.quantize() != null && LayerPrecision.parse(cfg.quantize(), 4).kind() == LayerPrecision.Kind.INT8
                 && !cfg.hasCalibration()) {

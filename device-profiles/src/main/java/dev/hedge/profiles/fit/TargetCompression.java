@@ -22,8 +22,13 @@ public record TargetCompression(String profile, String forcedPrecision, boolean 
                 || q.weightGranularity().get(0) == DeviceProfile.Granularity.PER_TENSOR, q.weightSymmetric());
     }
 
-    /** The settings to compress with, given the user's request (null: none asked). */
-    public record Settings(String precision, boolean perTensor) {
+    /**
+     * The settings to compress with, given the user's request (null: none asked).
+     *
+     * @param floatOutputs whether a static int8 layer may hand float to its float consumers; false on a
+     *     full-integer target, which runs QLinearConv / QLinearMatMul only
+     */
+    public record Settings(String precision, boolean perTensor, boolean floatOutputs) {
     }
 
     /**
@@ -40,6 +45,6 @@ public record TargetCompression(String profile, String forcedPrecision, boolean 
             }
             want = forcedPrecision;
         }
-        return new Settings(want, perTensor || perTensorRequested);
+        return new Settings(want, perTensor || perTensorRequested, forcedPrecision == null);
     }
 }

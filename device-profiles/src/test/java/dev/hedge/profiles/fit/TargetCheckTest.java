@@ -127,15 +127,15 @@ class TargetCheckTest {
     @Test
     void compressionFollowsTheTarget() {
         TargetCompression npu = TargetCompression.of(Profiles.builtIn("arm-ethos-n-npu"));
-        assertEquals(new TargetCompression.Settings("int8", true), npu.resolve(null, false));
-        assertEquals(new TargetCompression.Settings("int8", true), npu.resolve("INT8", false));
+        assertEquals(new TargetCompression.Settings("int8", true, false), npu.resolve(null, false));
+        assertEquals(new TargetCompression.Settings("int8", true, false), npu.resolve("INT8", false));
         InvalidInputException e = assertThrows(InvalidInputException.class, () -> npu.resolve("fp16", false));
         assertTrue(e.getMessage().startsWith("--quantize fp16 does not suit profile arm-ethos-n-npu"));
         TargetCompression mcu = TargetCompression.of(Profiles.builtIn("microcontroller"));
-        assertEquals(new TargetCompression.Settings("int8", true), mcu.resolve(null, false));
+        assertEquals(new TargetCompression.Settings("int8", true, false), mcu.resolve(null, false));
         TargetCompression cpu = TargetCompression.of(Profiles.builtIn("x86-64-avx2"));
-        assertEquals(new TargetCompression.Settings(null, false), cpu.resolve(null, false));
-        assertEquals(new TargetCompression.Settings("fp16", false), cpu.resolve("fp16", false));
-        assertEquals(new TargetCompression.Settings("int8", true), cpu.resolve("int8", true));
+        assertEquals(new TargetCompression.Settings(null, false, true), cpu.resolve(null, false));
+        assertEquals(new TargetCompression.Settings("fp16", false, true), cpu.resolve("fp16", false));
+        assertEquals(new TargetCompression.Settings("int8", true, true), cpu.resolve("int8", true));
     }
 }
