@@ -193,7 +193,21 @@ public enum Op {
     /** Hedge extension: an optional 9th input, an INT32 bias [N] added to the accumulator (Gemm maps here). */
     QLinearMatMul(OpType.QLinearMatMul, 8, 9, 1, 1, fused()),
     MatMulInteger(OpType.MatMulInteger, 2, 4, 1, 1),
-    ConvInteger(OpType.ConvInteger, 2, 4, 1, 1, conv());
+    ConvInteger(OpType.ConvInteger, 2, 4, 1, 1, conv()),
+    /*
+     * Hedge int8 extensions, spelled and ordered like the com.microsoft contrib ops of the same names, so a
+     * quantized residual block or classifier head stays in int8 between QLinearConv layers.
+     * y = saturate(round((a - a_zp) * a_scale (+|*) (b - b_zp) * b_scale) / y_scale) + y_zp), numpy broadcasting;
+     * the kernels compute it in fixed point, within one unit of that real-valued formula.
+     */
+    /** Inputs: A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale[, C_zero_point]. */
+    QLinearAdd(OpType.QLinearAdd, 7, 8, 1, 1, fused()),
+    /** Inputs as {@link #QLinearAdd}. */
+    QLinearMul(OpType.QLinearMul, 7, 8, 1, 1, fused()),
+    /** Inputs: X, x_scale, x_zero_point, y_scale[, y_zero_point]; NCHW, attributes as AveragePool. */
+    QLinearAveragePool(OpType.QLinearAveragePool, 4, 5, 1, 1, pool(), list(i("count_include_pad", 0))),
+    /** Inputs: X, x_scale, x_zero_point, y_scale[, y_zero_point]; NCHW, mean over the spatial axes. */
+    QLinearGlobalAveragePool(OpType.QLinearGlobalAveragePool, 4, 5, 1, 1);
 
     /** Marks an unbounded input or output count. */
     public static final int VARIADIC = Arity.N;
@@ -238,6 +252,11 @@ public enum Op {
     /** The FlatBuffers {@link OpType} code. */
     public int code() {
         return code;
+    }
+
+    /** The ONNX domain that defines this op: "" (default) or "com.microsoft" for Hedge's int8 extensions. */
+    public String onnxDomain() {
+        return code >= OpType.QLinearAdd && code <= OpType.QLinearGlobalAveragePool ? "com.microsoft" : "";
     }
 
     public int minInputs() {
@@ -285,8 +304,14 @@ public enum Op {
     }
 
     /** All op names, sorted, for error messages and the generated supported-ops table. */
+    /** The default-domain (ONNX) op names, sorted. */
     public static List<String> names() {
-        List<String> l = new ArrayList<>(BY_NAME.keySet());
+        List<String> l = new ArrayList<>();
+        for (Op op : values()) {
+            if (op.onnxDomain().isEmpty()) {
+                l.add(op.name());
+            }
+        }
         Collections.sort(l);
         return l;
     }

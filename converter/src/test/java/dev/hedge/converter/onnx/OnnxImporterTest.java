@@ -58,6 +58,9 @@ class OnnxImporterTest {
     @Test
     void everyHedgeOpHasOnnxVersionsAndEveryOnnxAttributeIsInHedgesTable() {
         for (Op op : Op.values()) {
+            if (!op.onnxDomain().isEmpty()) {
+                continue;
+            }
             OnnxOpVersions.Version first = OnnxOpVersions.first(op.name());
             assertTrue(first != null, op + " has no ONNX version table");
             OnnxOpVersions.Version v27 = OnnxOpVersions.at(op.name(), 27);
