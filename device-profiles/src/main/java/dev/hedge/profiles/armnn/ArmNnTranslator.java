@@ -66,6 +66,8 @@ public final class ArmNnTranslator {
         int[] inShape = f.shape(n.input(0));
         require(in != null && inShape != null, "input shape not known at load");
         require(f.shape(n.output(0)) != null, "output shape not known at load");
+        // Arm NN tensors have at least one dimension (a product of two scalar scales lands here otherwise)
+        require(f.shape(n.output(0)).length > 0, "scalar output");
         switch (n.op()) {
             case Conv:
                 require(in == DType.FLOAT32, "Conv on " + in);
