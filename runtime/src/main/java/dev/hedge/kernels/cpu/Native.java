@@ -338,6 +338,76 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, out, ooff);
     }
 
+    // ---- 8-bit elementwise and average pooling (hk_qelt.h) --------------------------------------------
+
+    /**
+     * QLinearAdd ({@code mul} false) / QLinearMul of output elements {@code [i0, i0 + n)} of {@code total}: a holds
+     * {@code total} values; b holds {@code total} ({@code bFull}) or {@code mid} values, {@code b[(i / inner) % mid]}
+     * pairing with element i. Parameters as {@code QFixed.Binary}.
+     */
+    static void qelt(int isa, boolean mul, boolean signed, ByteBuffer a, ByteBuffer b, boolean bFull, long mid,
+            long inner, ByteBuffer out, long total, long i0, long n, int ma, int mb, int shift, int za, int zb,
+            int zc, int lo, int hi) {
+        checkIsa(isa);
+        positive("elements", n);
+        positive("broadcast length", mid);
+        positive("broadcast run", inner);
+        if (i0 < 0 || i0 > total - n) {
+            throw new IllegalArgumentException("elements [" + i0 + ", " + (i0 + n) + ") outside [0, " + total + ")");
+        }
+        if (!bFull && Math.multiplyExact(mid, inner) > total) {
+            throw new IllegalArgumentException("broadcast of " + mid + " x " + inner + " exceeds " + total
+                    + " elements");
+        }
+        if (shift < 1 || shift > 30 || ma < 0 || mb < 0 || ma > (mul ? 1 << 14 : 1 << 20) || mb > (1 << 20)) {
+            throw new IllegalArgumentException("fixed-point parameters out of range: multipliers " + ma + ", " + mb
+                    + ", shift " + shift);
+        }
+        checkZeroPoints(signed, za, zb, zc, lo, hi);
+        region("operand a", a, 0, total);
+        region("operand b", b, 0, bFull ? total : mid);
+        region("output", out, 0, total);
+        NativeKernels.hk_qelt(isa, mul ? 1 : 0, signed ? 1 : 0, a, 0, b, 0, bFull ? 1 : 0, mid, inner, out, 0, i0, n,
+                ma, mb, shift, za, zb, zc, lo, hi);
+    }
+
+    /** QLinearGlobalAveragePool of {@code planes} planes of {@code size} bytes; parameters as {@code QFixed.Average}. */
+    static void qGlobalAverage(int isa, boolean signed, ByteBuffer x, long planes, long size, long mult, int shift,
+            int zx, int zy, int lo, int hi, ByteBuffer out) {
+        checkIsa(isa);
+        positive("planes", planes);
+        positive("plane size", size);
+        if (size >= 1 << 23) {
+            throw new IllegalArgumentException("plane size " + size + " is 2^23 or more");
+        }
+        if (shift < 1 || shift > 62 || mult < 0 || mult > 1L << 30) {
+            throw new IllegalArgumentException("fixed-point parameters out of range: multiplier " + mult + ", shift "
+                    + shift);
+        }
+        checkZeroPoints(signed, zx, zy, zy, lo, hi);
+        region("input", x, 0, Math.multiplyExact(planes, size));
+        region("output", out, 0, planes);
+        NativeKernels.hk_qgavg(isa, signed ? 1 : 0, x, 0, planes, size, mult, shift, zx, zy, lo, hi, out, 0);
+    }
+
+    private static void checkZeroPoints(boolean signed, int z0, int z1, int z2, int lo, int hi) {
+        inByteRange(signed, z0);
+        inByteRange(signed, z1);
+        inByteRange(signed, z2);
+        inByteRange(signed, lo);
+        inByteRange(signed, hi);
+        if (lo > hi) {
+            throw new IllegalArgumentException("empty clamp range [" + lo + ", " + hi + "]");
+        }
+    }
+
+    private static void inByteRange(boolean signed, int z) {
+        if (signed ? z < -128 || z > 127 : z < 0 || z > 255) {
+            throw new IllegalArgumentException("zero point or clamp bound " + z + " outside the "
+                    + (signed ? "INT8" : "UINT8") + " range");
+        }
+    }
+
     // ---- quantize / dequantize ------------------------------------------------------------------------
 
     /** QuantizeLinear of n floats with one scale and zero point, clamped to [lo, hi], to 8-bit values. */

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -81,6 +81,13 @@ final class NativeKernels {
 
     static native void hk_fadd(int isa, ByteBuffer a, long aoff, ByteBuffer b, long boff, ByteBuffer out, long ooff,
             long n);
+
+    static native void hk_qelt(int isa, int isMul, int isSigned, ByteBuffer a, long aoff, ByteBuffer b, long boff,
+            int bfull, long mid, long inner, ByteBuffer out, long ooff, long i0, long n, int ma, int mb, int shift,
+            int za, int zb, int zc, int lo, int hi);
+
+    static native void hk_qgavg(int isa, int isSigned, ByteBuffer x, long xoff, long planes, long size, long mult,
+            int shift, int zx, int zy, int lo, int hi, ByteBuffer out, long ooff);
 
     static native long hk_fdws_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long dh, long dw);
 

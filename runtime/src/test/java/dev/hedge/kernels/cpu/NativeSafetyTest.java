@@ -120,6 +120,41 @@ class NativeSafetyTest {
     }
 
     @Test
+    void badQuantizedElementwiseArgumentsNeverReachNativeCode() {
+        ByteBuffer a = Native.allocate(100);
+        ByteBuffer b = Native.allocate(10);
+        ByteBuffer y = Native.allocate(100);
+        Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1 << 19, 1 << 19, 20, 0, 0, 0, 0, 255);
+        rejects("outside", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 50, 51, 1, 1, 1, 0, 0,
+                0, 0, 255));
+        rejects("do not fit", () -> Native.qelt(best, false, false, a, b, true, 10, 10, y, 100, 0, 100, 1, 1, 1, 0, 0,
+                0, 0, 255));
+        rejects("exceeds", () -> Native.qelt(best, true, false, a, b, false, 11, 10, y, 100, 0, 100, 1, 0, 1, 0, 0,
+                0, 0, 255));
+        rejects("do not fit", () -> Native.qelt(best, true, false, a, b, true, 10, 10, Native.allocate(99), 99, 0,
+                99, 1, 0, 1, 0, 0, 0, 0, 255));
+        rejects("out of range", () -> Native.qelt(best, true, false, a, b, false, 10, 10, y, 100, 0, 100, 1 << 15, 0,
+                1, 0, 0, 0, 0, 255));
+        rejects("out of range", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 31,
+                0, 0, 0, 0, 255));
+        rejects("INT8 range", () -> Native.qelt(best, false, true, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 1,
+                0, 200, 0, -128, 127));
+        rejects("empty clamp", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 1,
+                0, 0, 0, 9, 8));
+        rejects("must be positive", () -> Native.qelt(best, false, false, a, b, false, 0, 10, y, 100, 0, 100, 1, 1,
+                1, 0, 0, 0, 0, 255));
+        rejects("not direct", () -> Native.qelt(best, false, false, ByteBuffer.allocate(100), b, false, 10, 10, y,
+                100, 0, 100, 1, 1, 1, 0, 0, 0, 0, 255));
+        Native.qGlobalAverage(best, false, a, 4, 25, 1 << 29, 30, 0, 0, 0, 255, y);
+        rejects("do not fit", () -> Native.qGlobalAverage(best, false, a, 5, 21, 1 << 29, 30, 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qGlobalAverage(best, false, a, 4, 25, 1 << 29, 30, 0, 0, 0, 255,
+                Native.allocate(3)));
+        rejects("2^23", () -> Native.qGlobalAverage(best, false, a, 1, 1 << 23, 1, 30, 0, 0, 0, 255, y));
+        rejects("out of range", () -> Native.qGlobalAverage(best, false, a, 4, 25, 1, 63, 0, 0, 0, 255, y));
+        rejects("must be positive", () -> Native.qGlobalAverage(best, false, a, 0, 25, 1, 30, 0, 0, 0, 255, y));
+    }
+
+    @Test
     void badModelsFailWithTheNodeNamed() {
         Graph g = Graph.builder("g")
                 .addInput(ValueInfo.of("x", DType.UINT8, 1, 4, 5, 5))
@@ -202,6 +237,39 @@ class NativeSafetyTest {
                 x.setFloat(i, (float) r.nextGaussian());
             }
             List<Tensor> in = List.of(x);
+            for (int i = 0; i < 200; i++) {
+                f.run(in);
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20000; i++) {
+                f.run(in);
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
+        }
+    }
+
+    @Test
+    void quantizedElementwiseAndPoolRunsAllocateNothing() {
+        Random r = new Random(8);
+        Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.UINT8, 1, 16, 9, 9))
+                .addInput(ValueInfo.of("c", DType.UINT8, 1, 16, 1, 1))
+                .initializer("s", Tensor.of(new float[] {0.05f}))
+                .initializer("z", NativeRun.zeroPoint(DType.UINT8, 100))
+                .initializer("s2", Tensor.of(new float[] {0.08f}))
+                .addNode(Node.of("add", Op.QLinearAdd, List.of("x", "s", "z", "x", "s", "z", "s2", "z"), List.of("a")))
+                .addNode(Node.of("mul", Op.QLinearMul, List.of("a", "s2", "z", "c", "s", "z", "s2", "z"), List.of("m")))
+                .addNode(Node.of("gap", Op.QLinearGlobalAveragePool, List.of("m", "s2", "z", "s", "z"), List.of("y")))
+                .addOutput(new ValueInfo("y", null, null)).build();
+        try (Model m = Model.of(new ModelDef(g, Map.of()),
+                RuntimeOptions.reference().withBackend(new NativeBackend()).withKernelCosts(KernelCosts.fixed(Map.of())))) {
+            Plan plan = m.plan(List.of(new int[] {1, 16, 9, 9}, new int[] {1, 16, 1, 1}));
+            for (var step : plan.describe()) {
+                assertEquals("native", step.backend(), step.toString());
+            }
+            Frame f = plan.newFrame();
+            List<Tensor> in = List.of(NativeRun.bytes(DType.UINT8, r, 1, 16, 9, 9), NativeRun.bytes(DType.UINT8, r, 1, 16, 1, 1));
             for (int i = 0; i < 200; i++) {
                 f.run(in);
             }
