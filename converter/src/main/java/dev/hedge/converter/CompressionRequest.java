@@ -114,6 +114,9 @@ public final class CompressionRequest {
 
     private CompressionOptions options(List<ValueInfo> inputs, Progress progress, UnaryOperator<String> spell,
             DataErrors dataError) throws IOException {
+        if (!List.of("layers", "all").contains(int8Ops)) {
+            throw new InvalidInputException(spell.apply("int8-ops") + " '" + int8Ops + "': give layers or all");
+        }
         CompressionOptions o = CompressionOptions.of(quantOptions()).withProgress(progress)
                 .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(nan(targetAgreement), nan(maxAccuracyDrop)).withMaxOutputError(nan(maxOutputError));
