@@ -224,4 +224,88 @@ class Int8OpsQuantizerTest {
             assertTrue(sqnr > 25, out + " SQNR " + sqnr);
         }
     }
+
+    /**
+     * conv1 → Transpose → Reshape → Squeeze → Unsqueeze → conv2: the moves run on uint8 with conv1's parameters,
+     * no requantization, and give the float model's result up to int8 rounding.
+     */
+    @Test
+    void shapeOpsBetweenLayersMoveUint8Values() {
+        Graph g = Graph.builder("moves")
+                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, 2, 3, 3))
+                .initializer("w1", random(21, 0.5f, 4, 2, 1, 1)).initializer("w2", random(22, 0.5f, 3, 4, 1, 1))
+                .initializer("shape", Tensor.of(new long[] {1, 4, 9, 1}, 4))
+                .initializer("axes", Tensor.of(new long[] {3}, 1))
+                .addNode(node("conv1", Op.Conv, List.of("x", "w1"), List.of("c1"), "fused_activation", "Relu"))
+                .addNode(node("transpose", Op.Transpose, List.of("c1"), List.of("t"), "perm", new long[] {0, 1, 3, 2}))
+                .addNode(node("reshape", Op.Reshape, List.of("t", "shape"), List.of("r")))
+                .addNode(node("squeeze", Op.Squeeze, List.of("r", "axes"), List.of("s")))
+                .addNode(node("unsqueeze", Op.Unsqueeze, List.of("s", "axes"), List.of("u")))
+                .addNode(node("conv2", Op.Conv, List.of("u", "w2"), List.of("y")))
+                .addOutput(ValueInfo.of("y", DType.FLOAT32, 1, 3, 9, 1))
+                .build();
+        ModelDef m = new ModelDef(g, Map.of());
+        List<Layer> layers = Layers.find(g);
+        Map<String, Ranges.Affine> acts = calibrate(m, QTestGraphs.samples("x", 8, 32, 1, 2, 3, 3), layers, ALL);
+        ModelQuantizer.Result r = ModelQuantizer.quantize(g, layers, int8(layers), acts, ALL);
+        Graph q = r.graph();
+        assertEquals(Set.of("transpose", "reshape", "squeeze", "unsqueeze"), r.ops().keySet());
+        Node conv1 = named(q, "conv1");
+        assertEquals(Op.QLinearConv, conv1.op());
+        assertEquals(conv1.output(0), named(q, "transpose").input(0));
+        assertEquals(named(q, "unsqueeze").output(0), named(q, "conv2").input(0));
+        // conv2 reads conv1's uint8 output as it is: no QuantizeLinear but the input's, no DequantizeLinear
+        assertEquals(1, QTestGraphs.ops(q).stream().filter(o -> o == Op.QuantizeLinear).count());
+        assertFalse(QTestGraphs.ops(q).contains(Op.DequantizeLinear));
+        assertEquals(conv1.input(7), named(q, "conv2").input(2), "conv2's input zero point is conv1's output's");
+        Dataset test = QTestGraphs.samples("x", 31, 8, 1, 2, 3, 3);
+        double signal = 0;
+        double noise = 0;
+        for (Map<String, Tensor> feed : test.samples()) {
+            float[] ref = QTestGraphs.run(m, feed).get("y").toFloatArray();
+            float[] got = QTestGraphs.run(m.withGraph(q), feed).get("y").toFloatArray();
+            for (int j = 0; j < ref.length; j++) {
+                signal += (double) ref[j] * ref[j];
+                noise += (double) (ref[j] - got[j]) * (ref[j] - got[j]);
+            }
+        }
+        double sqnr = 10 * Math.log10(signal / noise);
+        assertTrue(sqnr > 25, "SQNR " + sqnr);
+    }
+
+    /** conv1 → AveragePool 2x2 (padded, count_include_pad 0) → conv2: QLinearAveragePool with its own range. */
+    @Test
+    void averagePoolBetweenLayersRequantizes() {
+        Graph g = Graph.builder("avg")
+                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, 2, 5, 5))
+                .initializer("w1", random(41, 0.5f, 4, 2, 3, 3)).initializer("w2", random(42, 0.5f, 3, 4, 1, 1))
+                .addNode(node("conv1", Op.Conv, List.of("x", "w1"), List.of("c1"), "pads", new long[] {1, 1, 1, 1}))
+                .addNode(node("pool", Op.AveragePool, List.of("c1"), List.of("p"), "kernel_shape", new long[] {2, 2},
+                        "pads", new long[] {0, 0, 1, 1}))
+                .addNode(node("conv2", Op.Conv, List.of("p", "w2"), List.of("y")))
+                .addOutput(ValueInfo.of("y", DType.FLOAT32, 1, 3, 5, 5))
+                .build();
+        ModelDef m = new ModelDef(g, Map.of());
+        List<Layer> layers = Layers.find(g);
+        Map<String, Ranges.Affine> acts = calibrate(m, QTestGraphs.samples("x", 9, 32, 1, 2, 5, 5), layers, ALL);
+        ModelQuantizer.Result r = ModelQuantizer.quantize(g, layers, int8(layers), acts, ALL);
+        Graph q = r.graph();
+        Node pool = named(q, "pool");
+        assertEquals(Op.QLinearAveragePool, pool.op());
+        assertEquals(named(q, "conv1").output(0), pool.input(0));
+        assertEquals(acts.get("p").scale(), constant(q, pool.input(3)).getFloat(0));
+        assertEquals(List.of(1L, 1L), java.util.Arrays.stream(pool.intsAttr("pads")).boxed().toList().subList(2, 4));
+        double signal = 0;
+        double noise = 0;
+        for (Map<String, Tensor> feed : QTestGraphs.samples("x", 19, 8, 1, 2, 5, 5).samples()) {
+            float[] ref = QTestGraphs.run(m, feed).get("y").toFloatArray();
+            float[] got = QTestGraphs.run(m.withGraph(q), feed).get("y").toFloatArray();
+            for (int j = 0; j < ref.length; j++) {
+                signal += (double) ref[j] * ref[j];
+                noise += (double) (ref[j] - got[j]) * (ref[j] - got[j]);
+            }
+        }
+        double sqnr = 10 * Math.log10(signal / noise);
+        assertTrue(sqnr > 25, "SQNR " + sqnr);
+    }
 }
