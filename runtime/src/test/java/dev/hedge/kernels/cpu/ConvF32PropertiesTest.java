@@ -243,6 +243,31 @@ class ConvF32PropertiesTest {
         }
     }
 
+    /** Depthwise convolutions split their channels in blocks of 16 (a partial last one here): results must not change. */
+    @Example
+    void depthwiseChannelBlocksDoNotChangeResults() {
+        Random r = new Random(13);
+        for (int stride = 1; stride <= 2; stride++) {
+            for (int hw : new int[] {56, 14}) {
+                int c = 72;
+                Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, c, hw, hw))
+                        .initializer("w", Tensor.of(gaussian(r, c * 9), c, 1, 3, 3))
+                        .initializer("b", Tensor.of(gaussian(r, c), c))
+                        .addNode(Node.of("dw", Op.Conv, List.of("x", "w", "b"), List.of("y"))
+                                .withAttr("group", new Attr.Int(c))
+                                .withAttr("strides", new Attr.Ints(new long[] {stride, stride}))
+                                .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1}))
+                                .withAttr("fused_activation", new Attr.Str("Clip"))
+                                .withAttr("fused_alpha", new Attr.Float(0f)).withAttr("fused_beta", new Attr.Float(6f)))
+                        .addOutput(new ValueInfo("y", null, null)).build();
+                Tensor x = Tensor.of(gaussian(r, c * hw * hw), 1, c, hw, hw);
+                int[] one = bits(g, x, 1);
+                assertArrayEquals(one, bits(g, x, 2), "stride " + stride + ", " + hw + "x" + hw);
+                assertArrayEquals(one, bits(g, x, 3), "stride " + stride + ", " + hw + "x" + hw + ", 3 threads");
+            }
+        }
+    }
+
     private static int[] bits(Graph g, Tensor x, int threads) {
         RuntimeOptions o = RuntimeOptions.reference().withBackend(new NativeBackend())
                 .withKernelCosts(KernelCosts.fixed(Map.of())).withThreads(threads);
