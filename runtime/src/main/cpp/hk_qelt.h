@@ -4,7 +4,7 @@
 // and compiled (auto-vectorised) per target, with vpsadbw plane sums on x86.
 #pragma once
 
-#include "hk_common.h"
+#include "hk_fpool.h"
 
 namespace hk {
 
@@ -187,6 +187,48 @@ inline void qgavg(int isa, bool sgn, const uint8_t* x, long planes, long size, i
     }
 }
 
+// ---- windowed average pool ------------------------------------------------------------------------------
+
+// QFixed.Average over windows: per output the integer sum of (x - zx) over the taps inside the image (taps come
+// from fpool_taps, as for the float pools), its divisor n (taps inside the image and the explicit padding with
+// count_pad, else inside the image), then mult[n - 1], shift[n - 1]; a window without taps gives zy (clamped).
+template <bool SGN>
+HK_INLINE void qavgpool_body(const uint8_t* x, const PoolGeom& g, long planes, bool count_pad, const int64_t* mult,
+        const int32_t* shift, int zx, int zy, int lo, int hi, uint8_t* out) {
+    for (long c = 0; c < planes; c++) {
+        const uint8_t* xs = x + c * g.H * g.W;
+        for (long oh = 0; oh < g.OH; oh++) {
+            long ih0 = oh * g.sh - g.pt;
+            long i0, i1, r0, r1;
+            fpool_taps(ih0, g.dh, g.KH, g.H, i0, i1);
+            fpool_taps(oh * g.sh, g.dh, g.KH, g.H + g.pt + g.pb, r0, r1);
+            uint8_t* o = out + (c * g.OH + oh) * g.OW;
+            for (long ow = 0; ow < g.OW; ow++) {
+                long start = ow * g.sw - g.pl;
+                long j0, j1, p0, p1;
+                fpool_taps(start, g.dw, g.KW, g.W, j0, j1);
+                fpool_taps(start + g.pl, g.dw, g.KW, g.W + g.pl + g.pr, p0, p1);
+                int64_t sum = 0;
+                for (long i = i0; i < i1; i++) {
+                    const uint8_t* row = xs + (ih0 + i * g.dh) * g.W + start;
+                    for (long j = j0; j < j1; j++) sum += qelt_ld<SGN>(row, j * g.dw);
+                }
+                long inside = (i1 - i0) * (j1 - j0);
+                long n = count_pad ? (r1 - r0) * (p1 - p0) : inside;
+                int64_t v;
+                if (n == 0) {
+                    v = zy;
+                } else {
+                    sum -= (int64_t) inside * zx;
+                    v = ((sum * mult[n - 1] + ((int64_t) 1 << (shift[n - 1] - 1))) >> shift[n - 1]) + zy;
+                }
+                v = v < lo ? lo : v > hi ? hi : v;
+                o[ow] = (uint8_t) v;
+            }
+        }
+    }
+}
+
 }  // namespace hk
 
 // ---- entry points (bound by NativeKernels) -------------------------------------------------------------
@@ -204,4 +246,24 @@ inline void hk_qgavg(int isa, int is_signed, signed char* x, long xoff, long pla
         int zx, int zy, int lo, int hi, signed char* out, long ooff) {
     hk::qgavg(isa, is_signed != 0, reinterpret_cast<uint8_t*>(x) + xoff, planes, size, mult, shift, zx, zy, lo, hi,
             reinterpret_cast<uint8_t*>(out) + ooff);
+}
+
+// table: int64 mult[KH * KW] then int32 shift[KH * KW], the multipliers of divisors 1 .. KH * KW.
+inline void hk_qavgpool(int is_signed, signed char* x, long xoff, long planes, long H, long W, long KH, long KW,
+        long sh, long sw, long dh, long dw, long pt, long pl, long pb, long pr, long OH, long OW, int count_pad,
+        signed char* table, long toff, int zx, int zy, int lo, int hi, signed char* out, long ooff) {
+    hk::PoolGeom g;
+    static_cast<hk::Geom&>(g) = hk::Geom{planes, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
+    g.pb = pb;
+    g.pr = pr;
+    const uint8_t* t = reinterpret_cast<uint8_t*>(table) + toff;
+    const int64_t* mult = reinterpret_cast<const int64_t*>(t);
+    const int32_t* shift = reinterpret_cast<const int32_t*>(t + 8 * KH * KW);
+    const uint8_t* xp = reinterpret_cast<uint8_t*>(x) + xoff;
+    uint8_t* op = reinterpret_cast<uint8_t*>(out) + ooff;
+    if (is_signed) {
+        hk::qavgpool_body<true>(xp, g, planes, count_pad != 0, mult, shift, zx, zy, lo, hi, op);
+    } else {
+        hk::qavgpool_body<false>(xp, g, planes, count_pad != 0, mult, shift, zx, zy, lo, hi, op);
+    }
 }

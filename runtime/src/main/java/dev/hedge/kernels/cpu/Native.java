@@ -436,6 +436,35 @@ final class Native {
         NativeKernels.hk_qgavg(isa, signed ? 1 : 0, x, 0, planes, size, mult, shift, zx, zy, lo, hi, out, 0);
     }
 
+    /**
+     * QLinearAveragePool of {@code g.c} planes: {@code table} holds the {@code QFixed.Average} multipliers of the
+     * divisors 1 .. kh * kw (int64 each), then their shifts (int32 each).
+     */
+    static void qAveragePool(boolean signed, ByteBuffer x, Geom g, boolean countPad, ByteBuffer table, int zx,
+            int zy, int lo, int hi, ByteBuffer out) {
+        g.check();
+        if (g.pb < 0 || g.pr < 0) {
+            throw new IllegalArgumentException("bad window geometry " + g);
+        }
+        long taps = Math.multiplyExact(g.kh, g.kw);
+        if (taps >= 1 << 23) {
+            throw new IllegalArgumentException("windows of " + taps + " taps");
+        }
+        region("divisor table", table, 0, 12 * taps);
+        for (int i = 0; i < taps; i++) {
+            long m = table.getLong(8 * i);
+            int s = table.getInt((int) (8 * taps) + 4 * i);
+            if (m < 0 || m > 1L << 30 || s < 1 || s > 62) {
+                throw new IllegalArgumentException("divisor table entry " + i + " out of range: " + m + ", " + s);
+            }
+        }
+        checkZeroPoints(signed, zx, zy, zy, lo, hi);
+        region("image", x, 0, g.inBytes(1));
+        region("output", out, 0, Math.multiplyExact(g.c, g.outPlane()));
+        NativeKernels.hk_qavgpool(signed ? 1 : 0, x, 0, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl,
+                g.pb, g.pr, g.oh, g.ow, countPad ? 1 : 0, table, 0, zx, zy, lo, hi, out, 0);
+    }
+
     private static void checkZeroPoints(boolean signed, int z0, int z1, int z2, int lo, int hi) {
         inByteRange(signed, z0);
         inByteRange(signed, z1);

@@ -28,7 +28,8 @@ import java.util.List;
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
  * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32}, {@code qdq},
- * {@code eltwise.8} (QLinearAdd / QLinearMul) and {@code gavgpool.8} (QLinearGlobalAveragePool)
+ * {@code eltwise.8} (QLinearAdd / QLinearMul), {@code gavgpool.8} (QLinearGlobalAveragePool) and {@code avgpool.8}
+ * (QLinearAveragePool)
  * (direct kernels, not measured by the planner: the reference backend's counterparts have no class either, so
  * priority decides; {@code qdq}, {@code eltwise.8} and {@code gavgpool.8} have benchmarks all the same, per
  * element, for the converter, which weighs an int8 layer against its float form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
@@ -50,6 +51,7 @@ public final class NativeBackend implements Backend {
     private final String eltwiseF32;
     private final String eltwise8;
     private final String gavgpool8;
+    private final String avgpool8;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -76,6 +78,7 @@ public final class NativeBackend implements Backend {
         eltwiseF32 = "native.eltwise.f32" + suffix;
         eltwise8 = "native.eltwise.8" + suffix;
         gavgpool8 = "native.gavgpool.8" + suffix;
+        avgpool8 = "native.avgpool.8" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -88,6 +91,7 @@ public final class NativeBackend implements Backend {
         c.add(Capability.of(Op.QLinearAdd, eltwise8).withPrecision(Capability.Precision.INT8));
         c.add(Capability.of(Op.QLinearMul, eltwise8).withPrecision(Capability.Precision.INT8));
         c.add(int8(Op.QLinearGlobalAveragePool, gavgpool8));
+        c.add(int8(Op.QLinearAveragePool, avgpool8));
         for (Op op : new Op[] {Op.MaxPool, Op.AveragePool, Op.GlobalMaxPool, Op.GlobalAveragePool}) {
             c.add(Capability.of(op, poolF32, DType.FLOAT32));
         }
@@ -228,6 +232,8 @@ public final class NativeBackend implements Backend {
                 return eltwise8;
             case QLinearGlobalAveragePool:
                 return gavgpool8;
+            case QLinearAveragePool:
+                return avgpool8;
             case QuantizeLinear:
             case DequantizeLinear:
                 return qdq;
@@ -310,6 +316,9 @@ public final class NativeBackend implements Backend {
             case QLinearGlobalAveragePool:
                 return bytes(inputs, 0) && perTensor(inputs, 1, 2, 3, 4) && rankAtLeast(inputs, 0, 3)
                         ? new QGlobalAvgKernel(node, isa) : null;
+            case QLinearAveragePool:
+                return bytes(inputs, 0) && perTensor(inputs, 1, 2, 3, 4) && spatial(inputs, 0)
+                        ? new QAvgPoolKernel(node) : null;
             case QuantizeLinear:
             case DequantizeLinear:
                 return QdqKernel.takes(node, type(inputs, 0), shape(inputs, 1), type(inputs, 1), type(inputs, 2),

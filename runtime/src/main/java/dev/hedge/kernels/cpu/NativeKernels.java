@@ -98,6 +98,10 @@ final class NativeKernels {
     static native void hk_qgavg(int isa, int isSigned, ByteBuffer x, long xoff, long planes, long size, long mult,
             int shift, int zx, int zy, int lo, int hi, ByteBuffer out, long ooff);
 
+    static native void hk_qavgpool(int isSigned, ByteBuffer x, long xoff, long planes, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long pb, long pr, long oh, long ow, int countPad,
+            ByteBuffer table, long toff, int zx, int zy, int lo, int hi, ByteBuffer out, long ooff);
+
     static native long hk_fdws_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long dh, long dw);
 
     static native void hk_fdws(ByteBuffer x, long xoff, long c, long h, long w, long kh, long kw, long sh, long dh,

@@ -167,6 +167,21 @@ class NativeSafetyTest {
         rejects("2^23", () -> Native.qGlobalAverage(best, false, a, 1, 1 << 23, 1, 30, 0, 0, 0, 255, y));
         rejects("out of range", () -> Native.qGlobalAverage(best, false, a, 4, 25, 1, 63, 0, 0, 0, 255, y));
         rejects("must be positive", () -> Native.qGlobalAverage(best, false, a, 0, 25, 1, 30, 0, 0, 0, 255, y));
+        // QLinearAveragePool: 4 planes of 5x5, 2x2 windows stride 2 -> 2x2
+        Geom g = new Geom(4, 5, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 2, 2);
+        ByteBuffer table = Native.allocate(12 * 4);
+        for (int i = 0; i < 4; i++) {
+            table.putLong(8 * i, 1L << 29);
+            table.putInt(32 + 4 * i, 30);
+        }
+        Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, y);
+        rejects("do not fit", () -> Native.qAveragePool(false, a, g, false, Native.allocate(47), 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qAveragePool(false, Native.allocate(99), g, false, table, 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, Native.allocate(15)));
+        rejects("geometry", () -> Native.qAveragePool(false, a, new Geom(4, 5, 5, 2, 2, 0, 2, 1, 1, 0, 0, 0, 0, 2, 2),
+                false, table, 0, 0, 0, 255, y));
+        table.putInt(32, 63);
+        rejects("divisor table", () -> Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, y));
     }
 
     @Test

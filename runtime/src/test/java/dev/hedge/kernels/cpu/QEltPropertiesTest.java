@@ -28,7 +28,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
- * Native QLinearAdd, QLinearMul and QLinearGlobalAveragePool on every instruction set this CPU has, byte for
+ * Native QLinearAdd, QLinearMul, QLinearAveragePool and QLinearGlobalAveragePool on every instruction set this CPU has, byte for
  * byte against the Java reference backend (whose fixed point QuantElementwiseTest checks against the real-valued
  * formulas): same shapes, scalar and per-channel broadcasts on either side, odd sizes and sizes across the
  * kernel's chunks, random zero points and scales, values at the ends of the range, fused Relu / Clip.
@@ -141,6 +141,38 @@ class QEltPropertiesTest {
         Tensor want = NativeRun.runReference(node, in, consts);
         assertArrayEquals(new int[] {n, c, 1, 1}, got.shape());
         assertEquals(null, NativeRun.mismatch(got, ints(want)), "isa " + isa + " [" + n + ", " + c + ", " + h + ", " + w + "]");
+    }
+
+    @Property(tries = 150)
+    void averagePoolMatchesTheReference(@ForAll("isas") String isa, @ForAll long seed) {
+        Random r = new Random(seed);
+        DType t = r.nextBoolean() ? DType.UINT8 : DType.INT8;
+        int rank = r.nextInt(4) == 0 ? 1 : 2;
+        QuantConvPropertiesTest.Window win = new QuantConvPropertiesTest.Window(r, rank, true);
+        boolean ceil = r.nextBoolean();
+        int[] spatial = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            spatial[i] = 1 + r.nextInt(30);
+        }
+        if (win.resolve(spatial, ceil) == null) {
+            return;
+        }
+        int[] shape = new int[rank + 2];
+        shape[0] = 1 + r.nextInt(2);
+        shape[1] = 1 + r.nextInt(5);
+        System.arraycopy(spatial, 0, shape, 2, rank);
+        long[] k = Arrays.stream(win.k).asLongStream().toArray();
+        Node node = win.apply(Node.of("pool", Op.QLinearAveragePool, List.of("x", "xs", "xz", "ys", "yz"), List.of("y")))
+                .withAttr("kernel_shape", new Attr.Ints(k)).withAttr("ceil_mode", new Attr.Int(ceil ? 1 : 0))
+                .withAttr("count_include_pad", new Attr.Int(r.nextInt(2)));
+        float sx = scale(r);
+        Map<String, Tensor> consts = map("xs", Tensor.of(new float[] {sx}), "xz", zp(t, r),
+                "ys", Tensor.of(new float[] {r.nextBoolean() ? sx : scale(r)}), "yz", zp(t, r));
+        Map<String, Tensor> in = map("x", values(t, r, shape));
+        Tensor got = NativeRun.run(isa, node, in, consts);
+        Tensor want = NativeRun.runReference(node, in, consts);
+        assertArrayEquals(want.shape(), got.shape());
+        assertEquals(null, NativeRun.mismatch(got, ints(want)), "isa " + isa + " " + node + " " + Arrays.toString(shape));
     }
 
     @Example
