@@ -63,6 +63,13 @@ final class CompressionFlags {
                     + "--layer).")
     boolean speedCheck;
 
+    @Option(names = "--int8-ops", paramLabel = "layers|all", order = 19, defaultValue = "all",
+            description = "Static int8: 'all' also runs the ops between int8 layers on uint8 (residual Add / Mul, "
+                    + "average and max pooling, Flatten / Reshape / Squeeze / Unsqueeze / Transpose) where their "
+                    + "inputs are uint8 and an int8 layer or op reads the result; 'layers' quantizes Conv / MatMul "
+                    + "/ Gemm only, everything between them in float (default: ${DEFAULT-VALUE}).")
+    String int8Ops;
+
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
                     + "NAME is a node name, a trailing * matches a prefix (repeatable).")
@@ -259,6 +266,7 @@ final class CompressionFlags {
         r.maxPrecision = maxPrecision;
         r.floatOutputs = floatOutputs;
         r.speedCheck = speedCheck;
+        r.int8Ops = int8Ops;
         return r;
     }
 

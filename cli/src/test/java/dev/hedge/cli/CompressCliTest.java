@@ -43,6 +43,13 @@ class CompressCliTest {
         }
         double drop = rep.get("evaluation").get("accuracy_drop_pt").asDouble();
         assertTrue(drop <= 1.0, "int8 accuracy drop " + drop);
+        // between the int8 layers: MaxPool, GlobalAveragePool and Flatten on uint8 (--int8-ops all, the default)
+        assertEquals("all", rep.get("settings").get("int8_ops").asText());
+        java.util.List<String> ops = new java.util.ArrayList<>();
+        rep.get("int8_ops").forEach(o -> ops.add(o.get("from").asText() + "->" + o.get("to").asText()));
+        assertEquals(java.util.List.of("MaxPool->MaxPool", "GlobalAveragePool->QLinearGlobalAveragePool",
+                "Flatten->Flatten"), ops);
+        assertTrue(r.out().contains("int8 between layers: 3 ops"), r.transcript());
         try (Model m = Model.load(out)) {
             JsonNode stored = new ObjectMapper().readTree(m.metadata().get(ModelDef.META_REPORT));
             assertEquals(rep.toString(), stored.toString());
@@ -69,6 +76,22 @@ class CompressCliTest {
         }
         double acc = rep.get("evaluation").get("accuracy_compressed").asDouble();
         assertEquals(acc, (double) correct / labels.length, 1e-12, "hedge run agrees with the report");
+    }
+
+    @Test
+    void int8OpsLayersKeepsTheOpsBetweenLayersInFloat() throws Exception {
+        Path out = tmp.resolve("layers.hedge");
+        Path report = tmp.resolve("layers.json");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--int8-ops",
+                "layers", "--report", report);
+        assertEquals(0, r.exit(), r.transcript());
+        JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
+        assertEquals("layers", rep.get("settings").get("int8_ops").asText());
+        assertEquals(0, rep.get("int8_ops").size(), rep.toString());
+        try (Model m = Model.load(out)) {
+            assertTrue(m.graph().nodes().stream().anyMatch(n -> n.op() == dev.hedge.ops.Op.GlobalAveragePool));
+            assertTrue(m.graph().nodes().stream().noneMatch(n -> n.op() == dev.hedge.ops.Op.QLinearGlobalAveragePool));
+        }
     }
 
     @Test
@@ -99,6 +122,11 @@ class CompressCliTest {
                 CliTest.TEST_X, "--labels", CALIB);
         assertEquals(2, badLabels.exit(), badLabels.transcript());
         assertTrue(badLabels.err().contains("labels"), badLabels.transcript());
+
+        Cli badOps = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB,
+                "--int8-ops", "some");
+        assertEquals(2, badOps.exit(), badOps.transcript());
+        assertTrue(badOps.err().contains("--int8-ops 'some': give layers or all"), badOps.transcript());
 
         Cli twoModes = Cli.run("convert", CliTest.ONNX, "-o", out, "--sparsity", "0.5", "--prune-threshold", "0.1");
         assertEquals(2, twoModes.exit(), twoModes.transcript());
