@@ -316,6 +316,22 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff, c0, c1);
     }
 
+    /**
+     * Requantizes {@code rows x n} float accumulators holding exact integers (|value| below 2^24) as output
+     * channels {@code c0 ..}: converted to int32, then requantized like the integer kernels' accumulators.
+     */
+    static void requantF32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff, long c0,
+            ByteBuffer out, long ooff) {
+        checkIsa(isa);
+        positive("rows", rows);
+        positive("columns", n);
+        nonNegative("first channel", c0);
+        region("accumulators", acc, aoff, Math.multiplyExact(4 * rows, n));
+        int osz = Requant.check(q, qoff, Math.addExact(c0, rows));
+        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(rows, n), osz));
+        NativeKernels.hk_requant_f32(isa, acc, aoff, rows, n, q, qoff, c0, out, ooff);
+    }
+
     /** Output widths up to which AVX-512 depthwise convolutions (multiplier 1) put channels in vector lanes. */
     static final long DW_CHANNEL_LANES_MAX_WIDTH = 14;
 

@@ -64,6 +64,9 @@ final class NativeKernels {
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
             long c1);
 
+    static native void hk_requant_f32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff,
+            long c0, ByteBuffer out, long ooff);
+
     static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 
     static native void hk_fdw(int isa, ByteBuffer x, long xoff, long c, long h, long w, long mult, long kh, long kw,
