@@ -222,11 +222,13 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
     }
 }
 
-// FT_MP pixels (npx valid; the rest repeat the last one and are not stored) x FT_NC channels (nch valid) of
-// OUT, b[k * ldb + r] the pixels' im2col values, a the panel's packed weights [k][FT_NC]; c = OUT + ch0 * P + px0.
-template <bool FULL>
+// MP pixels (npx valid, MP <= FT_MP; the rest repeat the last one and are not stored) x FT_NC channels (nch
+// valid) of OUT, b[k * ldb + r] the pixels' im2col values, a the panel's packed weights [k][FT_NC];
+// c = OUT + ch0 * P + px0. MP below FT_MP serves images of a few pixels, whose 12-pixel tile would idle.
+template <int MP, bool FULL>
 HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long ldb, long K, long npx, long nch,
         const float* bias, int act, float lo, float hi, float* c, long P) {
+    static_assert(MP >= 1 && MP <= FT_MP, "pixels per transposed tile");
     long o[FT_MP];
     for (long r = 0; r < FT_MP; r++) o[r] = FULL ? r : std::min(r, npx - 1);
     __m512 x0 = _mm512_setzero_ps(), x1 = _mm512_setzero_ps(), x2 = _mm512_setzero_ps(), x3 = _mm512_setzero_ps();
@@ -240,7 +242,7 @@ HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long
         const __m512 w0 = _mm512_loadu_ps(a + k * FT_NC), w1 = _mm512_loadu_ps(a + k * FT_NC + 16);
         const float* bk = b + k * ldb;
         __m512 v;
-#define HK_FT(R) v = _mm512_set1_ps(bk[FULL ? R : o[R]]); x##R = _mm512_fmadd_ps(v, w0, x##R); y##R = _mm512_fmadd_ps(v, w1, y##R);
+#define HK_FT(R) if (MP > R) { v = _mm512_set1_ps(bk[FULL ? R : o[R]]); x##R = _mm512_fmadd_ps(v, w0, x##R); y##R = _mm512_fmadd_ps(v, w1, y##R); }
         HK_FT(0) HK_FT(1) HK_FT(2) HK_FT(3) HK_FT(4) HK_FT(5) HK_FT(6) HK_FT(7) HK_FT(8) HK_FT(9) HK_FT(10) HK_FT(11)
 #undef HK_FT
     }
@@ -262,6 +264,22 @@ HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long
             }
             _mm512_mask_i32scatter_ps(c + 16 * h * P + r, h == 0 ? m0 : m1, idx, v, 4);
         }
+    }
+}
+
+// One transposed tile of npx (1..FT_MP) pixels, with the fewest pixel accumulators that hold them.
+HK_T_AVX512 inline void fconv_tile_t_any_avx512(const float* a, const float* b, long ldb, long K, long npx,
+        long nch, const float* bias, int act, float lo, float hi, float* c, long P) {
+    if (npx == FT_MP) {
+        fconv_tile_t_avx512<FT_MP, true>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 2) {
+        fconv_tile_t_avx512<2, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 4) {
+        fconv_tile_t_avx512<4, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 8) {
+        fconv_tile_t_avx512<8, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else {
+        fconv_tile_t_avx512<FT_MP, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
     }
 }
 #endif
@@ -375,11 +393,7 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
                 for (long q = 0; q < n; q += FT_MP) {
                     const long npx = std::min(FT_MP, n - q);
                     float* c = out + pn * FT_NC * P + c0 + q;
-                    if (npx == FT_MP) {
-                        fconv_tile_t_avx512<true>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
-                    } else {
-                        fconv_tile_t_avx512<false>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
-                    }
+                    fconv_tile_t_any_avx512(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
                 }
             }
             continue;

@@ -18,7 +18,8 @@ import java.util.Arrays;
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
  * reduction, which add the bias and apply the activation before their one store. Stride-1 convolutions skip
  * im2col on AVX-512 (the image is copied once, zero-padded, and each tap is a shifted view of it); strided
- * small images with long reductions use 12-pixel x 32-channel tiles. All paths sum each output in k order.
+ * small images with long reductions, and images of a few pixels, use tiles of up to 12 pixels x 32 channels. All
+ * paths sum each output in k order.
  *
  * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
  * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
@@ -33,6 +34,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final int FEW_STRIPS = 8;
     private static final long SMALL_IMAGE = 256;
     private static final long LONG_REDUCTION = 512;
+    private static final long FEW_PIXELS = 8;
 
     private final Node node;
     private final int isa;
@@ -122,9 +124,11 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         ctx.setOutput(0, DType.FLOAT32, g.outputShape(batch, m, xs.length));
 
         // strided small images with long reductions: channels in vector lanes (measured faster from K = 512;
-        // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead
-        transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION
-                && !(g.sh == 1 && g.sw == 1);
+        // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead.
+        // A few pixels always: the 32-pixel tiles would leave most of their lanes idle (an STFT filter bank over
+        // 3 frames ran 4 times slower that way).
+        transposed = isa == Native.ISA_AVX512 && (pixels <= FEW_PIXELS
+                || (pixels <= SMALL_IMAGE && k >= LONG_REDUCTION && !(g.sh == 1 && g.sw == 1)));
         packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
         ByteBuffer w = Staging.direct(ctx.inputValue(1), 0);
