@@ -148,7 +148,8 @@ struct FcSeg {
 // IMPLICIT: B row k starts at b + koff[k] (shifted views of the padded image), and the results leave by the
 // strip's runs `seg` (junk columns of the padded width are not stored); c is then the strip of channels' first
 // output row. Otherwise B row k is b + k * ldb and c the tile's first output.
-template <bool IMPLICIT>
+// HALF: at most 16 columns, one B vector per k (half the multiply-adds of a masked 32-column tile).
+template <bool IMPLICIT, bool HALF = false>
 HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long ldb, long K, long rows, long cols,
         const float* bias, int act, float lo, float hi, float* c, long ldc, const int* koff = nullptr,
         const FcSeg* seg = nullptr, int nseg = 0) {
@@ -161,16 +162,22 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
 #define HK_FC_STEP(B0, B1, AP)                                          \
     {                                                                   \
         __m512 av;                                                      \
-        av = _mm512_set1_ps((AP)[0]); c00 = _mm512_fmadd_ps(av, B0, c00); c01 = _mm512_fmadd_ps(av, B1, c01); \
-        av = _mm512_set1_ps((AP)[1]); c10 = _mm512_fmadd_ps(av, B0, c10); c11 = _mm512_fmadd_ps(av, B1, c11); \
-        av = _mm512_set1_ps((AP)[2]); c20 = _mm512_fmadd_ps(av, B0, c20); c21 = _mm512_fmadd_ps(av, B1, c21); \
-        av = _mm512_set1_ps((AP)[3]); c30 = _mm512_fmadd_ps(av, B0, c30); c31 = _mm512_fmadd_ps(av, B1, c31); \
-        av = _mm512_set1_ps((AP)[4]); c40 = _mm512_fmadd_ps(av, B0, c40); c41 = _mm512_fmadd_ps(av, B1, c41); \
-        av = _mm512_set1_ps((AP)[5]); c50 = _mm512_fmadd_ps(av, B0, c50); c51 = _mm512_fmadd_ps(av, B1, c51); \
-        av = _mm512_set1_ps((AP)[6]); c60 = _mm512_fmadd_ps(av, B0, c60); c61 = _mm512_fmadd_ps(av, B1, c61); \
-        av = _mm512_set1_ps((AP)[7]); c70 = _mm512_fmadd_ps(av, B0, c70); c71 = _mm512_fmadd_ps(av, B1, c71); \
+        av = _mm512_set1_ps((AP)[0]); c00 = _mm512_fmadd_ps(av, B0, c00); if (!HALF) c01 = _mm512_fmadd_ps(av, B1, c01); \
+        av = _mm512_set1_ps((AP)[1]); c10 = _mm512_fmadd_ps(av, B0, c10); if (!HALF) c11 = _mm512_fmadd_ps(av, B1, c11); \
+        av = _mm512_set1_ps((AP)[2]); c20 = _mm512_fmadd_ps(av, B0, c20); if (!HALF) c21 = _mm512_fmadd_ps(av, B1, c21); \
+        av = _mm512_set1_ps((AP)[3]); c30 = _mm512_fmadd_ps(av, B0, c30); if (!HALF) c31 = _mm512_fmadd_ps(av, B1, c31); \
+        av = _mm512_set1_ps((AP)[4]); c40 = _mm512_fmadd_ps(av, B0, c40); if (!HALF) c41 = _mm512_fmadd_ps(av, B1, c41); \
+        av = _mm512_set1_ps((AP)[5]); c50 = _mm512_fmadd_ps(av, B0, c50); if (!HALF) c51 = _mm512_fmadd_ps(av, B1, c51); \
+        av = _mm512_set1_ps((AP)[6]); c60 = _mm512_fmadd_ps(av, B0, c60); if (!HALF) c61 = _mm512_fmadd_ps(av, B1, c61); \
+        av = _mm512_set1_ps((AP)[7]); c70 = _mm512_fmadd_ps(av, B0, c70); if (!HALF) c71 = _mm512_fmadd_ps(av, B1, c71); \
     }
-    if (cols == FC_NR) {
+    if (HALF) {
+        for (long k = 0; k < K; k++) {
+            const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
+            HK_FC_STEP(b0, b0, a + k * FC_MR)
+        }
+    } else if (cols == FC_NR) {
         long k = 0;
         for (; k + 2 <= K; k += 2) {
             const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
@@ -200,7 +207,7 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
     const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     for (long r = 0; r < rows; r++) {
         __m512 bv = _mm512_set1_ps(bias[r]);
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < (HALF ? 1 : 2); h++) {
             __m512 v = _mm512_add_ps(acc[r][h], bv);
             if (act == 1) {
                 v = _mm512_max_ps(v, zero);  // v > 0 ? v : 0, NaN gives 0
@@ -350,8 +357,13 @@ HK_T_AVX512 inline void fconv_implicit_avx512(const float* x, const Geom& g, lon
             l += len;
         }
         const long rows = std::min(FC_MR, M - s * FC_MR);
-        fconv_tile_avx512<true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
-                out + s * FC_MR * P, P, koff, seg, ns);
+        if (cols <= 16) {
+            fconv_tile_avx512<true, true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
+                    out + s * FC_MR * P, P, koff, seg, ns);
+        } else {
+            fconv_tile_avx512<true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
+                    out + s * FC_MR * P, P, koff, seg, ns);
+        }
     }
 }
 #endif
@@ -413,7 +425,11 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
             float* c = out + s * FC_MR * P + c0 + q;
 #if defined(HK_X86)
             if (isa == ISA_AVX512) {
-                fconv_tile_avx512<false>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                if (cols <= 16) {
+                    fconv_tile_avx512<false, true>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                } else {
+                    fconv_tile_avx512<false>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                }
                 continue;
             }
 #endif

@@ -125,9 +125,10 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
 
         // strided small images with long reductions: channels in vector lanes (measured faster from K = 512;
         // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead.
-        // A few pixels always: the 32-pixel tiles would leave most of their lanes idle (an STFT filter bank over
-        // 3 frames ran 4 times slower that way).
-        transposed = isa == Native.ISA_AVX512 && (pixels <= FEW_PIXELS
+        // A few pixels always, unless stride 1 goes im2col-free: the 32-pixel tiles would leave most of their
+        // lanes idle (an STFT filter bank over 3 frames ran 2.5 times slower that way).
+        boolean implicit = g.sh == 1 && g.sw == 1 && !pointwise;
+        transposed = isa == Native.ISA_AVX512 && (pixels <= FEW_PIXELS && !implicit
                 || (pixels <= SMALL_IMAGE && k >= LONG_REDUCTION && !(g.sh == 1 && g.sw == 1)));
         packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
