@@ -124,8 +124,12 @@ HK_T_AVX512 inline void column_sums4_avx512(int32_t* csum, const uint8_t* const 
 // bytes of k-group g, XOR-ing with mask.
 HK_INLINE void interleave4_bytes(uint8_t* dst, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
         long g, uint8_t mask) {
-    for (long c = c0; c < c0 + n; c++) {
-        long j = c / nr, l = c % nr;
+    long j = c0 / nr, l = c0 % nr;
+    for (long c = c0; c < c0 + n; c++, l++) {
+        if (l == nr) {
+            l = 0;
+            j++;
+        }
         uint8_t* d = dst + ((j * kg + g) * nr + l) * 4;
         d[0] = rows[0][c] ^ mask;
         d[1] = rows[1][c] ^ mask;
@@ -280,19 +284,16 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
 #endif
         interleave4_bytes(dst, rows, full, cols - full, f.nr, kg, g, mask);
     }
-    // padding columns: zero panel entries
+    // padding columns: zero panel entries. They are the tail [l0, nr) of the last panel, one run per k-group
+    // (per pair of k in the 16-bit layout): set directly, as a few pixels leave most of a panel padding.
     if (padded > cols) {
-        const uint8_t* zrows[4] = {bufs[0], bufs[1], bufs[2], bufs[3]};
-        for (int t = 0; t < 4; t++) std::memset(bufs[t] + cols, mask, padded - cols);
+        const long j = cols / f.nr, l0 = cols % f.nr, len = padded - cols;
         for (long g = 0; g < kg; g++) {
             if (fmt == FMT_S16) {
-                int16_t* d = reinterpret_cast<int16_t*>(dst);
-                for (long c = cols; c < padded; c++) {
-                    long j = c / f.nr, l = c % f.nr;
-                    for (int t = 0; t < 4; t++) d[((j * kg + g) * 2 * f.nr + l) * 2 + (t >> 1) * f.nr * 2 + (t & 1)] = 0;
-                }
+                int16_t* d = reinterpret_cast<int16_t*>(dst) + (j * kg + g) * 4 * f.nr;
+                for (long h = 0; h < 2; h++) std::memset(d + (h * f.nr + l0) * 2, 0, len * 2 * sizeof(int16_t));
             } else {
-                interleave4_bytes(dst, zrows, cols, padded - cols, f.nr, kg, g, mask);
+                std::memset(dst + ((j * kg + g) * f.nr + l0) * 4, 0, len * 4);
             }
         }
     }
