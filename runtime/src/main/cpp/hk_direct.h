@@ -65,13 +65,14 @@ HK_T_AVX512 void qdw_row_avx512(uint32_t* __restrict a, const int16_t* plane, lo
 // Depthwise conv of one image: output channel co reads input channel co / mult. Weights are prepared as
 // int16 (w - w_zero_point[co]) [Cout][KH*KW]; the padded input plane holds x - x_zero_point (0 outside the
 // image), so acc = sum (x - zx)(w - zw) directly and requantization needs no zero-point terms.
-// plane: ((OH-1)*sh + (KH-1)*dh + 1) * ((OW-1)*sw + (KW-1)*dw + 1) int16; acc: OW int32.
+// plane: ((OH-1)*sh + (KH-1)*dh + 1) * ((OW-1)*sw + (KW-1)*dw + 1) int16; acc: OW int32. Input channels
+// [c0, c1) only (a tile for the caller's threads; x, w, out still address the whole image).
 HK_INLINE void qdw_body(int isa, const uint8_t* x, bool x_unsigned, int32_t zx, const Geom& g, long mult,
-        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc, long c0, long c1) {
     const long Hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
     const long Wp = (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
     const int osz = q.out_size();
-    for (long ci = 0; ci < g.C; ci++) {
+    for (long ci = c0; ci < c1; ci++) {
         const uint8_t* xs = x + ci * g.H * g.W;
         for (long y = 0; y < Hp; y++) {
             int16_t* d = plane + y * Wp;
@@ -278,12 +279,12 @@ inline void fdw(int isa, const float* x, const Geom& g, long mult, const float* 
 
 #if defined(HK_X86)
 HK_T_AVX512 inline void qdw_avx512(const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult,
-        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
-    qdw_body(ISA_AVX512, x, u, zx, g, mult, w, q, out, plane, acc);
+        const int16_t* w, const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc, long c0, long c1) {
+    qdw_body(ISA_AVX512, x, u, zx, g, mult, w, q, out, plane, acc, c0, c1);
 }
 HK_T_AVX2 inline void qdw_avx2(const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult, const int16_t* w,
-        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
-    qdw_body(ISA_AVX2, x, u, zx, g, mult, w, q, out, plane, acc);
+        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc, long c0, long c1) {
+    qdw_body(ISA_AVX2, x, u, zx, g, mult, w, q, out, plane, acc, c0, c1);
 }
 template <typename T>
 HK_T_AVX512 void maxpool_avx512(const T* x, const Geom& g, T* out) {
@@ -296,12 +297,12 @@ HK_T_AVX2 void maxpool_avx2(const T* x, const Geom& g, T* out) {
 #endif
 
 inline void qdw(int isa, const uint8_t* x, bool u, int32_t zx, const Geom& g, long mult, const int16_t* w,
-        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc) {
+        const Requant& q, uint8_t* out, int16_t* plane, int32_t* acc, long c0, long c1) {
 #if defined(HK_X86)
-    if (isa == ISA_AVX512) return qdw_avx512(x, u, zx, g, mult, w, q, out, plane, acc);
-    if (isa == ISA_AVX2) return qdw_avx2(x, u, zx, g, mult, w, q, out, plane, acc);
+    if (isa == ISA_AVX512) return qdw_avx512(x, u, zx, g, mult, w, q, out, plane, acc, c0, c1);
+    if (isa == ISA_AVX2) return qdw_avx2(x, u, zx, g, mult, w, q, out, plane, acc, c0, c1);
 #endif
-    qdw_body(isa, x, u, zx, g, mult, w, q, out, plane, acc);
+    qdw_body(isa, x, u, zx, g, mult, w, q, out, plane, acc, c0, c1);
 }
 
 template <typename T>

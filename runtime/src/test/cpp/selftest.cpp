@@ -249,7 +249,7 @@ static void test_dw_pool(int isa) {
         int osz = cs.type == OUT_S32 ? 4 : 1;
         gvec<uint8_t> out(Co * OH * OW * osz), scratch(hk_qdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw));
         hk_qdw(isa, (signed char*) X.data(), 0, xu, zx, C, H, W, mult, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
-                (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0);
+                (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0, 0, C);
         // float depthwise on the same geometry
         gvec<float> Xf(C * H * W), wf(Co * KH * KW), bf(Co), of(Co * OH * OW),
                 plane(hk_fdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw) / 4);

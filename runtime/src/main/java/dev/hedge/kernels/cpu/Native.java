@@ -234,6 +234,12 @@ final class Native {
     /** OUT[rows][cols] (row stride ldo) = requant(R x P), channels per column (rowsAreAct) or per row. */
     static void qgemm(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p, long poff,
             long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
+        checkQgemm(code, rowsAreAct, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+        NativeKernels.hk_qgemm(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+    }
+
+    private static void checkQgemm(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
+            long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
         positive("rows", rows);
         positive("columns", cols);
         positive("reduction size", k);
@@ -244,7 +250,37 @@ final class Native {
             throw new IllegalArgumentException("output row stride " + ldo + " is below " + cols + " columns");
         }
         region("output", out, ooff, Math.multiplyExact(span(rows, ldo, cols, 1), osz));
-        NativeKernels.hk_qgemm(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+    }
+
+    /** Columns per packed panel of a family code (tiles of {@link #qgemmTile} split columns at its multiples). */
+    static int panelWidth(int code) {
+        checkFamily(code);
+        return (int) NativeKernels.hk_fam_nr(code);
+    }
+
+    /** Rows per micro-kernel call of a family code (row tiles of {@link #qgemmTile} best split at its multiples). */
+    static int rowsPerCall(int code) {
+        checkFamily(code);
+        return (int) NativeKernels.hk_fam_mr(code);
+    }
+
+    /**
+     * Rows [r0, r1) x columns [c0, c1) of {@link #qgemm}'s product, c0 and c1 (unless the last) multiples of
+     * {@link #panelWidth}: a tile
+     * for one thread. The operands are checked whole, as qgemm checks them.
+     */
+    static void qgemmTile(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p, long poff,
+            long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo, long r0, long r1, long c0,
+            long c1) {
+        checkQgemm(code, rowsAreAct, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+        int nr = panelWidth(code);
+        if (r0 < 0 || r0 >= r1 || r1 > rows || c0 < 0 || c0 >= c1 || c1 > cols || c0 % nr != 0
+                || (c1 % nr != 0 && c1 != cols)) {
+            throw new IllegalArgumentException("tile rows [" + r0 + ", " + r1 + ") x columns [" + c0 + ", " + c1
+                    + ") is not inside " + rows + " x " + cols + " on " + nr + "-column panels");
+        }
+        NativeKernels.hk_qgemm_tile(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo,
+                r0, r1, c0 / nr, (c1 + nr - 1) / nr);
     }
 
     // ---- direct kernels -------------------------------------------------------------------------------
@@ -257,7 +293,17 @@ final class Native {
     /** Depthwise conv of one image; weights are int16 (w - zw) [c * mult][kh * kw]. */
     static void depthwise(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, long mult, ByteBuffer w,
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff) {
+        depthwise(isa, x, xoff, xu, zx, g, mult, w, woff, q, qoff, out, ooff, scratch, soff, 0, g.c);
+    }
+
+    /** As above for input channels [c0, c1) only (a tile for one thread; scratch is that thread's). */
+    static void depthwise(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, long mult, ByteBuffer w,
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
+            long c1) {
         checkIsa(isa);
+        if (c0 < 0 || c0 >= c1 || c1 > g.c) {
+            throw new IllegalArgumentException("channels [" + c0 + ", " + c1 + ") outside [0, " + g.c + ")");
+        }
         g.check();
         positive("depth multiplier", mult);
         long cout = Math.multiplyExact(g.c, mult);
@@ -267,7 +313,7 @@ final class Native {
         region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), osz));
         region("depthwise scratch", scratch, soff, depthwiseScratchBytes(g));
         NativeKernels.hk_qdw(isa, x, xoff, xu ? 1 : 0, zx, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
-                g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff);
+                g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff, c0, c1);
     }
 
     /** Output widths up to which AVX-512 depthwise convolutions (multiplier 1) put channels in vector lanes. */

@@ -49,11 +49,20 @@ final class NativeKernels {
     static native void hk_qgemm(int code, int rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
             long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
 
+    static native void hk_qgemm_tile(int code, int rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
+            long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo, long rb, long re,
+            long jb, long je);
+
+    static native long hk_fam_nr(int code);
+
+    static native long hk_fam_mr(int code);
+
     static native long hk_qdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 
     static native void hk_qdw(int isa, ByteBuffer x, long xoff, int xu, int zx, long c, long h, long w, long mult,
             long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt,
-            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
+            long c1);
 
     static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 

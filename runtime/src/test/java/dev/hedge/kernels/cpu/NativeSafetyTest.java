@@ -73,6 +73,21 @@ class NativeSafetyTest {
         ByteBuffer q64 = Requant.build(new float[64], new int[64], 0, 0, 255, Native.OUT_U8);
         rejects("do not fit", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 1, 100));
         rejects("below", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0, 99));
+        int nr = Native.panelWidth(code);
+        rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0,
+                100, 0, 65, 0, 100));
+        rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0,
+                100, 0, 64, 1, 100));
+        if (nr < 100) {
+            rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out,
+                    0, 100, 0, 64, 0, nr + 1));
+        }
+        rejects("do not fit", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 1, 100,
+                0, 64, 0, 100));
+        Geom dw = new Geom(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4);
+        ByteBuffer q4 = Requant.build(new float[4], new int[4], 0, 0, 255, Native.OUT_U8);
+        rejects("outside", () -> Native.depthwise(best, out, 0, true, 0, dw, 1, out, 0, q4, 0, out, 0, out, 0, 2, 5));
+        rejects("outside", () -> Native.depthwise(best, out, 0, true, 0, dw, 1, out, 0, q4, 0, out, 0, out, 0, 3, 3));
         rejects("not finite", () -> Requant.build(new float[] {Float.POSITIVE_INFINITY}, new int[1], 0, 0, 255, 0));
         Geom huge = new Geom(1, 1 << 30, 1 << 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1 << 30, 1 << 30);
         rejects("do not fit", () -> Native.maxPool8(best, false, out, 0, huge, out, 0));
