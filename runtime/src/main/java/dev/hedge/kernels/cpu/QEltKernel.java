@@ -64,14 +64,20 @@ final class QEltKernel implements Kernel, RunContext.TileTask {
             int off = out.length - other.length;
             int first = -1;
             int last = -1;
+            boolean gap = false; // a broadcast axis after the first kept one
             for (int d = 0; d < other.length; d++) {
+                if (out[d + off] == 1) {
+                    continue; // size 1 on both sides: no stride, whatever its position
+                }
                 if (other[d] != 1) {
                     if (first < 0) {
                         first = d + off;
-                    } else if (last != d + off - 1) {
+                    } else if (gap) {
                         return null;
                     }
                     last = d + off;
+                } else if (first >= 0) {
+                    gap = true;
                 }
             }
             if (first < 0) {
