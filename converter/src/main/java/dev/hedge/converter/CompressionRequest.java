@@ -40,11 +40,10 @@ public final class CompressionRequest {
     public boolean floatOutputs = true;
     /**
      * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
-     * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). Off by
-     * default: native per-call overheads are measured through a one-step plan and some float steps after an int8
-     * layer have no measured cost, so on small layers the estimate can choose the slower form.
+     * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). On by
+     * default: a statically quantized file has no float alternative at run time.
      */
-    public boolean speedCheck;
+    public boolean speedCheck = true;
     /** Per-layer precision overrides: layer name to precision name. */
     public Map<String, String> layers = Map.of();
 
