@@ -26,12 +26,48 @@ class CompressCliTest {
 
     private static final Path CALIB = CliTest.EXAMPLE.resolve("calib.npy");
 
+    /**
+     * The speed check is on by default: each layer is int8, or int8-weight with the measured estimates that made it
+     * so (which layers depends on this host's kernel costs), and inspect shows the same notes.
+     */
+    @Test
+    void theSpeedCheckIsOnByDefaultAndEachLayerSaysWhatItDecided() throws Exception {
+        Path out = tmp.resolve("checked.hedge");
+        Path report = tmp.resolve("report.json");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report);
+        assertEquals(0, r.exit(), r.transcript());
+        JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
+        assertEquals("on (int8 against fp32 on this host's kernel costs)", rep.get("settings").get("speed_check").asText());
+        int moved = 0;
+        for (JsonNode l : rep.get("layers")) {
+            String p = l.get("precision").asText();
+            String note = l.get("note").asText();
+            if (p.equals("int8-weight")) {
+                moved++;
+                assertTrue(note.matches("(?s).*kept fp32 \\(int8-weight, float compute\\), int8 slower on this host: "
+                        + "int8 (>= )?~[0-9.]+ (us|ms) vs fp32 ~[0-9.]+ (us|ms) \\(int8: .*"), l.toString());
+            } else {
+                assertEquals("int8", p, l.toString());
+                assertTrue(note.contains("int8 faster on this host: int8 "), l.toString());
+            }
+        }
+        int m = moved;
+        assertTrue(rep.get("notes").toString().contains("speed check: 4 int8 layers compared with fp32 on this host's "
+                + "kernel costs, " + m + " kept float compute"), rep.get("notes").toString());
+        Cli inspect = Cli.run("inspect", out);
+        assertEquals(0, inspect.exit(), inspect.transcript());
+        assertTrue(inspect.out().contains("speed check: 4 int8 layers compared"), inspect.transcript());
+        assertEquals(moved, inspect.out().split("kept fp32 \\(int8-weight, float compute\\)", -1).length - 1,
+                inspect.transcript());
+    }
+
     @Test
     void int8ConversionWritesTheFileTheReportAndATableThatInspectShows() throws Exception {
         Path out = tmp.resolve("int8.hedge");
         Path report = tmp.resolve("report.json");
+        // without the speed check, which may keep layers in float on this host (see the next test)
         Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--eval",
-                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report);
+                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report, "--no-speed-check");
         assertEquals(0, r.exit(), r.transcript());
         assertTrue(r.out().contains("bytes now") && r.out().contains("SQNR dB"), r.transcript());
         assertTrue(r.out().contains("accuracy_drop_pt="), r.transcript());

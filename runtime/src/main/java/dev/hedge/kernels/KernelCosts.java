@@ -194,13 +194,14 @@ public final class KernelCosts {
                 KernelBenchmark.Problem large = benchmark.problem(LARGE_WORK);
                 KernelBenchmark.Problem smallRow = benchmark.rowProblem(SMALL_WORK);
                 KernelBenchmark.Problem largeRow = benchmark.rowProblem(LARGE_ROW)) {
-            warm(large, 300_000_000L, 20);
-            warm(small, 100_000_000L, 5000);
+            // by time, not runs: a fast Java kernel needs many runs before the JIT has compiled it
+            warm(large, 300_000_000L, 100_000);
+            warm(small, 200_000_000L, 1_000_000);
             List<KernelBenchmark.Problem> ps = new ArrayList<>(List.of(small, large));
             List<Double> ts = new ArrayList<>(List.of(median(small, 15, 200), median(large, 9, 1)));
             if (smallRow != null && largeRow != null) {
-                warm(smallRow, 100_000_000L, 5000);
-                warm(largeRow, 100_000_000L, 2000);
+                warm(smallRow, 100_000_000L, 1_000_000);
+                warm(largeRow, 100_000_000L, 100_000);
                 ps.add(smallRow);
                 ts.add(median(smallRow, 15, 200));
                 ps.add(largeRow);

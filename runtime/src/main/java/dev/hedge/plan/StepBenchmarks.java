@@ -146,23 +146,27 @@ public final class StepBenchmarks {
     }
 
     /**
-     * The reference Mul of a float vector by a constant one of the same length (work = elements); the small
-     * problem is a layer's worth of outputs (16), where the per-call cost shows.
+     * The reference Mul by a per-channel scale over [1, 16, p] (work = elements), as the converter's rescale step
+     * after an int8 layer with a float output (its Cast costs about twice as much per element, its Add and
+     * activation as much or less); the small problem a layer's worth of outputs (16), where the per-call cost shows.
      */
     private static KernelBenchmark.Problem javaMul(long work) {
-        int n = (int) (work <= SMALL ? 16 : Math.min(work, 1 << 16));
-        float[] x = new float[n];
-        float[] c = new float[n];
-        for (int i = 0; i < n; i++) {
+        int c = 16;
+        int p = (int) (work <= SMALL ? 1 : Math.min(work, 1 << 16) / c);
+        float[] x = new float[c * p];
+        float[] scale = new float[c];
+        for (int i = 0; i < x.length; i++) {
             x[i] = (i % 17) * 0.25f - 2;
-            c[i] = (i % 5) * 0.5f + 0.1f;
+        }
+        for (int i = 0; i < c; i++) {
+            scale[i] = 0.01f + i * 1e-3f;
         }
         Graph g = Graph.builder("bench")
-                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, n))
-                .initializer("c", Tensor.of(c, n))
-                .addNode(Node.of("mul", Op.Mul, List.of("x", "c"), List.of("y")))
+                .addInput(ValueInfo.of("x", DType.FLOAT32, 1, c, p))
+                .initializer("s", Tensor.of(scale, c, 1))
+                .addNode(Node.of("mul", Op.Mul, List.of("x", "s"), List.of("y")))
                 .addOutput(new ValueInfo("y", null, null))
                 .build();
-        return bare(RefBackend.INSTANCE, g, Tensor.of(x, 1, n), n, 0, 0);
+        return bare(RefBackend.INSTANCE, g, Tensor.of(x, 1, c, p), (long) c * p, 0, 0);
     }
 }

@@ -136,6 +136,19 @@ class NativeCostsTest {
             assertTrue(p.work() > 0);
             p.run();
         }
+        // the one-row product: [1, 64] x [64, 64]
+        try (KernelBenchmark.Problem p = bm.rowProblem(4096)) {
+            assertEquals(4096, p.work());
+            assertEquals(4096, p.weights());
+            assertEquals(1, p.rows());
+            p.run();
+        }
+        // im2col convolutions are their own class, timed through a 3x3 QLinearConv
+        try (KernelBenchmark.Problem p = nat.benchmark("native.s8conv." + nat.isa()).problem(1 << 15)) {
+            assertEquals(9L * 15 * 15 * 16, p.work()); // 15 channels over 4 x 4 pixels
+            assertEquals(9L * 15 * 15, p.weights());
+            p.run();
+        }
         assertNull(nat.benchmark("native.maxpool.8." + nat.isa()), "direct kernels are not measured");
         KernelCost c = KernelCosts.measure(bm);
         assertTrue(c.nanosPerUnit() > 0 && c.unitsPerSecond() > 1e8, c.toString());
