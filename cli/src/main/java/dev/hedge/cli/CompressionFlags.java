@@ -55,11 +55,12 @@ final class CompressionFlags {
                     + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
     boolean floatOutputs;
 
-    @Option(names = "--speed-check", negatable = true, defaultValue = "true", fallbackValue = "true", order = 19,
+    @Option(names = "--speed-check", negatable = true, defaultValue = "false", fallbackValue = "true", order = 19,
             description = "int8 / int8-dynamic: a layer whose int8 steps (with the quantize / dequantize steps it "
                     + "adds or removes) this host's planner estimates slower than its fp32 kernel (measured kernel "
                     + "costs, at the input shapes) keeps int8 weights with float compute; the report says which and "
-                    + "why (default: on; ignored with a full-integer --profile and for layers set with --layer).")
+                    + "why (default: off: layers are moved one at a time, so a chain of int8 layers slower than fp32 "
+                    + "as a whole stays int8; ignored with a full-integer --profile and for layers set with --layer).")
     boolean speedCheck;
 
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,

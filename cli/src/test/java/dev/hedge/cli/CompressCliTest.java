@@ -27,14 +27,15 @@ class CompressCliTest {
     private static final Path CALIB = CliTest.EXAMPLE.resolve("calib.npy");
 
     /**
-     * The speed check is on by default: each layer is int8, or int8-weight with the measured estimates that made it
-     * so (which layers depends on this host's kernel costs), and inspect shows the same notes.
+     * With the speed check each layer is int8, or int8-weight with the measured estimates that made it so (which
+     * layers depends on this host's kernel costs), and inspect shows the same notes.
      */
     @Test
-    void theSpeedCheckIsOnByDefaultAndEachLayerSaysWhatItDecided() throws Exception {
+    void theSpeedCheckSaysPerLayerWhatItDecided() throws Exception {
         Path out = tmp.resolve("checked.hedge");
         Path report = tmp.resolve("report.json");
-        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report);
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report,
+                "--speed-check");
         assertEquals(0, r.exit(), r.transcript());
         JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
         assertEquals("on (int8 against fp32 on this host's kernel costs)", rep.get("settings").get("speed_check").asText());
@@ -65,9 +66,8 @@ class CompressCliTest {
     void int8ConversionWritesTheFileTheReportAndATableThatInspectShows() throws Exception {
         Path out = tmp.resolve("int8.hedge");
         Path report = tmp.resolve("report.json");
-        // without the speed check, which may keep layers in float on this host (see the next test)
         Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--eval",
-                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report, "--no-speed-check");
+                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report);
         assertEquals(0, r.exit(), r.transcript());
         assertTrue(r.out().contains("bytes now") && r.out().contains("SQNR dB"), r.transcript());
         assertTrue(r.out().contains("accuracy_drop_pt="), r.transcript());

@@ -115,9 +115,7 @@ class OnLoadCompressionTest {
         Path v = model("digits", 1);
         Files.createDirectories(v.resolve("data"));
         Npy.write(rows(EXAMPLE.resolve("calib.npy"), 0, 64), v.resolve("data/calib64.npy"));
-        // without the speed check, which may keep layers in float compute on this host: every layer int8 here
-        Files.writeString(v.resolve("convert.json"),
-                "{\"quantize\": \"int8\", \"calib\": \"data/calib64.npy\", \"speed-check\": false}");
+        Files.writeString(v.resolve("convert.json"), "{\"quantize\": \"int8\", \"calib\": \"data/calib64.npy\"}");
         Tensor x = rows(EXAMPLE.resolve("test_x.npy"), 0, ROWS);
         float[] fp32 = fp32Logits(x);
         try (HedgeServer s = HedgeServer.start(options(profile("x86-64-generic")))) {

@@ -124,7 +124,8 @@ public final class SpeedCheck {
     /**
      * The verdict on a layer that lost {@link #check}, weighed on the whole graph: {@code current} is the
      * quantized graph with the layer int8, {@code moved} the one with it in float. The layer's int8 time is its
-     * nodes in {@code current}, its float time its nodes in {@code moved} (as they will be written), and what the
+     * nodes in {@code current}, its float time that of {@code local} (the float graph's node: its weights are
+     * constants there, as they are once folded at load), and what the
      * move changes elsewhere (its int8 neighbours' new or vanished quantize / dequantize steps) the conversion
      * time; when one of those steps has no estimate, the verdict is not estimated (int8 stays).
      */
@@ -138,8 +139,7 @@ public final class SpeedCheck {
         }
         List<String> layer = List.of(local.layer());
         Timing i8 = byLayer(a, layer).get(local.layer());
-        Timing fp = byLayer(b, layer).get(local.layer());
-        if (i8 == null || fp == null) {
+        if (i8 == null) {
             return local.withConversions(Double.NaN);
         }
         // nodes the move leaves as they were cancel out; what remains outside the layer is conversion
@@ -167,8 +167,8 @@ public final class SpeedCheck {
         for (NodeTime t : before.values()) {
             delta -= t.nanos; // NaN when a vanished step had no estimate
         }
-        return new Verdict(local.layer(), i8.nanos, i8.describe(), i8.unmeasured, fp.nanos, fp.describe(),
-                fp.unmeasured, i8.mainMeasured, delta);
+        return new Verdict(local.layer(), i8.nanos, i8.describe(), i8.unmeasured, local.floatNanos(),
+                local.floatKernels(), local.floatUnmeasured(), i8.mainMeasured, delta);
     }
 
     /** One main-graph node's estimate (NaN: no measured cost) and the kernel it would run on. */

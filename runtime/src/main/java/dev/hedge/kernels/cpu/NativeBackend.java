@@ -29,9 +29,10 @@ import java.util.List;
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
  * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32} and {@code qdq}
- * (direct kernels, not measured: the reference backend's counterparts have no class either, so priority
- * decides; {@code qdq} has a benchmark all the same, for the converter, which adds the quantize / dequantize
- * boundaries of an int8 layer to its estimate). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * (direct kernels: the reference backend's counterparts have no class, so priority decides; {@code dwconv.s8},
+ * {@code dwconv.f32} and {@code qdq} have benchmarks all the same, for the converter's speed check, which weighs a
+ * depthwise layer's int8 kernel against its float one and adds the quantize / dequantize boundaries of an int8
+ * layer to its estimate). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -271,6 +272,9 @@ public final class NativeBackend implements Backend {
         }
         if (kernelClass.equals(s8conv)) {
             return NativeBenchmarks.s8conv(this);
+        }
+        if (kernelClass.equals(dwconvS8) || kernelClass.equals(dwconvF32)) {
+            return NativeBenchmarks.dwconv(this, kernelClass.equals(dwconvS8));
         }
         if (kernelClass.equals(sparseS8)) {
             return NativeBenchmarks.sparseS8(this);

@@ -80,6 +80,49 @@ final class NativeBenchmarks {
         return problem(backend, g, bytes(DType.UINT8, r, 1, c, side, side), 9L * c * c * pixels, 9L * c * c, pixels);
     }
 
+    /**
+     * A depthwise 3x3 convolution, padding 1, c channels over about work / 9c pixels (work = 9 c pixels), int8
+     * (QLinearConv) or float32 (Conv): the direct kernels, whose int8 form can lose to the float one.
+     */
+    static KernelBenchmark dwconv(NativeBackend backend, boolean int8) {
+        return work -> {
+            int c = Math.max(2, (int) Math.round(Math.cbrt(work / 9.0)));
+            int side = Math.max(1, (int) Math.round(Math.sqrt(work / (9.0 * c))));
+            Random r = new Random(7);
+            Map<String, Attr> attrs = Map.of("pads", new Attr.Ints(new long[] {1, 1, 1, 1}),
+                    "group", new Attr.Int(c));
+            Graph.Builder g = Graph.builder("bench");
+            Tensor x;
+            if (int8) {
+                g.addInput(ValueInfo.of("x", DType.UINT8, 1, c, side, side))
+                        .initializer("xs", Tensor.of(new float[] {0.02f}))
+                        .initializer("xz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128}))
+                        .initializer("w", bytes(DType.INT8, r, c, 1, 3, 3))
+                        .initializer("ws", Tensor.of(new float[] {0.01f}))
+                        .initializer("wz", Tensor.ofBytes(DType.INT8, new byte[] {0}))
+                        .initializer("ys", Tensor.of(new float[] {0.5f}))
+                        .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128}))
+                        .addNode(new Node("dw", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz"),
+                                List.of("y"), attrs));
+                x = bytes(DType.UINT8, r, 1, c, side, side);
+            } else {
+                Tensor w = Tensor.allocate(DType.FLOAT32, c, 1, 3, 3);
+                for (int i = 0; i < w.elementCount(); i++) {
+                    w.setFloat(i, (float) r.nextGaussian());
+                }
+                g.addInput(ValueInfo.of("x", DType.FLOAT32, 1, c, side, side))
+                        .initializer("w", w)
+                        .addNode(new Node("dw", Op.Conv, List.of("x", "w"), List.of("y"), attrs));
+                x = Tensor.allocate(DType.FLOAT32, 1, c, side, side);
+                for (int i = 0; i < x.elementCount(); i++) {
+                    x.setFloat(i, (float) r.nextGaussian());
+                }
+            }
+            g.addOutput(new ValueInfo("y", null, null));
+            return problem(backend, g.build(), x, 9L * c * side * side, 0, 0);
+        };
+    }
+
     /** The same product with sparse int8 weights ({@link #KEEP_ONE_BLOCK_IN}). */
     static KernelBenchmark sparseS8(NativeBackend backend) {
         return work -> {

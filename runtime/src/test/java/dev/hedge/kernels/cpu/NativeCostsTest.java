@@ -149,7 +149,14 @@ class NativeCostsTest {
             assertEquals(9L * 15 * 15, p.weights());
             p.run();
         }
-        assertNull(nat.benchmark("native.maxpool.8." + nat.isa()), "direct kernels are not measured");
+        // the depthwise kernels, int8 and float, for the converter's speed check: 3x3 taps over c channels
+        for (String cls : new String[] {"native.dwconv.s8.", "native.dwconv.f32."}) {
+            try (KernelBenchmark.Problem p = nat.benchmark(cls + nat.isa()).problem(1 << 14)) {
+                assertEquals(0, p.work() % 9, cls);
+                p.run();
+            }
+        }
+        assertNull(nat.benchmark("native.maxpool.8." + nat.isa()), "other direct kernels are not measured");
         KernelCost c = KernelCosts.measure(bm);
         assertTrue(c.nanosPerUnit() > 0 && c.unitsPerSecond() > 1e8, c.toString());
     }
