@@ -73,6 +73,24 @@ inline void hk_qgemm(int code, int rows_are_act, signed char* R, long roff, long
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo);
 }
 
+// Rows [rb, re) and column panels [jb, je) of hk_qgemm's product (bounds checked by the Java caller).
+inline void hk_qgemm_tile(int code, int rows_are_act, signed char* R, long roff, long rows, signed char* P, long poff,
+        long cols, long K, signed char* q, long qoff, signed char* out, long ooff, long ldo, long rb, long re, long jb,
+        long je) {
+    hk::qgemm(hk::Fam::of(code), rows_are_act != 0, HK_PTR(R, roff), rows, HK_PTR(P, poff), cols, K,
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo, rb, re, jb,
+            je);
+}
+
+// Columns per packed panel and rows per micro-kernel call of a kernel family code.
+inline long hk_fam_nr(int code) {
+    return hk::Fam::of(code).nr;
+}
+
+inline long hk_fam_mr(int code) {
+    return hk::Fam::of(code).mr;
+}
+
 // ---- direct kernels -----------------------------------------------------------------------------------
 
 inline long hk_qdw_scratch_bytes(long OH, long OW, long KH, long KW, long sh, long sw, long dh, long dw) {
@@ -83,13 +101,44 @@ inline long hk_qdw_scratch_bytes(long OH, long OW, long KH, long KW, long sh, lo
 
 inline void hk_qdw(int isa, signed char* x, long xoff, int xu, int zx, long C, long H, long W, long mult, long KH,
         long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW, signed char* w, long woff,
-        signed char* q, long qoff, signed char* out, long ooff, signed char* scratch, long soff) {
+        signed char* q, long qoff, signed char* out, long ooff, signed char* scratch, long soff, long c0, long c1) {
     hk::Geom g{C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW};
     uint8_t* s = HK_PTR(scratch, soff);
     int16_t* plane = reinterpret_cast<int16_t*>(s);
     int32_t* acc = reinterpret_cast<int32_t*>(s + hk::align64(2 * hk::qdw_plane_elems(g)));
     hk::qdw(isa, HK_PTR(x, xoff), xu != 0, zx, g, mult, reinterpret_cast<const int16_t*>(HK_PTR(w, woff)),
-            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), plane, acc);
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), plane, acc, c0, c1);
+}
+
+// Requantization of float accumulators holding exact integers (below 2^24 in magnitude, as from a depthwise
+// convolution of (x - zx) and (w - zw) in float lanes): rows [0, rows) of n values are output channels
+// c0 + row, converted to int32 and requantized exactly as the integer kernels' accumulators are.
+inline void hk_requant_f32(int isa, signed char* acc, long aoff, long rows, long n, signed char* q, long qoff, long c0,
+        signed char* out, long ooff) {
+    const float* a = reinterpret_cast<const float*>(HK_PTR(acc, aoff));
+    hk::Requant rq = hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff)));
+    uint8_t* o = HK_PTR(out, ooff);
+    const int osz = rq.out_size();
+    alignas(64) int32_t buf[1024];
+    for (long r = 0; r < rows; r++) {
+        for (long c = 0; c < n; c += 1024) {
+            const int len = (int) std::min<long>(1024, n - c);
+            const float* src = a + r * n + c;
+            for (int i = 0; i < len; i++) buf[i] = (int32_t) src[i];
+            hk::RowArgs ra;
+            ra.raw = buf;
+            ra.n = len;
+            ra.zr = 0;
+            ra.rsum = 0;
+            ra.cadj = nullptr;
+            ra.zc = nullptr;
+            ra.per_col = false;
+            ra.mult = rq.mult + c0 + r;
+            ra.bias = rq.bias + c0 + r;
+            ra.out = o + (r * n + c) * osz;
+            hk::requant_row(isa, ra, rq);
+        }
+    }
 }
 
 inline long hk_fdw_scratch_bytes(long OH, long OW, long KH, long KW, long sh, long sw, long dh, long dw) {

@@ -148,7 +148,8 @@ struct FcSeg {
 // IMPLICIT: B row k starts at b + koff[k] (shifted views of the padded image), and the results leave by the
 // strip's runs `seg` (junk columns of the padded width are not stored); c is then the strip of channels' first
 // output row. Otherwise B row k is b + k * ldb and c the tile's first output.
-template <bool IMPLICIT>
+// HALF: at most 16 columns, one B vector per k (half the multiply-adds of a masked 32-column tile).
+template <bool IMPLICIT, bool HALF = false>
 HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long ldb, long K, long rows, long cols,
         const float* bias, int act, float lo, float hi, float* c, long ldc, const int* koff = nullptr,
         const FcSeg* seg = nullptr, int nseg = 0) {
@@ -161,16 +162,22 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
 #define HK_FC_STEP(B0, B1, AP)                                          \
     {                                                                   \
         __m512 av;                                                      \
-        av = _mm512_set1_ps((AP)[0]); c00 = _mm512_fmadd_ps(av, B0, c00); c01 = _mm512_fmadd_ps(av, B1, c01); \
-        av = _mm512_set1_ps((AP)[1]); c10 = _mm512_fmadd_ps(av, B0, c10); c11 = _mm512_fmadd_ps(av, B1, c11); \
-        av = _mm512_set1_ps((AP)[2]); c20 = _mm512_fmadd_ps(av, B0, c20); c21 = _mm512_fmadd_ps(av, B1, c21); \
-        av = _mm512_set1_ps((AP)[3]); c30 = _mm512_fmadd_ps(av, B0, c30); c31 = _mm512_fmadd_ps(av, B1, c31); \
-        av = _mm512_set1_ps((AP)[4]); c40 = _mm512_fmadd_ps(av, B0, c40); c41 = _mm512_fmadd_ps(av, B1, c41); \
-        av = _mm512_set1_ps((AP)[5]); c50 = _mm512_fmadd_ps(av, B0, c50); c51 = _mm512_fmadd_ps(av, B1, c51); \
-        av = _mm512_set1_ps((AP)[6]); c60 = _mm512_fmadd_ps(av, B0, c60); c61 = _mm512_fmadd_ps(av, B1, c61); \
-        av = _mm512_set1_ps((AP)[7]); c70 = _mm512_fmadd_ps(av, B0, c70); c71 = _mm512_fmadd_ps(av, B1, c71); \
+        av = _mm512_set1_ps((AP)[0]); c00 = _mm512_fmadd_ps(av, B0, c00); if (!HALF) c01 = _mm512_fmadd_ps(av, B1, c01); \
+        av = _mm512_set1_ps((AP)[1]); c10 = _mm512_fmadd_ps(av, B0, c10); if (!HALF) c11 = _mm512_fmadd_ps(av, B1, c11); \
+        av = _mm512_set1_ps((AP)[2]); c20 = _mm512_fmadd_ps(av, B0, c20); if (!HALF) c21 = _mm512_fmadd_ps(av, B1, c21); \
+        av = _mm512_set1_ps((AP)[3]); c30 = _mm512_fmadd_ps(av, B0, c30); if (!HALF) c31 = _mm512_fmadd_ps(av, B1, c31); \
+        av = _mm512_set1_ps((AP)[4]); c40 = _mm512_fmadd_ps(av, B0, c40); if (!HALF) c41 = _mm512_fmadd_ps(av, B1, c41); \
+        av = _mm512_set1_ps((AP)[5]); c50 = _mm512_fmadd_ps(av, B0, c50); if (!HALF) c51 = _mm512_fmadd_ps(av, B1, c51); \
+        av = _mm512_set1_ps((AP)[6]); c60 = _mm512_fmadd_ps(av, B0, c60); if (!HALF) c61 = _mm512_fmadd_ps(av, B1, c61); \
+        av = _mm512_set1_ps((AP)[7]); c70 = _mm512_fmadd_ps(av, B0, c70); if (!HALF) c71 = _mm512_fmadd_ps(av, B1, c71); \
     }
-    if (cols == FC_NR) {
+    if (HALF) {
+        for (long k = 0; k < K; k++) {
+            const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
+            __m512 b0 = _mm512_maskz_loadu_ps(m0, bk);
+            HK_FC_STEP(b0, b0, a + k * FC_MR)
+        }
+    } else if (cols == FC_NR) {
         long k = 0;
         for (; k + 2 <= K; k += 2) {
             const float* bk = IMPLICIT ? b + koff[k] : b + k * ldb;
@@ -200,7 +207,7 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
     const __m512 zero = _mm512_setzero_ps(), vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
     for (long r = 0; r < rows; r++) {
         __m512 bv = _mm512_set1_ps(bias[r]);
-        for (int h = 0; h < 2; h++) {
+        for (int h = 0; h < (HALF ? 1 : 2); h++) {
             __m512 v = _mm512_add_ps(acc[r][h], bv);
             if (act == 1) {
                 v = _mm512_max_ps(v, zero);  // v > 0 ? v : 0, NaN gives 0
@@ -222,11 +229,13 @@ HK_T_AVX512 inline void fconv_tile_avx512(const float* a, const float* b, long l
     }
 }
 
-// FT_MP pixels (npx valid; the rest repeat the last one and are not stored) x FT_NC channels (nch valid) of
-// OUT, b[k * ldb + r] the pixels' im2col values, a the panel's packed weights [k][FT_NC]; c = OUT + ch0 * P + px0.
-template <bool FULL>
+// MP pixels (npx valid, MP <= FT_MP; the rest repeat the last one and are not stored) x FT_NC channels (nch
+// valid) of OUT, b[k * ldb + r] the pixels' im2col values, a the panel's packed weights [k][FT_NC];
+// c = OUT + ch0 * P + px0. MP below FT_MP serves images of a few pixels, whose 12-pixel tile would idle.
+template <int MP, bool FULL>
 HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long ldb, long K, long npx, long nch,
         const float* bias, int act, float lo, float hi, float* c, long P) {
+    static_assert(MP >= 1 && MP <= FT_MP, "pixels per transposed tile");
     long o[FT_MP];
     for (long r = 0; r < FT_MP; r++) o[r] = FULL ? r : std::min(r, npx - 1);
     __m512 x0 = _mm512_setzero_ps(), x1 = _mm512_setzero_ps(), x2 = _mm512_setzero_ps(), x3 = _mm512_setzero_ps();
@@ -240,7 +249,7 @@ HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long
         const __m512 w0 = _mm512_loadu_ps(a + k * FT_NC), w1 = _mm512_loadu_ps(a + k * FT_NC + 16);
         const float* bk = b + k * ldb;
         __m512 v;
-#define HK_FT(R) v = _mm512_set1_ps(bk[FULL ? R : o[R]]); x##R = _mm512_fmadd_ps(v, w0, x##R); y##R = _mm512_fmadd_ps(v, w1, y##R);
+#define HK_FT(R) if (MP > R) { v = _mm512_set1_ps(bk[FULL ? R : o[R]]); x##R = _mm512_fmadd_ps(v, w0, x##R); y##R = _mm512_fmadd_ps(v, w1, y##R); }
         HK_FT(0) HK_FT(1) HK_FT(2) HK_FT(3) HK_FT(4) HK_FT(5) HK_FT(6) HK_FT(7) HK_FT(8) HK_FT(9) HK_FT(10) HK_FT(11)
 #undef HK_FT
     }
@@ -262,6 +271,22 @@ HK_T_AVX512 inline void fconv_tile_t_avx512(const float* a, const float* b, long
             }
             _mm512_mask_i32scatter_ps(c + 16 * h * P + r, h == 0 ? m0 : m1, idx, v, 4);
         }
+    }
+}
+
+// One transposed tile of npx (1..FT_MP) pixels, with the fewest pixel accumulators that hold them.
+HK_T_AVX512 inline void fconv_tile_t_any_avx512(const float* a, const float* b, long ldb, long K, long npx,
+        long nch, const float* bias, int act, float lo, float hi, float* c, long P) {
+    if (npx == FT_MP) {
+        fconv_tile_t_avx512<FT_MP, true>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 2) {
+        fconv_tile_t_avx512<2, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 4) {
+        fconv_tile_t_avx512<4, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else if (npx <= 8) {
+        fconv_tile_t_avx512<8, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
+    } else {
+        fconv_tile_t_avx512<FT_MP, false>(a, b, ldb, K, npx, nch, bias, act, lo, hi, c, P);
     }
 }
 #endif
@@ -332,8 +357,13 @@ HK_T_AVX512 inline void fconv_implicit_avx512(const float* x, const Geom& g, lon
             l += len;
         }
         const long rows = std::min(FC_MR, M - s * FC_MR);
-        fconv_tile_avx512<true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
-                out + s * FC_MR * P, P, koff, seg, ns);
+        if (cols <= 16) {
+            fconv_tile_avx512<true, true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
+                    out + s * FC_MR * P, P, koff, seg, ns);
+        } else {
+            fconv_tile_avx512<true>(w + s * K * FC_MR, xp + q, 0, K, rows, cols, bias + s * FC_MR, act, lo, hi,
+                    out + s * FC_MR * P, P, koff, seg, ns);
+        }
     }
 }
 #endif
@@ -375,11 +405,7 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
                 for (long q = 0; q < n; q += FT_MP) {
                     const long npx = std::min(FT_MP, n - q);
                     float* c = out + pn * FT_NC * P + c0 + q;
-                    if (npx == FT_MP) {
-                        fconv_tile_t_avx512<true>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
-                    } else {
-                        fconv_tile_t_avx512<false>(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
-                    }
+                    fconv_tile_t_any_avx512(a, b + q, ldb, K, npx, nch, bias + pn * FT_NC, act, lo, hi, c, P);
                 }
             }
             continue;
@@ -399,7 +425,11 @@ HK_INLINE void fconv_body(int isa, const float* x, const Geom& g, long M, const 
             float* c = out + s * FC_MR * P + c0 + q;
 #if defined(HK_X86)
             if (isa == ISA_AVX512) {
-                fconv_tile_avx512<false>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                if (cols <= 16) {
+                    fconv_tile_avx512<false, true>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                } else {
+                    fconv_tile_avx512<false>(a, b + q, ldb, K, rows, cols, bias + s * FC_MR, act, lo, hi, c, P);
+                }
                 continue;
             }
 #endif

@@ -47,15 +47,24 @@ HK_INLINE void pack_act_rows_body(const Fam& f, uint8_t* dst, const uint8_t* src
     }
 }
 
-// One im2col row (k = channel c, kernel tap i, j) over all output pixels; outside the image: zx.
-HK_INLINE void im2col_row(uint8_t* row, const uint8_t* x, long c, long H, long W, long i, long j, long sh,
-        long sw, long dh, long dw, long pt, long pl, long OH, long OW, uint8_t zx) {
-    long off_w = j * dw - pl;
-    // iw = ow * sw + off_w lies in [0, W) for ow in [lo, hi)
-    long lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
-    long hi = W - off_w <= 0 ? 0 : (W - off_w + sw - 1) / sw;
+// Output columns ow whose tap at column offset off_w (= j * dw - pl) reads inside the image: iw = ow * sw + off_w
+// in [0, W) for ow in [lo, hi).
+HK_INLINE void im2col_cols(long W, long OW, long sw, long off_w, long& lo, long& hi) {
+    if (sw == 1) {
+        lo = -off_w;
+        hi = W - off_w;
+    } else {
+        lo = off_w >= 0 ? 0 : (-off_w + sw - 1) / sw;
+        hi = W - off_w <= 0 ? 0 : (W - off_w + sw - 1) / sw;
+    }
     lo = std::max(0L, std::min(lo, OW));
     hi = std::max(lo, std::min(hi, OW));
+}
+
+// One im2col row (channel c, kernel tap row i, column offset off_w with its columns [lo, hi) from im2col_cols)
+// over all output pixels; outside the image: zx.
+HK_INLINE void im2col_row(uint8_t* row, const uint8_t* x, long c, long H, long W, long i, long sh, long sw,
+        long dh, long pt, long OH, long OW, long off_w, long lo, long hi, uint8_t zx) {
     for (long oh = 0; oh < OH; oh++) {
         uint8_t* d = row + oh * OW;
         long ih = oh * sh - pt + i * dh;
@@ -74,12 +83,53 @@ HK_INLINE void im2col_row(uint8_t* row, const uint8_t* x, long c, long H, long W
     }
 }
 
+#if defined(HK_X86)
+// im2col_row for unit column stride and OW <= 64: one masked load and store per output row (masked-off lanes
+// are never read, so the taps left of the image cost nothing); a function call per row costs more than the row
+// on small images.
+HK_T_AVX512 inline void im2col_row_avx512(uint8_t* row, const uint8_t* x, long c, long H, long W, long i, long sh,
+        long dh, long pt, long OH, long OW, long off_w, long lo, long hi, uint8_t zx) {
+    const __m512i z = _mm512_set1_epi8((char) zx);
+    const __mmask64 st = OW >= 64 ? ~0ULL : (1ULL << OW) - 1;
+    const __mmask64 ld = hi <= lo ? 0 : ((hi >= 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1));
+    const uint8_t* plane = x + c * H * W;
+    for (long oh = 0; oh < OH; oh++) {
+        long ih = oh * sh - pt + i * dh;
+        __m512i v = z;
+        if (ih >= 0 && ih < H) {
+            // lane ow reads plane[ih * W + off_w + ow], only for ow in [lo, hi)
+            v = _mm512_mask_loadu_epi8(z, ld, plane + ih * W + off_w);
+        }
+        _mm512_mask_storeu_epi8(row + oh * OW, st, v);
+    }
+}
+
+// column_sums4 with 16 columns per step.
+HK_T_AVX512 inline void column_sums4_avx512(int32_t* csum, const uint8_t* const rows[4], long n, uint8_t mask,
+        bool as_unsigned) {
+    const __m128i m = _mm_set1_epi8((char) mask);
+    for (long c = 0; c < n; c += 16) {
+        const __mmask16 k = n - c >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << (n - c)) - 1);
+        __m512i sum = _mm512_maskz_loadu_epi32(k, csum + c);
+        for (int t = 0; t < 4; t++) {
+            __m128i r = _mm_xor_si128(_mm_maskz_loadu_epi8(k, rows[t] + c), m);
+            sum = _mm512_add_epi32(sum, as_unsigned ? _mm512_cvtepu8_epi32(r) : _mm512_cvtepi8_epi32(r));
+        }
+        _mm512_mask_storeu_epi32(csum + c, k, sum);
+    }
+}
+#endif
+
 // Interleaves 4 rows of `n` columns (n = a multiple of 16 or the last partial panel) into packed P
 // bytes of k-group g, XOR-ing with mask.
 HK_INLINE void interleave4_bytes(uint8_t* dst, const uint8_t* const rows[4], long c0, long n, long nr, long kg,
         long g, uint8_t mask) {
-    for (long c = c0; c < c0 + n; c++) {
-        long j = c / nr, l = c % nr;
+    long j = c0 / nr, l = c0 % nr;
+    for (long c = c0; c < c0 + n; c++, l++) {
+        if (l == nr) {
+            l = 0;
+            j++;
+        }
         uint8_t* d = dst + ((j * kg + g) * nr + l) * 4;
         d[0] = rows[0][c] ^ mask;
         d[1] = rows[1][c] ^ mask;
@@ -159,6 +209,7 @@ HK_INLINE void column_sums4(int32_t* csum, const uint8_t* const rows[4], long n,
 
 // Conv panel of one image: P[k][p] for k = (c, i, j) over C x KH x KW, p over OH x OW. `tmp` must hold
 // 4 * (cols rounded up to nr) + 64 bytes. A 1x1, stride 1, unpadded conv reads the image rows directly.
+template <bool V512>
 HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x, bool src_unsigned, long C,
         long H, long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
         int32_t zx, uint8_t* tmp) {
@@ -180,6 +231,8 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
         bufs[t] = tmp + t * padded;
         std::memset(bufs[t] + cols, mask, padded - cols);
     }
+    // tap (c, i, j) of row k, advanced with k
+    long tc = 0, ti = 0, tj = 0;
     for (long g = 0; g < kg; g++) {
         const uint8_t* rows[4];
         for (int t = 0; t < 4; t++) {
@@ -190,12 +243,34 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
             } else if (direct) {
                 rows[t] = x + k * cols;
             } else {
-                long c = k / (KH * KW), rem = k % (KH * KW);
-                im2col_row(bufs[t], x, c, H, W, rem / KW, rem % KW, sh, sw, dh, dw, pt, pl, OH, OW, (uint8_t) zx);
+                long off_w = tj * dw - pl, lo, hi;
+                im2col_cols(W, OW, sw, off_w, lo, hi);
+#if defined(HK_X86)
+                if (V512 && sw == 1 && OW <= 64) {
+                    im2col_row_avx512(bufs[t], x, tc, H, W, ti, sh, dh, pt, OH, OW, off_w, lo, hi, (uint8_t) zx);
+                } else
+#endif
+                {
+                    im2col_row(bufs[t], x, tc, H, W, ti, sh, sw, dh, pt, OH, OW, off_w, lo, hi, (uint8_t) zx);
+                }
                 rows[t] = bufs[t];
+                if (++tj == KW) {
+                    tj = 0;
+                    if (++ti == KH) {
+                        ti = 0;
+                        tc++;
+                    }
+                }
             }
         }
-        column_sums4(cadj, rows, cols, fmt, src_unsigned);
+#if defined(HK_X86)
+        if (V512 && fmt != FMT_S16) {
+            column_sums4_avx512(cadj, rows, cols, mask, fmt == FMT_U8);
+        } else
+#endif
+        {
+            column_sums4(cadj, rows, cols, fmt, src_unsigned);
+        }
         if (fmt == FMT_S16) {
             interleave4_s16(dst, rows, 0, cols, f.nr, kg, g, src_unsigned);
             continue;
@@ -209,19 +284,16 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
 #endif
         interleave4_bytes(dst, rows, full, cols - full, f.nr, kg, g, mask);
     }
-    // padding columns: zero panel entries
+    // padding columns: zero panel entries. They are the tail [l0, nr) of the last panel, one run per k-group
+    // (per pair of k in the 16-bit layout): set directly, as a few pixels leave most of a panel padding.
     if (padded > cols) {
-        const uint8_t* zrows[4] = {bufs[0], bufs[1], bufs[2], bufs[3]};
-        for (int t = 0; t < 4; t++) std::memset(bufs[t] + cols, mask, padded - cols);
+        const long j = cols / f.nr, l0 = cols % f.nr, len = padded - cols;
         for (long g = 0; g < kg; g++) {
             if (fmt == FMT_S16) {
-                int16_t* d = reinterpret_cast<int16_t*>(dst);
-                for (long c = cols; c < padded; c++) {
-                    long j = c / f.nr, l = c % f.nr;
-                    for (int t = 0; t < 4; t++) d[((j * kg + g) * 2 * f.nr + l) * 2 + (t >> 1) * f.nr * 2 + (t & 1)] = 0;
-                }
+                int16_t* d = reinterpret_cast<int16_t*>(dst) + (j * kg + g) * 4 * f.nr;
+                for (long h = 0; h < 2; h++) std::memset(d + (h * f.nr + l0) * 2, 0, len * 2 * sizeof(int16_t));
             } else {
-                interleave4_bytes(dst, zrows, cols, padded - cols, f.nr, kg, g, mask);
+                std::memset(dst + ((j * kg + g) * f.nr + l0) * 4, 0, len * 4);
             }
         }
     }
@@ -245,12 +317,12 @@ HK_T_AVX2 inline void pack_act_rows_avx2(const Fam& f, uint8_t* d, const uint8_t
 HK_T_AVX512 inline void pack_act_im2col_avx512(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, long C,
         long H, long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
         int32_t zx, uint8_t* tmp) {
-    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+    pack_act_im2col_body<true>(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
 }
 HK_T_AVX2 inline void pack_act_im2col_avx2(const Fam& f, uint8_t* dst, const uint8_t* x, bool u, long C, long H,
         long W, long KH, long KW, long sh, long sw, long dh, long dw, long pt, long pl, long OH, long OW,
         int32_t zx, uint8_t* tmp) {
-    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+    pack_act_im2col_body<false>(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
 }
 #endif
 
@@ -273,7 +345,7 @@ inline void pack_act_im2col(const Fam& f, uint8_t* dst, const uint8_t* x, bool u
         return pack_act_im2col_avx2(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
     }
 #endif
-    pack_act_im2col_body(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
+    pack_act_im2col_body<false>(f, dst, x, u, C, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, zx, tmp);
 }
 
 inline long im2col_tmp_bytes(const Fam& f, long cols) {

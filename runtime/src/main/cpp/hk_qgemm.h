@@ -411,8 +411,10 @@ inline int choose_family(int isa, const uint8_t* w, bool w_unsigned, long n_out,
 
 // OUT = requant(R x P). rows_are_act selects the variant: FC (channels per column) or CONV (per row).
 // out_ld is the output row stride in elements. Needs 16 KiB of stack for the tile.
+// Rows [rb, re) and column panels [jb, je) of the product: a tile of it, for the caller's threads (each
+// output's sum is the same whichever tile computes it).
 inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, const uint8_t* P, long cols,
-        long K, const Requant& q, uint8_t* out, long out_ld) {
+        long K, const Requant& q, uint8_t* out, long out_ld, long rb, long re, long jb, long je) {
     int who_r = rows_are_act ? WHO_ACT : WHO_WT;
     int who_p = rows_are_act ? WHO_WT : WHO_ACT;
     long k4 = round_up(K, 4);
@@ -428,12 +430,12 @@ inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, 
     const int osz = q.out_size();
     alignas(64) int32_t tile[12 * 64];
     MicroKernel full = micro_kernel(f, f.mr, rows_are_act);
-    for (long j = 0; j * f.nr < cols; j++) {
+    for (long j = jb; j < je && j * f.nr < cols; j++) {
         long c0 = j * f.nr;
         int nc = (int) std::min<long>(f.nr, cols - c0);
         const uint8_t* pj = P + j * panel_bytes;
-        for (long r0 = 0; r0 < rows; r0 += f.mr) {
-            int mr = (int) std::min<long>(f.mr, rows - r0);
+        for (long r0 = rb; r0 < re; r0 += f.mr) {
+            int mr = (int) std::min<long>(f.mr, re - r0);
             const uint8_t* rr = R + r0 * k4 * rsz;
             MicroKernel mk = mr == f.mr ? full : micro_kernel(f, mr, rows_are_act);
             mk(rr, k4, pj, kg, tile);
@@ -454,6 +456,11 @@ inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, 
             }
         }
     }
+}
+
+inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, const uint8_t* P, long cols,
+        long K, const Requant& q, uint8_t* out, long out_ld) {
+    qgemm(f, rows_are_act, R, rows, P, cols, K, q, out, out_ld, 0, rows, 0, ppack_panels(f, cols));
 }
 
 }  // namespace hk

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hedge_kernels.h"
+#include "hk_qelt.h"
 
 using namespace hk;
 
@@ -249,7 +250,7 @@ static void test_dw_pool(int isa) {
         int osz = cs.type == OUT_S32 ? 4 : 1;
         gvec<uint8_t> out(Co * OH * OW * osz), scratch(hk_qdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw));
         hk_qdw(isa, (signed char*) X.data(), 0, xu, zx, C, H, W, mult, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW,
-                (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0);
+                (signed char*) w.data(), 0, q.buf.data(), 0, (signed char*) out.data(), 0, (signed char*) scratch.data(), 0, 0, C);
         // float depthwise on the same geometry
         gvec<float> Xf(C * H * W), wf(Co * KH * KW), bf(Co), of(Co * OH * OW),
                 plane(hk_fdw_scratch_bytes(OH, OW, KH, KW, sh, sw, dh, dw) / 4);
@@ -508,6 +509,59 @@ static void test_sparse(int isa) {
     }
 }
 
+// QLinearAdd / QLinearMul / QLinearGlobalAveragePool against the fixed-point formulas in int64 (QFixed).
+static void test_qelt(int isa) {
+    for (int iter = 0; iter < 200; iter++) {
+        bool sgn = rnd(0, 1), mul = rnd(0, 1), bfull = rnd(0, 1);
+        int tmin = sgn ? -128 : 0, tmax = sgn ? 127 : 255;
+        long n = rnd(1, iter % 10 == 0 ? 5000 : 100), inner = rnd(1, 20), mid = rnd(1, 8);
+        if (!bfull) n = std::max(n / (mid * inner), 1L) * mid * inner;
+        gvec<uint8_t> a(n), b(bfull ? n : mid), out(n);
+        fill(a);
+        fill(b);
+        QeltParams q{};
+        q.shift = (int) rnd(1, 30);
+        q.ma = (int) rnd(0, mul ? 1 << 14 : 1 << 20);
+        q.mb = mul ? 0 : (int) rnd(0, 1 << 20);
+        q.za = (int) rnd(tmin, tmax);
+        q.zb = (int) rnd(tmin, tmax);
+        q.zc = (int) rnd(tmin, tmax);
+        q.lo = (int) rnd(tmin, tmin + 30);
+        q.hi = (int) rnd(tmax - 30, tmax);
+        long i0 = rnd(0, n - 1), len = rnd(1, n - i0);
+        hk_qelt(isa, mul, sgn, (signed char*) a.data(), 0, (signed char*) b.data(), 0, bfull, mid, inner,
+                (signed char*) out.data(), 0, i0, len, q.ma, q.mb, q.shift, q.za, q.zb, q.zc, q.lo, q.hi);
+        for (long i = i0; i < i0 + len; i++) {
+            int64_t va = sval(a[i], !sgn) - q.za;
+            int64_t vb = sval(b[bfull ? i : (i / inner) % mid], !sgn) - q.zb;
+            int64_t acc = (mul ? q.ma * va * vb : q.ma * va + q.mb * vb) + (1LL << (q.shift - 1));
+            int64_t want = std::min<int64_t>(q.hi, std::max<int64_t>(q.lo, (acc >> q.shift) + q.zc));
+            CHECK(sval(out[i], !sgn) == want, "qelt isa %d mul %d element %ld: %d vs %ld", isa, mul, i,
+                    sval(out[i], !sgn), (long) want);
+        }
+    }
+    for (int iter = 0; iter < 100; iter++) {
+        bool sgn = rnd(0, 1);
+        int tmin = sgn ? -128 : 0, tmax = sgn ? 127 : 255;
+        long planes = rnd(1, 20), size = rnd(1, iter % 5 == 0 ? 4000 : 100);
+        gvec<uint8_t> x(planes * size), out(planes);
+        fill(x);
+        int shift = (int) rnd(1, 62), zx = (int) rnd(tmin, tmax), zy = (int) rnd(tmin, tmax);
+        int64_t mult = rnd(0, 1L << 30);
+        hk_qgavg(isa, sgn, (signed char*) x.data(), 0, planes, size, mult, shift, zx, zy, tmin, tmax,
+                (signed char*) out.data(), 0);
+        for (long p = 0; p < planes; p++) {
+            int64_t s = 0;
+            for (long e = 0; e < size; e++) s += sval(x[p * size + e], !sgn) - zx;
+            // s * mult < 2^63 for these sizes; the rounding term as in QFixed.Average
+            int64_t v = ((s * mult + (1LL << (shift - 1))) >> shift) + zy;
+            int64_t want = std::min<int64_t>(tmax, std::max<int64_t>(tmin, v));
+            CHECK(sval(out[p], !sgn) == want, "qgavg isa %d plane %ld: %d vs %ld", isa, p, sval(out[p], !sgn),
+                    (long) want);
+        }
+    }
+}
+
 int main() {
     int mask = hk_isa_mask();
     const char* names[] = {"scalar", "avx2", "avx512-vnni", "neon", "neon-dotprod"};
@@ -518,6 +572,7 @@ int main() {
         test_conv(isa);
         test_dw_pool(isa);
         test_sparse(isa);
+        test_qelt(isa);
         std::printf("%-13s %s\n", names[isa], failures == before ? "ok" : "FAILED");
     }
     return failures == 0 ? 0 : 1;

@@ -1,8 +1,6 @@
 package dev.hedge.cli;
 
 import dev.hedge.profiles.DeviceProfile;
-import dev.hedge.profiles.Profiles;
-import dev.hedge.profiles.host.HostInfo;
 import dev.hedge.profiles.host.ProfileSelector;
 import dev.hedge.runtime.RuntimeOptions;
 import java.util.ArrayList;
@@ -34,8 +32,6 @@ final class BackendOptions {
             return options.describe() + ", " + t + (t == 1 ? " thread" : " threads") + " (" + source + ")";
         }
     }
-
-    private static volatile ProfileSelector.Selection host;
 
     Resolved resolve() {
         if (threads != null && threads < 1) {
@@ -70,16 +66,6 @@ final class BackendOptions {
 
     /** The built-in profile this host qualifies for (detected once), or null. */
     static DeviceProfile hostProfile() {
-        ProfileSelector.Selection s = host;
-        if (s == null) {
-            try {
-                s = ProfileSelector.select(HostInfo.detect(), Profiles.builtIn());
-            } catch (RuntimeException | LinkageError e) {
-                // detection is a convenience: without it the runtime's own order applies
-                s = new ProfileSelector.Selection(null, "host detection failed: " + e, List.of());
-            }
-            host = s;
-        }
-        return s.picked();
+        return ProfileSelector.host().picked();
     }
 }

@@ -59,9 +59,16 @@ final class CompressionFlags {
             description = "int8 / int8-dynamic: a layer whose int8 steps (with the quantize / dequantize steps it "
                     + "adds or removes) this host's planner estimates slower than its fp32 kernel (measured kernel "
                     + "costs, at the input shapes) keeps int8 weights with float compute; the report says which and "
-                    + "why (default: off: layers are moved one at a time, so a chain of int8 layers slower than fp32 "
-                    + "as a whole stays int8; ignored with a full-integer --profile and for layers set with --layer).")
+                    + "why (default: off, as on microsecond layers the estimates can still pick the slower form; "
+                    + "ignored with a full-integer --profile and for layers set with --layer).")
     boolean speedCheck;
+
+    @Option(names = "--int8-ops", paramLabel = "layers|all", order = 19, defaultValue = "all",
+            description = "Static int8: 'all' also runs the ops between int8 layers on uint8 (residual Add / Mul, "
+                    + "average and max pooling, Flatten / Reshape / Squeeze / Unsqueeze / Transpose) where their "
+                    + "inputs are uint8 and an int8 layer or op reads the result; 'layers' quantizes Conv / MatMul "
+                    + "/ Gemm only, everything between them in float (default: ${DEFAULT-VALUE}).")
+    String int8Ops;
 
     @Option(names = "--layer", paramLabel = "NAME=PRECISION", order = 16,
             description = "Per-layer precision: fp32, fp16, int8, int8-dynamic, int8-weight, int4, codebook[:B]; "
@@ -259,6 +266,7 @@ final class CompressionFlags {
         r.maxPrecision = maxPrecision;
         r.floatOutputs = floatOutputs;
         r.speedCheck = speedCheck;
+        r.int8Ops = int8Ops;
         return r;
     }
 

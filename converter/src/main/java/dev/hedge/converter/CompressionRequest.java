@@ -38,11 +38,13 @@ public final class CompressionRequest {
     public boolean smooth = true;
     /** Static int8 layers that only float consumers read keep their accumulators in float (off: full-integer). */
     public boolean floatOutputs = true;
+    /** Static int8: {@code layers} (Conv / MatMul / Gemm only) or {@code all} (also the ops between them). */
+    public String int8Ops = "all";
     /**
      * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
      * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). Off by
-     * default: it decides one layer at a time, and a chain of int8 layers that is slower than its float form as a
-     * whole (MobileNetV2's depthwise blocks here) stays int8.
+     * default: on microsecond layers its estimates can still pick the slower form (digits-cnn's first Conv), and it
+     * moves one layer at a time, so a block of int8 layers slower than float only as a whole stays int8.
      */
     public boolean speedCheck;
     /** Per-layer precision overrides: layer name to precision name. */
@@ -107,11 +109,14 @@ public final class CompressionRequest {
         Map<String, LayerPrecision> overrides = new LinkedHashMap<>();
         layers.forEach((k, v) -> overrides.put(k, LayerPrecision.parse(v, codebookBits)));
         return new QuantOptions(base, perTensor, CalibrationMethod.parse(calibMethod), percentile, int4Group,
-                overrides, seed == null ? 0 : seed, smooth, floatOutputs);
+                overrides, seed == null ? 0 : seed, smooth, floatOutputs, QuantOptions.Int8Ops.parse(int8Ops));
     }
 
     private CompressionOptions options(List<ValueInfo> inputs, Progress progress, UnaryOperator<String> spell,
             DataErrors dataError) throws IOException {
+        if (!List.of("layers", "all").contains(int8Ops)) {
+            throw new InvalidInputException(spell.apply("int8-ops") + " '" + int8Ops + "': give layers or all");
+        }
         CompressionOptions o = CompressionOptions.of(quantOptions()).withProgress(progress)
                 .withReconstruct(reconstruct, obsMask).withErrorFeedback(gptq)
                 .withTargets(nan(targetAgreement), nan(maxAccuracyDrop)).withMaxOutputError(nan(maxOutputError));

@@ -141,7 +141,7 @@ public final class Compressor {
             int maxSteps = 1 + 3 * layers.size();
             while (true) {
                 quantized = ModelQuantizer.quantize(current, layers, decisions, activations, inputStats, q);
-                quantized = new ModelQuantizer.Result(encodeSparse(quantized), quantized.layers());
+                quantized = quantized.withGraph(encodeSparse(quantized));
                 ModelDef comp = floatModel.withGraph(quantized.graph());
                 HedgeWriter.write(comp, candidate);
                 evaluation = evaluate(candidate, eval, quantized);
@@ -425,6 +425,7 @@ public final class Compressor {
                 }
             }
             QuantOptions q = options.quant();
+            values.addAll(ModelQuantizer.extraRanges(graph, q));
             Map<String, ValueStats> stats = Calibrator.calibrate(floatModel.withGraph(graph), calib, values,
                     q.method() != CalibrationMethod.MINMAX, options.runtime(), options.progress());
             for (Map.Entry<String, ValueStats> e : stats.entrySet()) {
@@ -486,6 +487,10 @@ public final class Compressor {
         for (ModelQuantizer.Outcome o : q.layers().values()) {
             byValue.put(o.value(), o.quantized() == null ? Probe.same(o.value())
                     : new Probe(o.value(), o.quantized(), o.scale(), o.zeroPoint(), null, 0));
+        }
+        // a layer input an int8 op produces may exist only in uint8
+        for (ModelQuantizer.OpOutcome o : q.ops().values()) {
+            byValue.put(o.value(), new Probe(o.value(), o.quantized(), o.scale(), o.zeroPoint(), null, 0));
         }
         for (Layer l : layers) {
             for (String v : List.of(l.output(), l.input())) {
@@ -795,7 +800,13 @@ public final class Compressor {
         } else {
             notes.add("no calibration or evaluation data: accuracy not measured; MACs from one all-zero input");
         }
-        return new CompressionReport(settings(), rows, fp32Bytes, fileBytes, evaluation, outputs, steps, notes);
+        List<CompressionReport.Int8Op> int8Ops = new ArrayList<>();
+        for (ModelQuantizer.OpOutcome o : q.ops().values()) {
+            int8Ops.add(new CompressionReport.Int8Op(o.node(), o.from().name()
+                    + (o.activation() == null ? "" : " + " + o.activation()), o.to().name()));
+        }
+        return new CompressionReport(settings(), rows, fp32Bytes, fileBytes, evaluation, outputs, steps, int8Ops,
+                notes);
     }
 
     private Map<String, String> settings() {
@@ -823,6 +834,7 @@ public final class Compressor {
         s.put("bias_correction", inputStats.isEmpty() ? "off" : "on");
         s.put("activation_smoothing", smoothed.size() + " layer pairs");
         s.put("int4_group", Integer.toString(q.int4Group()));
+        s.put("int8_ops", q.int8Ops().label());
         if (!q.layers().isEmpty()) {
             s.put("layers", q.layers().toString());
         }

@@ -4,6 +4,7 @@ import dev.hedge.ir.ValueInfo;
 import dev.hedge.plan.Frame;
 import dev.hedge.plan.Plan;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -19,10 +20,17 @@ public final class Session implements AutoCloseable {
 
     private final Model model;
     private final Map<Plan, Frame> frames = new IdentityHashMap<>();
+    /**
+     * Per frame, its outputs by name, refilled in place by each of its runs (the same keys: no allocation); a
+     * map returned earlier for other input shapes keeps that frame's tensors, as before.
+     */
+    private final Map<Frame, Map<String, Tensor>> results = new IdentityHashMap<>();
     private final List<int[]> shapes = new ArrayList<>();
     private final List<Tensor> ordered = new ArrayList<>();
     private Plan lastPlan;
     private Frame lastFrame;
+    private Map<String, Tensor> lastResults;
+    private Map<String, Tensor> lastResultView;
     private Frame.StepListener listener;
 
     Session(Model model) {
@@ -43,14 +51,15 @@ public final class Session implements AutoCloseable {
 
     /**
      * Runs the model. Every graph input must be given, with the declared dtype and a shape matching the
-     * declared fixed dimensions. Returns the outputs by name, in graph order (session-owned views).
+     * declared fixed dimensions. Returns the outputs by name, in graph order: a read-only map of session-owned
+     * views, both refilled by the next run with the same input shapes.
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         List<ValueInfo> declared = model.inputs();
-        Set<String> known = new HashSet<>();
         ordered.clear();
-        for (ValueInfo v : declared) {
-            known.add(v.name());
+        // indexed loops and no per-run collections: a run of a small model takes microseconds
+        for (int i = 0; i < declared.size(); i++) {
+            ValueInfo v = declared.get(i);
             Tensor t = inputs.get(v.name());
             if (t == null) {
                 throw new InvalidInputException("missing input '" + v.name() + "' " + v);
@@ -58,20 +67,25 @@ public final class Session implements AutoCloseable {
             model.checkInput(v, t);
             ordered.add(t);
         }
-        for (String n : inputs.keySet()) {
-            if (!known.contains(n)) {
-                throw new InvalidInputException("unknown input '" + n + "'; the model's inputs are "
-                        + declared.stream().map(ValueInfo::name).toList());
+        if (inputs.size() != declared.size()) {
+            // every declared input is there (distinct names), so some given name is not declared
+            Set<String> known = new HashSet<>();
+            declared.forEach(v -> known.add(v.name()));
+            for (String n : inputs.keySet()) {
+                if (!known.contains(n)) {
+                    throw new InvalidInputException("unknown input '" + n + "'; the model's inputs are "
+                            + declared.stream().map(ValueInfo::name).toList());
+                }
             }
         }
         Frame f = frameFor(ordered);
         List<Tensor> outs = f.run(ordered);
-        Map<String, Tensor> result = new LinkedHashMap<>();
+        Map<String, Tensor> byName = lastResults;
         List<ValueInfo> outInfos = model.outputs();
         for (int i = 0; i < outInfos.size(); i++) {
-            result.put(outInfos.get(i).name(), outs.get(i));
+            byName.put(outInfos.get(i).name(), outs.get(i));
         }
-        return result;
+        return lastResultView;
     }
 
     private Frame frameFor(List<Tensor> in) {
@@ -87,6 +101,7 @@ public final class Session implements AutoCloseable {
         if (f == null) {
             if (frames.size() >= 8) {
                 frames.clear();
+                results.clear();
             }
             f = p.newFrame();
             f.setListener(listener);
@@ -94,6 +109,8 @@ public final class Session implements AutoCloseable {
         }
         lastPlan = p;
         lastFrame = f;
+        lastResults = results.computeIfAbsent(f, k -> new LinkedHashMap<>());
+        lastResultView = Collections.unmodifiableMap(lastResults);
         return f;
     }
 
@@ -116,6 +133,7 @@ public final class Session implements AutoCloseable {
     @Override
     public void close() {
         frames.clear();
+        results.clear();
         lastPlan = null;
         lastFrame = null;
     }

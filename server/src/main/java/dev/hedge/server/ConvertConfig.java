@@ -45,7 +45,7 @@ final class ConvertConfig {
             KEYS.put(k, "a boolean");
         }
         for (String k : List.of("quantize", "calib-method", "labels", "prune-nm", "prune-block", "layout",
-                "channel-order", "max-precision")) {
+                "channel-order", "max-precision", "int8-ops")) {
             KEYS.put(k, "a string");
         }
         for (String k : List.of("percentile", "sparsity", "prune-threshold", "prune-channels", "target-agreement",
@@ -303,6 +303,12 @@ final class ConvertConfig {
         // a full-integer target's requantized outputs win over the file's wish
         r.floatOutputs = floatOutputs && bool("float-outputs", true);
         r.maxPrecision = text("max-precision");
+        if (text("int8-ops") != null) {
+            if (!List.of("layers", "all").contains(text("int8-ops"))) {
+                throw error("int8-ops", "'" + text("int8-ops") + "': give layers or all");
+            }
+            r.int8Ops = text("int8-ops");
+        }
         if (text("calib-method") != null) {
             r.calibMethod = text("calib-method");
         }

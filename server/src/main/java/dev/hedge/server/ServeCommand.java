@@ -2,7 +2,6 @@ package dev.hedge.server;
 
 import dev.hedge.profiles.DeviceProfile;
 import dev.hedge.profiles.Profiles;
-import dev.hedge.profiles.host.HostInfo;
 import dev.hedge.profiles.host.ProfileSelector;
 import dev.hedge.runtime.RuntimeOptions;
 import java.io.PrintWriter;
@@ -179,25 +178,9 @@ public class ServeCommand implements Callable<Integer> {
             DeviceProfile d = Profiles.resolve(p);
             return c.withProfile(d, d.name() + " (--profile " + p + ")");
         }
-        ProfileSelector.Selection s = hostSelection();
+        ProfileSelector.Selection s = ProfileSelector.host();
         return s.picked() == null ? c.withProfile(null, "no device profile (" + s.why() + ")")
                 : c.withProfile(s.picked(), s.picked().name() + " (detected for this host)");
-    }
-
-    private static volatile ProfileSelector.Selection detected;
-
-    /** The host's profile, detected once per process. */
-    static ProfileSelector.Selection hostSelection() {
-        ProfileSelector.Selection s = detected;
-        if (s == null) {
-            try {
-                s = ProfileSelector.select(HostInfo.detect(), Profiles.builtIn());
-            } catch (RuntimeException | LinkageError e) {
-                s = new ProfileSelector.Selection(null, "host detection failed: " + e, List.of());
-            }
-            detected = s;
-        }
-        return s;
     }
 
     private Path cacheDirectory() {

@@ -212,6 +212,8 @@ class OnLoadCompressionTest {
                     "'max-precision' limits automatic mixed precision");
             bad.put("{\"quantize\": \"int8-dynamic\", \"calib\": \"nowhere.npy\"}", "convert.json: key 'calib': data " + v.resolve("nowhere.npy")
                     + " does not exist");
+            bad.put("{\"quantize\": \"int8-dynamic\", \"int8-ops\": \"some\"}",
+                    "key 'int8-ops': 'some': give layers or all");
             bad.put("{\"output\": \"x.hedge\"}", "key 'output' does not apply when the server converts");
             bad.put("[1, 2]", "expected a JSON object of hedge convert options");
             for (Map.Entry<String, String> b : bad.entrySet()) {

@@ -64,7 +64,7 @@ class ServeCommandTest {
         assertEquals(8080, defaults.options().port());
         // default: the host's profile as 'hedge profiles detect' picks it, its backends in its order; the cores
         // shared out among the workers
-        var picked = ServeCommand.hostSelection().picked();
+        var picked = dev.hedge.profiles.host.ProfileSelector.host().picked();
         ServerOptions d = defaults.options();
         assertEquals(picked, d.conversion().profile());
         assertEquals(picked == null ? dev.hedge.runtime.RuntimeOptions.defaults().describe()

@@ -38,7 +38,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Imports ONNX models (default domain, opsets {@value #MIN_OPSET} to {@value #MAX_OPSET}) into Hedge's IR.
+ * Imports ONNX models (default domain, opsets {@value #MIN_OPSET} to {@value #MAX_OPSET}) into Hedge's IR,
+ * plus the com.microsoft contrib ops Hedge's vocabulary spells alike (QLinearAdd, QLinearMul,
+ * QLinearAveragePool, QLinearGlobalAveragePool, as ONNX Runtime's quantizer writes them) when the model imports
+ * that domain.
  *
  * <p>Each node is checked against the definition of its op at the model's opset ({@link OnnxOpVersions}):
  * an attribute that version does not define is refused. {@link OpsetNormalizer} then rewrites it into the
@@ -59,6 +62,8 @@ public final class OnnxImporter {
     private final Set<String> nodeNames = new HashSet<>();
     private final Set<String> valueNames;
     private final Set<String> localFunctions = new HashSet<>();
+    /** Whether the model imports the com.microsoft domain. */
+    private boolean microsoft;
 
     /**
      * What a graph sees: its own initializers, known element types and declared shapes, then those of
@@ -170,6 +175,9 @@ public final class OnnxImporter {
         Set<String> names = new HashSet<>();
         collectNames(m.getGraph(), names);
         OnnxImporter imp = new OnnxImporter(baseDir, opset == null ? -1 : opset, names);
+        for (OperatorSetIdProto o : m.getOpsetImportList()) {
+            imp.microsoft |= o.getDomain().equals(MICROSOFT);
+        }
         for (var f : m.getFunctionsList()) {
             imp.localFunctions.add(f.getDomain() + "::" + f.getName());
         }
@@ -312,6 +320,10 @@ public final class OnnxImporter {
                     + " inline; export without local functions");
             return;
         }
+        if (domain.equals(MICROSOFT)) {
+            microsoftNode(np, name, where, scope);
+            return;
+        }
         if (!defaultDomain) {
             problems.add(where + ": domain '" + domain + "' is not supported");
             return;
@@ -375,15 +387,73 @@ public final class OnnxImporter {
                         r.attrs());
             }
             String w = r.name().equals(name) ? where : "node '" + r.name() + "' (added for " + where + ")";
-            Node n = check(r, w);
-            scope.builder.addNode(n);
-            DType[] types = TypeRules.of(n, scope::type);
-            for (int i = 0; i < n.outputs().size(); i++) {
-                if (!n.output(i).isEmpty() && types[i] != null) {
-                    scope.types.putIfAbsent(n.output(i), types[i]);
-                }
+            add(check(r, w), scope);
+        }
+    }
+
+    private static void add(Node n, Scope scope) {
+        scope.builder.addNode(n);
+        DType[] types = TypeRules.of(n, scope::type);
+        for (int i = 0; i < n.outputs().size(); i++) {
+            if (!n.output(i).isEmpty() && types[i] != null) {
+                scope.types.putIfAbsent(n.output(i), types[i]);
             }
         }
+    }
+
+    private static final String MICROSOFT = "com.microsoft";
+
+    /** Attributes ONNX Runtime defines for the com.microsoft ops Hedge imports (channels_last only as 0). */
+    private static final Map<Op, Set<String>> MICROSOFT_ATTRS = Map.of(
+            Op.QLinearAdd, Set.of(),
+            Op.QLinearMul, Set.of(),
+            Op.QLinearAveragePool, Set.of("auto_pad", "ceil_mode", "channels_last", "count_include_pad",
+                    "kernel_shape", "pads", "strides"),
+            Op.QLinearGlobalAveragePool, Set.of("channels_last"));
+
+    /** A com.microsoft node: one of the contrib ops whose inputs and attributes Hedge's op of that name takes. */
+    private void microsoftNode(NodeProto np, String name, String where, Scope scope) throws IOException {
+        Op op = Op.byName(np.getOpType());
+        if (op == null || !MICROSOFT_ATTRS.containsKey(op)) {
+            List<String> known = new ArrayList<>();
+            MICROSOFT_ATTRS.keySet().forEach(o -> known.add(o.name()));
+            java.util.Collections.sort(known);
+            problems.add(where + ": op " + np.getOpType() + " of domain '" + MICROSOFT + "' is not supported; from"
+                    + " that domain Hedge imports " + String.join(", ", known));
+            return;
+        }
+        if (!microsoft) {
+            problems.add(where + ": the model does not import the '" + MICROSOFT + "' domain");
+            return;
+        }
+        Map<String, Attr> attrs = new LinkedHashMap<>();
+        List<String> bad = new ArrayList<>();
+        for (AttributeProto a : np.getAttributeList()) {
+            if (!MICROSOFT_ATTRS.get(op).contains(a.getName()) || !a.getRefAttrName().isEmpty()) {
+                bad.add("attribute '" + a.getName() + "' is not supported by " + MICROSOFT + "." + op);
+                continue;
+            }
+            Attr v;
+            try {
+                v = attr(a, scope, where);
+            } catch (UnsupportedModelException e) {
+                bad.add(e.getMessage());
+                continue;
+            }
+            if (a.getName().equals("channels_last")) {
+                if (!(v instanceof Attr.Int i) || i.value() != 0) {
+                    bad.add("channels_last = " + a.getI() + ": only NCHW (channels_last = 0) is supported");
+                }
+                continue;
+            }
+            attrs.put(a.getName(), v);
+        }
+        if (!bad.isEmpty()) {
+            problems.add(where + ": " + String.join("; ", bad));
+            return;
+        }
+        add(check(new OpsetNormalizer.RawNode(name, op.name(), np.getInputList(), np.getOutputList(), attrs), where),
+                scope);
     }
 
     /** Checks a normalized node against the op vocabulary: op, attribute kinds, required attributes, arity. */

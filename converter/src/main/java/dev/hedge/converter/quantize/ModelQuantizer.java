@@ -56,10 +56,25 @@ public final class ModelQuantizer {
             List<String> constants, String value, String quantized, float scale, int zeroPoint) {
     }
 
-    public record Result(Graph graph, Map<String, Outcome> layers) {
+    /**
+     * A non-layer op that runs on uint8 in the result ({@link Int8OpChoice}): node {@code node} was {@code from} (with
+     * {@code activation}, a Relu / Clip folded in, or null) and is now {@code to}; {@code value} is the float value
+     * it stands for, {@code quantized} (with {@code scale} and {@code zeroPoint}) its uint8 form.
+     */
+    public record OpOutcome(String node, Op from, String activation, Op to, String value, String quantized,
+            float scale, int zeroPoint) {
     }
 
-    private record QValue(String name, String scale, String zeroPoint) {
+    /** {@code ops}: the non-layer ops running on uint8, by node name. */
+    public record Result(Graph graph, Map<String, Outcome> layers, Map<String, OpOutcome> ops) {
+
+        public Result withGraph(Graph g) {
+            return new Result(g, layers, ops);
+        }
+    }
+
+    /** A uint8 value: its name, the names of its scale and zero-point constants, and their values. */
+    private record QValue(String name, String scale, String zeroPoint, float scaleValue, int zeroPointValue) {
     }
 
     private record DynValue(String name, String scale, String zeroPoint) {
@@ -72,8 +87,15 @@ public final class ModelQuantizer {
     private final Map<String, List<InputStatistics.Stats>> inputStats;
     private final QuantOptions options;
     private final Map<String, Outcome> outcomes = new LinkedHashMap<>();
-    /** Values that a static int8 layer reads: only those are worth producing in uint8. */
+    private final Map<String, OpOutcome> opOutcomes = new LinkedHashMap<>();
+    /** Values that a static int8 layer or int8 op reads: only those are worth producing in uint8. */
     private final java.util.Set<String> int8Read = new java.util.HashSet<>();
+    /** The non-layer ops to run on uint8, by node name. */
+    private final Map<String, Int8OpChoice.Candidate> int8Ops;
+    /** Relu / Clip nodes folded into an int8 op. */
+    private final java.util.Set<String> folded = new java.util.HashSet<>();
+    /** Every constant of the model (names are unique across its graphs), for the checks made ahead. */
+    private final Map<String, Tensor> constants = new HashMap<>();
 
     private ModelQuantizer(Graph g, List<Layer> layers, Map<String, LayerPrecision> decisions,
             Map<String, Ranges.Affine> activations, Map<String, List<InputStatistics.Stats>> inputStats,
@@ -86,10 +108,38 @@ public final class ModelQuantizer {
         this.activations = activations;
         this.inputStats = twins(layers, inputStats);
         this.options = options;
+        Map<String, Node> nodes = new HashMap<>();
+        collect(g, nodes);
+        java.util.Set<String> uint8Outputs = new java.util.HashSet<>();
         for (Layer l : layers) {
             if (decisions.getOrDefault(l.name(), LayerPrecision.FP32).kind() == LayerPrecision.Kind.INT8
                     && l.int8Capable() && activations.containsKey(l.input())) {
                 int8Read.add(l.input());
+                Node n = nodes.get(l.name());
+                if (n != null && staticFit(n, l, l.bias() == null ? null : constants.get(l.bias())) == null) {
+                    uint8Outputs.add(l.output());
+                }
+            }
+        }
+        if (options.int8Ops() == QuantOptions.Int8Ops.ALL) {
+            int8Ops = Int8OpChoice.choose(g, uint8Outputs, java.util.Set.copyOf(int8Read), activations);
+            for (Int8OpChoice.Candidate c : int8Ops.values()) {
+                int8Read.addAll(c.dataInputs());
+                if (c.activation() != null) {
+                    folded.add(c.activation().name());
+                }
+            }
+        } else {
+            int8Ops = Map.of();
+        }
+    }
+
+    private void collect(Graph g, Map<String, Node> nodes) {
+        constants.putAll(g.initializers());
+        for (Node n : g.nodes()) {
+            nodes.put(n.name(), n);
+            for (Graph s : n.subgraphs()) {
+                collect(s, nodes);
             }
         }
     }
@@ -113,7 +163,15 @@ public final class ModelQuantizer {
         ModelQuantizer q = new ModelQuantizer(g, layers, decisions, activations, inputStats, options);
         Graph out = q.rewrite(g, new HashMap<>(), new HashMap<>(), new ArrayDeque<>());
         out = new DeadNodeElimination().apply(new ActivationFusion().apply(out));
-        return new Result(out, q.outcomes);
+        return new Result(out, q.outcomes, q.opOutcomes);
+    }
+
+    /**
+     * The float values whose calibrated ranges static int8 needs beyond the layers' inputs and outputs: the
+     * results of the non-layer ops that may run on uint8 ({@link Int8OpChoice}); none with {@code layers} only.
+     */
+    public static java.util.Set<String> extraRanges(Graph g, QuantOptions options) {
+        return options.int8Ops() == QuantOptions.Int8Ops.ALL ? Int8OpChoice.rangesNeeded(g) : java.util.Set.of();
     }
 
     private Graph rewrite(Graph g, Map<String, QValue> visibleQ, Map<String, DynValue> visibleD,
@@ -132,6 +190,14 @@ public final class ModelQuantizer {
                     }
                 }
                 b.addNode(m);
+                continue;
+            }
+            if (folded.contains(n.name())) {
+                continue; // written with the op it was folded into
+            }
+            Int8OpChoice.Candidate c = int8Ops.get(n.name());
+            if (c != null) {
+                int8Op(n, c, b, qv);
                 continue;
             }
             Layer l = layers.get(n.name());
@@ -192,41 +258,25 @@ public final class ModelQuantizer {
             return integerInt8(n, l, b, scope, () -> quantizedInput(l.input(), xp, n.name(), b, qv),
                     LayerPrecision.INT8, "float output");
         }
-        FusedActivation act = FusedActivation.of(n);
-        if (!Activations.isClamp(act)) {
-            return "fused " + act + " is not a clamp";
-        }
-        if (xp == null || yp == null) {
-            return "no calibration data reached it";
+        Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
+        String unfit = staticFit(n, l, bias);
+        if (unfit != null) {
+            return unfit;
         }
         Tensor w = l.weightValues().get(0);
-        Tensor bias = l.bias() == null ? null : Layers.constant(scope, l.bias());
         Tensor wk;
         float[] biasValues = null;
         Op qop;
         if (n.op() == Op.Conv) {
-            if (w.rank() < 3 || w.rank() > 5) {
-                return "Conv weight rank " + w.rank();
-            }
             wk = w;
             qop = Op.QLinearConv;
             if (bias != null) {
                 biasValues = bias.toFloatArray();
             }
         } else if (n.op() == Op.Gemm) {
-            if (n.intAttr("transA") != 0) {
-                return "Gemm with transA";
-            }
             wk = gemmWeight(w, n.intAttr("transB") != 0, n.floatAttr("alpha"));
             int cols = wk.dim(1);
             if (n.hasInput(2)) {
-                if (bias == null) {
-                    return "Gemm bias is not a constant";
-                }
-                if (bias.elementCount() != cols && bias.elementCount() != 1
-                        || bias.rank() > 2 || bias.rank() == 2 && bias.dim(0) != 1) {
-                    return "Gemm bias of shape " + java.util.Arrays.toString(bias.shape()) + " is not per column";
-                }
                 float beta = n.floatAttr("beta");
                 float[] c = bias.toFloatArray();
                 biasValues = new float[cols];
@@ -236,9 +286,6 @@ public final class ModelQuantizer {
             }
             qop = Op.QLinearMatMul;
         } else {
-            if (w.rank() != 2) {
-                return "MatMul weight of rank " + w.rank();
-            }
             wk = w;
             qop = Op.QLinearMatMul;
         }
@@ -257,15 +304,14 @@ public final class ModelQuantizer {
         // symmetric weights: one zero point 0 serves every channel's scale
         b.initializer(wZp, Tensor.allocate(DType.INT8));
         List<String> consts = new ArrayList<>(List.of(wName, wScale, wZp));
-        String yName = names.fresh(l.output() + "/quantized");
-        QValue yq = new QValue(yName, names.fresh(l.output() + "/scale"), names.fresh(l.output() + "/zero_point"));
-        b.initializer(yq.scale(), Tensor.of(new float[] {yp.scale()}));
-        b.initializer(yq.zeroPoint(), uint8Scalar(yp.zeroPoint()));
+        QValue yq = newQValue(l.output(), yp, b);
+        String yName = yq.name();
         List<String> inputs = new ArrayList<>(List.of(xq.name(), xq.scale(), xq.zeroPoint(), wName, wScale, wZp,
                 yq.scale(), yq.zeroPoint()));
         if (biasValues != null) {
             String bName = names.fresh((l.bias() != null ? l.bias() : l.output() + "/bias") + "/quantized");
-            b.initializer(bName, WeightQuant.int32Bias(biasValues, xp.scale(), wq.scales()));
+            // the input's actual scale: a value that only moved through MaxPool / Flatten... keeps its producer's
+            b.initializer(bName, WeightQuant.int32Bias(biasValues, xq.scaleValue(), wq.scales()));
             inputs.add(bName);
             consts.add(bName);
         }
@@ -292,6 +338,68 @@ public final class ModelQuantizer {
         return null;
     }
 
+    // ---- int8 ops between layers -------------------------------------------------------------------------------
+
+    /**
+     * Writes a non-layer op on uint8 ({@link Int8OpChoice}), with a DequantizeLinear giving its float value back
+     * under the original name for float readers (dropped by the final clean-up when there are none). Falls back
+     * to the float node(s) when an input did not come out in uint8 after all.
+     */
+    private void int8Op(Node n, Int8OpChoice.Candidate c, Graph.Builder b, Map<String, QValue> qv) {
+        List<QValue> in = new ArrayList<>();
+        for (String v : c.dataInputs()) {
+            in.add(qv.get(v));
+        }
+        Ranges.Affine yp = activations.get(c.output());
+        if (in.contains(null) || c.requantizes() && yp == null) {
+            b.addNode(n);
+            if (c.activation() != null) {
+                b.addNode(c.activation());
+            }
+            return;
+        }
+        QValue x = in.get(0);
+        QValue y;
+        Node q;
+        if (c.requantizes()) {
+            y = newQValue(c.output(), yp, b);
+            List<String> inputs = new ArrayList<>(List.of(x.name(), x.scale(), x.zeroPoint()));
+            if (c.to() == Op.QLinearAdd || c.to() == Op.QLinearMul) {
+                QValue other = in.get(1);
+                inputs.addAll(List.of(other.name(), other.scale(), other.zeroPoint()));
+            }
+            inputs.addAll(List.of(y.scale(), y.zeroPoint()));
+            Map<String, Attr> attrs = new LinkedHashMap<>();
+            for (Map.Entry<String, Attr> e : n.attrs().entrySet()) {
+                if (c.to().attr(e.getKey()) != null) {
+                    attrs.put(e.getKey(), e.getValue());
+                }
+            }
+            Node act = c.activation();
+            if (act != null) {
+                float[] ab = act.op() == Op.Clip ? Int8OpChoice.clipBounds(act, constants) : new float[] {0f, 0f};
+                attrs.put("fused_activation", new Attr.Str(act.op().name()));
+                attrs.put("fused_alpha", new Attr.Float(ab[0]));
+                attrs.put("fused_beta", new Attr.Float(ab[1]));
+            }
+            q = new Node(n.name(), c.to(), inputs, List.of(y.name()), attrs);
+        } else {
+            // max and moves commute with dequantization: same scale and zero point, no requantization
+            y = new QValue(names.fresh(c.output() + "/quantized"), x.scale(), x.zeroPoint(), x.scaleValue(),
+                    x.zeroPointValue());
+            List<String> inputs = new ArrayList<>(n.inputs());
+            inputs.set(0, x.name());
+            q = new Node(n.name(), n.op(), inputs, List.of(y.name()), n.attrs());
+        }
+        b.addNode(q);
+        b.addNode(Node.of(names.fresh(n.name() + "/dequantize"), Op.DequantizeLinear,
+                List.of(y.name(), y.scale(), y.zeroPoint()), List.of(c.output())));
+        qv.put(c.output(), y);
+        opOutcomes.put(n.name(), new OpOutcome(n.name(), n.op(),
+                c.activation() == null ? null : c.activation().op().name(), c.to(), c.output(), y.name(),
+                y.scaleValue(), y.zeroPointValue()));
+    }
+
     /** {@code bias + correction} (either may be null). */
     private static float[] corrected(float[] bias, float[] correction) {
         if (correction == null) {
@@ -304,15 +412,59 @@ public final class ModelQuantizer {
         return out;
     }
 
-    /** The uint8 form of a float value: an earlier int8 layer's output, or a new QuantizeLinear. */
+    /**
+     * Why layer {@code n} cannot be written as QLinearConv / QLinearMatMul (its input and output calibrated), or
+     * null when it can; {@code bias} is its constant bias, if any.
+     */
+    private String staticFit(Node n, Layer l, Tensor bias) {
+        FusedActivation act = FusedActivation.of(n);
+        if (!Activations.isClamp(act)) {
+            return "fused " + act + " is not a clamp";
+        }
+        if (activations.get(l.input()) == null || activations.get(l.output()) == null) {
+            return "no calibration data reached it";
+        }
+        Tensor w = l.weightValues().get(0);
+        if (n.op() == Op.Conv) {
+            if (w.rank() < 3 || w.rank() > 5) {
+                return "Conv weight rank " + w.rank();
+            }
+        } else if (n.op() == Op.Gemm) {
+            if (n.intAttr("transA") != 0) {
+                return "Gemm with transA";
+            }
+            int cols = n.intAttr("transB") != 0 ? w.dim(0) : w.dim(1);
+            if (n.hasInput(2)) {
+                if (bias == null) {
+                    return "Gemm bias is not a constant";
+                }
+                if (bias.elementCount() != cols && bias.elementCount() != 1
+                        || bias.rank() > 2 || bias.rank() == 2 && bias.dim(0) != 1) {
+                    return "Gemm bias of shape " + java.util.Arrays.toString(bias.shape()) + " is not per column";
+                }
+            }
+        } else if (w.rank() != 2) {
+            return "MatMul weight of rank " + w.rank();
+        }
+        return null;
+    }
+
+    /** New uint8 form of {@code v} with parameters {@code p}: its name and its scale and zero-point constants. */
+    private QValue newQValue(String v, Ranges.Affine p, Graph.Builder b) {
+        QValue q = new QValue(names.fresh(v + "/quantized"), names.fresh(v + "/scale"), names.fresh(v + "/zero_point"),
+                p.scale(), p.zeroPoint());
+        b.initializer(q.scale(), Tensor.of(new float[] {p.scale()}));
+        b.initializer(q.zeroPoint(), uint8Scalar(p.zeroPoint()));
+        return q;
+    }
+
+    /** The uint8 form of a float value: an earlier int8 layer's or op's output, or a new QuantizeLinear. */
     private QValue quantizedInput(String x, Ranges.Affine p, String layer, Graph.Builder b, Map<String, QValue> qv) {
         QValue have = qv.get(x);
         if (have != null) {
             return have;
         }
-        QValue q = new QValue(names.fresh(x + "/quantized"), names.fresh(x + "/scale"), names.fresh(x + "/zero_point"));
-        b.initializer(q.scale(), Tensor.of(new float[] {p.scale()}));
-        b.initializer(q.zeroPoint(), uint8Scalar(p.zeroPoint()));
+        QValue q = newQValue(x, p, b);
         b.addNode(Node.of(names.fresh(layer + "/quantize_input"), Op.QuantizeLinear,
                 List.of(x, q.scale(), q.zeroPoint()), List.of(q.name())));
         qv.put(x, q);
@@ -360,7 +512,7 @@ public final class ModelQuantizer {
                         List.of(l.input()), List.of(x.name(), x.scale(), x.zeroPoint())));
                 dv.put(l.input(), x);
             }
-            return new QValue(x.name(), x.scale(), x.zeroPoint());
+            return new QValue(x.name(), x.scale(), x.zeroPoint(), Float.NaN, 0);
         }, LayerPrecision.INT8_DYNAMIC, "");
     }
 

@@ -24,8 +24,17 @@ import java.util.Map;
  * input's DequantizeLinear and the layer is moved onto the quantized input. Patterns that do not fit stay as they
  * are: the Q/DQ nodes run as written (the planner folds the weights' DequantizeLinear at load), which is correct,
  * only not integer arithmetic.
+ *
+ * <p>Between layers: {@code DequantizeLinear(a), DequantizeLinear(b) → Add / Mul [→ Relu / Clip] →
+ * QuantizeLinear} becomes QLinearAdd / QLinearMul (the activation fused), {@code DequantizeLinear(x) →
+ * AveragePool / GlobalAveragePool → QuantizeLinear} QLinearAveragePool / QLinearGlobalAveragePool, and
+ * {@code DequantizeLinear(x) → MaxPool → QuantizeLinear} with unchanged parameters a MaxPool on the 8-bit values.
  */
 public final class QdqFusion implements GraphPass {
+
+    /** Ops between layers with an int8 form: Add / Mul, average pooling (requantizing) and MaxPool. */
+    private static final java.util.Set<Op> INT8_OPS = java.util.Set.of(Op.Add, Op.Mul, Op.AveragePool,
+            Op.GlobalAveragePool, Op.MaxPool);
 
     /** Ops that only move or relabel elements: they run on quantized values as well as on floats. */
     private static final java.util.Set<Op> SHAPE_OPS = java.util.Set.of(Op.Reshape, Op.Flatten, Op.Squeeze,
@@ -55,6 +64,16 @@ public final class QdqFusion implements GraphPass {
         List<Node> order = g.topologicalOrder();
         Map<Node, Node> replacement = new LinkedHashMap<>();
         for (Node n : order) {
+            if (INT8_OPS.contains(n.op())) {
+                List<Node> gone = new ArrayList<>();
+                Node fused = matchBetween(n, g, producers, consumers, b, gone);
+                if (fused != null) {
+                    replacement.put(n, fused);
+                    dropped.addAll(gone);
+                    changes.merge(n.op().name(), 1, Integer::sum);
+                }
+                continue;
+            }
             if (n.op() != Op.Conv && n.op() != Op.MatMul && n.op() != Op.Gemm) {
                 continue;
             }
@@ -187,6 +206,125 @@ public final class QdqFusion implements GraphPass {
             }
         }
         return new Node(n.name(), op, inputs, List.of(q.output(0)), attrs);
+    }
+
+    /**
+     * The int8 node for {@code DequantizeLinear(a) [, DequantizeLinear(b)] → Add / Mul [→ Relu / Clip] /
+     * AveragePool / GlobalAveragePool / MaxPool → QuantizeLinear} (per-tensor constant parameters, one 8-bit type
+     * throughout), or null. {@code gone} receives the nodes it replaces besides {@code n}. MaxPool only when
+     * the QuantizeLinear's parameters are the DequantizeLinear's: it then runs on the 8-bit values as they are.
+     */
+    private static Node matchBetween(Node n, Graph g, Map<String, Node> producers, Map<String, List<Node>> consumers,
+            Graph.Builder b, List<Node> gone) {
+        boolean binary = n.op() == Op.Add || n.op() == Op.Mul;
+        if (binary && n.inputs().size() != 2 || n.outputs().size() != 1 && !(n.outputs().size() == 2
+                && n.output(1).isEmpty())) {
+            return null;
+        }
+        List<Node> dqs = new ArrayList<>();
+        for (int i = 0; i < (binary ? 2 : 1); i++) {
+            Node dq = producers.get(n.input(i));
+            if (dq == null || dq.op() != Op.DequantizeLinear) {
+                return null;
+            }
+            dqs.add(dq);
+        }
+        String last = n.output(0);
+        Node act = null;
+        List<Node> outs = consumers.getOrDefault(last, List.of());
+        if (binary && outs.size() == 1 && !g.outputNames().contains(last)
+                && (outs.get(0).op() == Op.Relu || outs.get(0).op() == Op.Clip)) {
+            act = outs.get(0);
+            float[] ab = clipBounds(act, g);
+            if (ab == null) {
+                return null;
+            }
+            last = act.output(0);
+            outs = consumers.getOrDefault(last, List.of());
+        }
+        if (outs.size() != 1 || outs.get(0).op() != Op.QuantizeLinear || g.outputNames().contains(last)) {
+            return null;
+        }
+        Node q = outs.get(0);
+        Map<String, Tensor> c = g.initializers();
+        DType type = null;
+        List<String> inputs = new ArrayList<>();
+        List<float[]> params = new ArrayList<>();
+        for (Node dq : dqs) {
+            Tensor s = c.get(dq.input(1));
+            Tensor z = dq.hasInput(2) ? c.get(dq.input(2)) : null;
+            DType t = z != null ? z.dtype() : typeOf(dq.input(0), g, producers);
+            if (!perTensor(s, z, dq) || t != DType.UINT8 && t != DType.INT8 || type != null && t != type) {
+                return null;
+            }
+            type = t;
+            Tensor zv = z != null ? z : Tensor.allocate(t);
+            inputs.addAll(List.of(dq.input(0), dq.input(1), zeroPoint(dq, 2, zv, g, b)));
+            params.add(new float[] {s.getFloat(0), (float) zv.getDouble(0)});
+        }
+        Tensor sy = q.hasInput(1) ? c.get(q.input(1)) : null;
+        Tensor zy = q.hasInput(2) ? c.get(q.input(2)) : null;
+        DType yType = zy != null ? zy.dtype() : q.intAttr("output_dtype") != 0
+                ? DType.fromOnnx((int) q.intAttr("output_dtype")) : DType.UINT8;
+        if (!perTensor(sy, zy, q) || yType != type) {
+            return null;
+        }
+        Tensor zyv = zy != null ? zy : Tensor.allocate(type);
+        Map<String, Attr> attrs = new LinkedHashMap<>();
+        if (n.op() == Op.MaxPool) {
+            if (sy.getFloat(0) != params.get(0)[0] || zyv.getDouble(0) != params.get(0)[1]) {
+                return null;
+            }
+            List<String> mp = new ArrayList<>(n.inputs());
+            mp.set(0, dqs.get(0).input(0));
+            gone.add(q);
+            return new Node(n.name(), Op.MaxPool, mp, List.of(q.output(0)), n.attrs());
+        }
+        Op op = switch (n.op()) {
+            case Add -> Op.QLinearAdd;
+            case Mul -> Op.QLinearMul;
+            case AveragePool -> Op.QLinearAveragePool;
+            default -> Op.QLinearGlobalAveragePool;
+        };
+        for (Map.Entry<String, Attr> e : n.attrs().entrySet()) {
+            if (op.attr(e.getKey()) != null) {
+                attrs.put(e.getKey(), e.getValue());
+            }
+        }
+        if (act != null) {
+            float[] ab = clipBounds(act, g);
+            attrs.put("fused_activation", new Attr.Str(act.op().name()));
+            attrs.put("fused_alpha", new Attr.Float(ab[0]));
+            attrs.put("fused_beta", new Attr.Float(ab[1]));
+            gone.add(act);
+        }
+        inputs.addAll(List.of(q.input(1), zeroPoint(q, 2, zyv, g, b)));
+        gone.add(q);
+        return new Node(n.name(), op, inputs, List.of(q.output(0)), attrs);
+    }
+
+    /** Whether scale {@code s} and zero point {@code z} (null: absent) are per-tensor constants. */
+    private static boolean perTensor(Tensor s, Tensor z, Node node) {
+        return s != null && s.dtype() == DType.FLOAT32 && s.elementCount() == 1 && node.intAttr("block_size") == 0
+                && (z == null || z.elementCount() == 1) && (!node.hasInput(2) || z != null);
+    }
+
+    /** {lo, hi} of a Relu (0, 0, as fused Relu reads them) or of a Clip with constant bounds, else null. */
+    private static float[] clipBounds(Node act, Graph g) {
+        if (act.op() == Op.Relu) {
+            return new float[] {0f, 0f};
+        }
+        float[] ab = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY};
+        for (int i = 1; i <= 2; i++) {
+            if (act.hasInput(i)) {
+                Tensor t = g.initializers().get(act.input(i));
+                if (t == null || t.dtype() != DType.FLOAT32 || t.elementCount() != 1) {
+                    return null;
+                }
+                ab[i - 1] = t.getFloat(0);
+            }
+        }
+        return ab;
     }
 
     /** The zero-point input of {@code node} at {@code i}, or a new constant holding {@code value}. */

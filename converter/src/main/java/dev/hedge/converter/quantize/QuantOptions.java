@@ -17,9 +17,33 @@ import java.util.Map;
  * @param floatOutputs a static int8 layer whose output no int8 layer reads scales its int32 accumulators back to
  *     float (ConvInteger / MatMulInteger) instead of requantizing them (QLinearConv / QLinearMatMul); off for
  *     targets that run full-integer graphs only
+ * @param int8Ops for static int8, which ops run on uint8: the layers alone, or also the ops between them (residual
+ *     Add / Mul, pooling, Flatten / Reshape...) where their inputs are uint8 and an int8 reader takes the result
  */
 public record QuantOptions(LayerPrecision precision, boolean perTensor, CalibrationMethod method, double percentile,
-        int int4Group, Map<String, LayerPrecision> layers, long seed, boolean smooth, boolean floatOutputs) {
+        int int4Group, Map<String, LayerPrecision> layers, long seed, boolean smooth, boolean floatOutputs,
+        Int8Ops int8Ops) {
+
+    /** Which ops of a static int8 model run on uint8 ({@code --int8-ops}). */
+    public enum Int8Ops {
+        /** Conv / MatMul / Gemm only: everything between them runs in float. */
+        LAYERS,
+        /** Also Add, Mul, pooling and shape ops between int8 layers. */
+        ALL;
+
+        public static Int8Ops parse(String s) {
+            for (Int8Ops v : values()) {
+                if (v.label().equals(s)) {
+                    return v;
+                }
+            }
+            throw new IllegalArgumentException("int8 ops '" + s + "' is not one of layers, all");
+        }
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public QuantOptions {
         layers = Map.copyOf(new LinkedHashMap<>(layers));
@@ -32,35 +56,46 @@ public record QuantOptions(LayerPrecision precision, boolean perTensor, Calibrat
     }
 
     public static QuantOptions of(LayerPrecision precision) {
-        return new QuantOptions(precision, false, CalibrationMethod.MINMAX, 99.99, 32, Map.of(), 0, true, true);
+        return new QuantOptions(precision, false, CalibrationMethod.MINMAX, 99.99, 32, Map.of(), 0, true, true,
+                Int8Ops.ALL);
     }
 
     public QuantOptions withMethod(CalibrationMethod m, double p) {
-        return new QuantOptions(precision, perTensor, m, p, int4Group, layers, seed, smooth, floatOutputs);
+        return new QuantOptions(precision, perTensor, m, p, int4Group, layers, seed, smooth, floatOutputs,
+                int8Ops);
     }
 
     public QuantOptions withPerTensor(boolean v) {
-        return new QuantOptions(precision, v, method, percentile, int4Group, layers, seed, smooth, floatOutputs);
+        return new QuantOptions(precision, v, method, percentile, int4Group, layers, seed, smooth, floatOutputs,
+                int8Ops);
     }
 
     public QuantOptions withLayers(Map<String, LayerPrecision> l) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, l, seed, smooth, floatOutputs);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, l, seed, smooth, floatOutputs,
+                int8Ops);
     }
 
     public QuantOptions withInt4Group(int g) {
-        return new QuantOptions(precision, perTensor, method, percentile, g, layers, seed, smooth, floatOutputs);
+        return new QuantOptions(precision, perTensor, method, percentile, g, layers, seed, smooth, floatOutputs,
+                int8Ops);
     }
 
     public QuantOptions withSmoothing(boolean on) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, on, floatOutputs);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, on, floatOutputs, int8Ops);
     }
 
     public QuantOptions withFloatOutputs(boolean on) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, smooth, on);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, smooth, on, int8Ops);
+    }
+
+    public QuantOptions withInt8Ops(Int8Ops o) {
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, seed, smooth, floatOutputs,
+                o);
     }
 
     public QuantOptions withSeed(long s) {
-        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, s, smooth, floatOutputs);
+        return new QuantOptions(precision, perTensor, method, percentile, int4Group, layers, s, smooth, floatOutputs,
+                int8Ops);
     }
 
     /**

@@ -20,13 +20,18 @@ import java.util.Map;
  * @param evaluation accuracy figures (empty when nothing was evaluated)
  * @param outputs per model output: SQNR (dB), max and mean absolute error
  * @param mixedPrecision the steps automatic mixed precision took
+ * @param int8Ops the ops other than layers that run on int8 values
  */
 public record CompressionReport(Map<String, String> settings, List<LayerRow> layers, long fileBytesBefore,
         long fileBytesAfter, Map<String, Double> evaluation, Map<String, double[]> outputs,
-        List<MixedPrecisionStep> mixedPrecision, List<String> notes) {
+        List<MixedPrecisionStep> mixedPrecision, List<Int8Op> int8Ops, List<String> notes) {
 
     /** One raise of one layer's precision, and why. */
     public record MixedPrecisionStep(String layer, String from, String to, String reason) {
+    }
+
+    /** A non-layer node that runs on int8: what it was ({@code Add + Relu}) and the op it became. */
+    public record Int8Op(String node, String from, String to) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,12 +42,13 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
         evaluation = new LinkedHashMap<>(evaluation);
         outputs = new LinkedHashMap<>(outputs);
         mixedPrecision = List.copyOf(mixedPrecision);
+        int8Ops = List.copyOf(int8Ops);
         notes = List.copyOf(notes);
     }
 
     public CompressionReport withFileBytesAfter(long bytes) {
         return new CompressionReport(settings, layers, fileBytesBefore, bytes, evaluation, outputs, mixedPrecision,
-                notes);
+                int8Ops, notes);
     }
 
     public double ratio() {
@@ -131,6 +137,13 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
             o.put("to", st.to());
             o.put("reason", st.reason());
         }
+        ArrayNode io = root.putArray("int8_ops");
+        for (Int8Op op : int8Ops) {
+            ObjectNode o = io.addObject();
+            o.put("node", op.node());
+            o.put("from", op.from());
+            o.put("to", op.to());
+        }
         ArrayNode ns = root.putArray("notes");
         notes.forEach(ns::add);
         try {
@@ -178,10 +191,14 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
                 amp.add(new MixedPrecisionStep(o.path("layer").asText(), o.path("from").asText(), o.path("to").asText(),
                         o.path("reason").asText()));
             }
+            List<Int8Op> int8Ops = new ArrayList<>();
+            for (JsonNode o : root.path("int8_ops")) {
+                int8Ops.add(new Int8Op(o.path("node").asText(), o.path("from").asText(), o.path("to").asText()));
+            }
             List<String> notes = new ArrayList<>();
             root.path("notes").forEach(n -> notes.add(n.asText()));
             return new CompressionReport(settings, rows, t.path("file_bytes_before").asLong(),
-                    t.path("file_bytes_after").asLong(), eval, outs, amp, notes);
+                    t.path("file_bytes_after").asLong(), eval, outs, amp, int8Ops, notes);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("compression report is not valid JSON: " + e.getOriginalMessage(), e);
         }
@@ -233,6 +250,16 @@ public record CompressionReport(Map<String, String> settings, List<LayerRow> lay
         for (MixedPrecisionStep st : mixedPrecision) {
             sb.append("mixed precision: ").append(st.layer()).append(' ').append(st.from()).append(" -> ")
                     .append(st.to()).append(": ").append(st.reason()).append('\n');
+        }
+        if (!int8Ops.isEmpty()) {
+            // one line per kind, e.g. "Add + Relu -> QLinearAdd: 8 (add_1, add_2, ...)"
+            Map<String, List<String>> kinds = new LinkedHashMap<>();
+            for (Int8Op op : int8Ops) {
+                kinds.computeIfAbsent(op.from() + " -> " + op.to(), k -> new ArrayList<>()).add(op.node());
+            }
+            sb.append(String.format(Locale.ROOT, "int8 between layers: %d ops%n", int8Ops.size()));
+            kinds.forEach((k, v) -> sb.append("  ").append(k).append(": ").append(v.size()).append(" (")
+                    .append(String.join(", ", v)).append(")\n"));
         }
         for (String n : notes) {
             sb.append("note: ").append(n).append('\n');

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.SparseTensorProto;
@@ -278,6 +279,79 @@ class OnnxImporterTest {
         assertTrue(msg.startsWith("Hedge cannot run this model (5 problem(s)): node 'fancy' (op FancyOp"), msg);
         assertTrue(msg.contains("supported ops (default domain): Abs, Acos"), msg);
         assertFalse(msg.contains("'a'"), msg);
+    }
+
+    private static TensorProto bytes(String name, int type, long[] dims, int... v) {
+        byte[] b = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = (byte) v[i];
+        }
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type)
+                .setRawData(ByteString.copyFrom(b));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        return t.build();
+    }
+
+    private static ai.onnx.proto.OnnxMl.NodeProto microsoft(ai.onnx.proto.OnnxMl.NodeProto n) {
+        return n.toBuilder().setDomain("com.microsoft").build();
+    }
+
+    /** A, B [1, 2, 2, 2] -> QLinearAdd -> QLinearAveragePool 2x1 -> QLinearMul -> QLinearGlobalAveragePool. */
+    private static GraphProto.Builder microsoftGraph(AttributeProto... gapAttrs) {
+        return graphBuilder("g").addInput(valueInfo("a", Onnx.UINT8, 1, 2, 2, 2))
+                .addInput(valueInfo("b", Onnx.UINT8, 1, 2, 2, 2))
+                .addInitializer(floatsRaw("half", dims(), 0.5f)).addInitializer(floatsRaw("one", dims(), 1f))
+                .addInitializer(bytes("z0", Onnx.UINT8, dims(), 0)).addInitializer(bytes("z10", Onnx.UINT8, dims(), 10))
+                .addNode(microsoft(node("add", "QLinearAdd", in("a", "half", "z0", "b", "half", "z0", "one", "z10"),
+                        out("s"))))
+                .addNode(microsoft(node("pool", "QLinearAveragePool", in("s", "one", "z10", "one", "z10"), out("p"),
+                        Onnx.ints("kernel_shape", 2, 1), attr("count_include_pad", 0L))))
+                .addNode(microsoft(node("mul", "QLinearMul", in("p", "one", "z10", "p", "one", "z10", "one"),
+                        out("m"))))
+                .addNode(microsoft(node("gap", "QLinearGlobalAveragePool", in("m", "one", "z0", "one", "z0"), out("y"),
+                        gapAttrs)))
+                .addOutput(valueInfo("y", Onnx.UINT8, 1, 2, 1, 1));
+    }
+
+    @Test
+    void microsoftQuantizedOpsImportWhenTheDomainIsImported() throws IOException {
+        ModelProto m = model(13, microsoftGraph(attr("channels_last", 0L)).build()).toBuilder()
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("com.microsoft")
+                        .setVersion(1)).build();
+        ModelDef def = OnnxImporter.importModel(m, null);
+        Graph hg = def.graph();
+        assertEquals(java.util.List.of(Op.QLinearAdd, Op.QLinearAveragePool, Op.QLinearMul,
+                Op.QLinearGlobalAveragePool), hg.nodes().stream().map(Node::op).toList());
+        assertArrayEquals(new long[] {2, 1}, hg.nodes().get(1).intsAttr("kernel_shape"));
+        assertFalse(hg.nodes().get(3).hasAttr("channels_last"));
+        // a = 2 * [1..8], b = 2 * [8..1]: a/2 + b/2 = 9 everywhere -> s = 19; p = 19 (real 9);
+        // m = 9 * 9 = 81 (no C_zero_point: 0); y = mean 81.
+        Tensor a = Tensor.ofBytes(DType.UINT8, new byte[] {2, 4, 6, 8, 10, 12, 14, 16}, 1, 2, 2, 2);
+        Tensor b = Tensor.ofBytes(DType.UINT8, new byte[] {16, 14, 12, 10, 8, 6, 4, 2}, 1, 2, 2, 2);
+        try (dev.hedge.runtime.Model model = dev.hedge.runtime.Model.of(def);
+                dev.hedge.runtime.Session sess = model.newSession()) {
+            Tensor y = sess.run(java.util.Map.of("a", a, "b", b)).get("y");
+            assertArrayEquals(new int[] {1, 2, 1, 1}, y.shape());
+            assertEquals(81, y.data().get(0) & 0xff);
+            assertEquals(81, y.data().get(1) & 0xff);
+        }
+    }
+
+    @Test
+    void microsoftOpsNeedTheDomainImportAndNchw() {
+        UnsupportedModelException e = assertThrows(UnsupportedModelException.class,
+                () -> OnnxImporter.importModel(model(13, microsoftGraph().build()), null));
+        assertTrue(e.getMessage().contains("node 'add' (op QLinearAdd, domain 'com.microsoft'")
+                && e.getMessage().contains("does not import the 'com.microsoft' domain"), e.getMessage());
+        ModelProto nhwc = model(13, microsoftGraph(attr("channels_last", 1L)).build()).toBuilder()
+                .addOpsetImport(ai.onnx.proto.OnnxMl.OperatorSetIdProto.newBuilder().setDomain("com.microsoft")
+                        .setVersion(1)).build();
+        e = assertThrows(UnsupportedModelException.class, () -> OnnxImporter.importModel(nhwc, null));
+        assertTrue(e.getMessage().contains("node 'gap' (op QLinearGlobalAveragePool")
+                && e.getMessage().contains("channels_last = 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("(1 problem(s))"), e.getMessage());
     }
 
     @Test

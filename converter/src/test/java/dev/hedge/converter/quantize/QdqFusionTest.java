@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An already-quantized (QDQ) ONNX model: imported, its Q/DQ pairs around Conv and MatMul fused into QLinearConv /
- * QLinearMatMul with the model's own scales, and its outputs checked against ONNX Runtime on the original file.
+ * QLinearMatMul (around Add / Mul / pooling into the int8 ops between layers) with the model's own scales, and its
+ * outputs checked against ONNX Runtime on the original file.
  */
 class QdqFusionTest {
 
@@ -144,6 +145,135 @@ class QdqFusionTest {
                 for (int i = 0; i < 3; i++) {
                     assertEquals(ort[i], hedge[i], 1e-6f, "trial " + trial + " output " + i);
                 }
+            }
+        }
+    }
+
+    /**
+     * Between layers: a = DQ(Q(x)), b = DQ(Q(x2)); Add(a, b) → Relu → Q → DQ → MaxPool(2, stride 1) → Q (same
+     * parameters) → DQ → GlobalAveragePool → Q → DQ → y; Mul(a, b) → Q → DQ → y2; AveragePool(2) of the max
+     * pooled values → Q → DQ → y3.
+     */
+    private static GraphProto qdqBetweenGraph() {
+        return Onnx.graphBuilder("qdq-between")
+                .addInput(valueInfo("x", Onnx.FLOAT, 1, 2, 4, 4))
+                .addInput(valueInfo("x2", Onnx.FLOAT, 1, 2, 4, 4))
+                .addOutput(valueInfo("y", Onnx.FLOAT, 1, 2, 1, 1))
+                .addOutput(valueInfo("y2", Onnx.FLOAT, 1, 2, 4, 4))
+                .addOutput(valueInfo("y3", Onnx.FLOAT, 1, 2, 2, 2))
+                .addInitializer(floats("sa", new long[0], 0.02f))
+                .addInitializer(raw("za", Onnx.UINT8, new long[0], new byte[] {(byte) 128}))
+                .addInitializer(floats("sb", new long[0], 0.03f))
+                .addInitializer(raw("zb", Onnx.UINT8, new long[0], new byte[] {(byte) 120}))
+                .addInitializer(floats("sc", new long[0], 0.025f))
+                .addInitializer(raw("zc", Onnx.UINT8, new long[0], new byte[] {0}))
+                .addInitializer(floats("sg", new long[0], 0.01f))
+                .addInitializer(raw("zg", Onnx.UINT8, new long[0], new byte[] {(byte) 3}))
+                .addInitializer(floats("sm", new long[0], 0.015f))
+                .addInitializer(raw("zm", Onnx.UINT8, new long[0], new byte[] {(byte) 130}))
+                .addInitializer(floats("sp", new long[0], 0.02f))
+                .addInitializer(raw("zp", Onnx.UINT8, new long[0], new byte[] {(byte) 5}))
+                .addNode(node("qa", "QuantizeLinear", in("x", "sa", "za"), out("aq")))
+                .addNode(node("dqa", "DequantizeLinear", in("aq", "sa", "za"), out("a")))
+                .addNode(node("qb", "QuantizeLinear", in("x2", "sb", "zb"), out("bq")))
+                .addNode(node("dqb", "DequantizeLinear", in("bq", "sb", "zb"), out("b")))
+                .addNode(node("add", "Add", in("a", "b"), out("s")))
+                .addNode(node("relu", "Relu", in("s"), out("r")))
+                .addNode(node("qr", "QuantizeLinear", in("r", "sc", "zc"), out("rq")))
+                .addNode(node("dqr", "DequantizeLinear", in("rq", "sc", "zc"), out("rf")))
+                .addNode(node("maxpool", "MaxPool", in("rf"), out("mp"), ints("kernel_shape", 2, 2)))
+                .addNode(node("qmp", "QuantizeLinear", in("mp", "sc", "zc"), out("mpq")))
+                .addNode(node("dqmp", "DequantizeLinear", in("mpq", "sc", "zc"), out("mpf")))
+                .addNode(node("gap", "GlobalAveragePool", in("mpf"), out("g")))
+                .addNode(node("qg", "QuantizeLinear", in("g", "sg", "zg"), out("gq")))
+                .addNode(node("dqg", "DequantizeLinear", in("gq", "sg", "zg"), out("y")))
+                .addNode(node("mul", "Mul", in("a", "b"), out("m")))
+                .addNode(node("qm", "QuantizeLinear", in("m", "sm", "zm"), out("mq")))
+                .addNode(node("dqm", "DequantizeLinear", in("mq", "sm", "zm"), out("y2")))
+                .addNode(node("avgpool", "AveragePool", in("mpf"), out("p"), ints("kernel_shape", 2, 2)))
+                .addNode(node("qp", "QuantizeLinear", in("p", "sp", "zp"), out("pq")))
+                .addNode(node("dqp", "DequantizeLinear", in("pq", "sp", "zp"), out("y3")))
+                .build();
+    }
+
+    @Test
+    void qdqAddMulAndPoolingBecomeInt8OpsAndMatchOnnxRuntimeWithinOneStep() throws Exception {
+        Path onnx = dir.resolve("qdq-between.onnx");
+        Files.write(onnx, Onnx.model(13, qdqBetweenGraph()).toByteArray());
+        Converter.Result r = Converter.convert(onnx, Converter.Options.defaults());
+        Graph g = r.model().graph();
+        Map<String, Op> byName = new java.util.HashMap<>();
+        for (Node n : g.nodes()) {
+            byName.put(n.name(), n.op());
+        }
+        assertEquals(Op.QLinearAdd, byName.get("add"));
+        assertEquals(Op.QLinearMul, byName.get("mul"));
+        assertEquals(Op.MaxPool, byName.get("maxpool"));
+        assertEquals(Op.QLinearGlobalAveragePool, byName.get("gap"));
+        assertEquals(Op.QLinearAveragePool, byName.get("avgpool"));
+        List<Op> ops = g.nodes().stream().map(Node::op).toList();
+        assertTrue(!ops.contains(Op.Relu) && !ops.contains(Op.Add) && !ops.contains(Op.Mul)
+                && !ops.contains(Op.GlobalAveragePool) && !ops.contains(Op.AveragePool), ops.toString());
+        Node add = g.nodes().stream().filter(n -> n.op() == Op.QLinearAdd).findFirst().orElseThrow();
+        assertEquals("Relu", add.stringAttr("fused_activation"));
+        assertEquals(List.of("aq", "sa", "za", "bq", "sb", "zb", "sc", "zc"), add.inputs(),
+                "the model's own scales and zero points");
+        Node mp = g.nodes().stream().filter(n -> n.op() == Op.MaxPool).findFirst().orElseThrow();
+        assertEquals("rq", mp.input(0), "MaxPool reads the uint8 values");
+        // only the QuantizeLinear of the inputs and the DequantizeLinear of the outputs stay
+        assertEquals(2, ops.stream().filter(o -> o == Op.QuantizeLinear).count(), ops.toString());
+        assertEquals(3, ops.stream().filter(o -> o == Op.DequantizeLinear).count(), ops.toString());
+
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        float[] steps = {0.01f, 0.015f, 0.02f};
+        try (Model m = Model.of(r.model()); Session s = m.newSession();
+                OrtSession os = env.createSession(onnx.toString(), new OrtSession.SessionOptions())) {
+            Random rnd = new Random(11);
+            for (int trial = 0; trial < 8; trial++) {
+                float[] x = new float[32];
+                float[] x2 = new float[32];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) rnd.nextGaussian();
+                    x2[i] = (float) rnd.nextGaussian() * 1.5f;
+                }
+                Map<String, Tensor> hedge = s.run(Map.of("x", Tensor.of(x, 1, 2, 4, 4), "x2", Tensor.of(x2, 1, 2, 4, 4)));
+                long[] shape = {1, 2, 4, 4};
+                try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), shape);
+                        OnnxTensor t2 = OnnxTensor.createTensor(env, FloatBuffer.wrap(x2), shape);
+                        OrtSession.Result res = os.run(Map.of("x", t, "x2", t2))) {
+                    String[] names = {"y", "y2", "y3"};
+                    for (int k = 0; k < 3; k++) {
+                        float[] want = flat(res.get(names[k]).get().getValue());
+                        float[] got = hedge.get(names[k]).toFloatArray();
+                        assertEquals(want.length, got.length);
+                        // fixed-point requantization: within one step of the output's scale of the real formula
+                        for (int i = 0; i < want.length; i++) {
+                            assertEquals(want[i], got[i], steps[k] * 1.001f, names[k] + " trial " + trial + " at " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] flat(Object o) {
+        List<Float> out = new java.util.ArrayList<>();
+        collect(o, out);
+        float[] v = new float[out.size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = out.get(i);
+        }
+        return v;
+    }
+
+    private static void collect(Object o, List<Float> out) {
+        if (o instanceof float[] f) {
+            for (float x : f) {
+                out.add(x);
+            }
+        } else {
+            for (Object e : (Object[]) o) {
+                collect(e, out);
             }
         }
     }

@@ -17,7 +17,8 @@ import java.util.Map;
 /**
  * Turns Hedge nodes into Arm NN layers (NCHW throughout, so no permutes): Conv (grouped only when
  * depthwise), QLinearConv, Gemm / MatMul / QLinearMatMul with constant 2-D weights (FullyConnected), the
- * activations, Max/Average/Global pooling, Add / Mul / Sub of equal rank, Softmax on the last axis,
+ * activations, Max/Average/Global pooling (QLinearAveragePool / QLinearGlobalAveragePool too), Add / Mul / Sub
+ * of equal rank (QLinearAdd / QLinearMul too, fused Relu / Clip as an activation layer), Softmax on the last axis,
  * Reshape / Flatten, QuantizeLinear / DequantizeLinear; float32 and uint8 (QAsymmU8) activations, int8
  * symmetric per-tensor weights. {@link #unsupported} says why a
  * node is not translated, so the partitioner keeps it on the CPU.
@@ -65,6 +66,8 @@ public final class ArmNnTranslator {
         int[] inShape = f.shape(n.input(0));
         require(in != null && inShape != null, "input shape not known at load");
         require(f.shape(n.output(0)) != null, "output shape not known at load");
+        // Arm NN tensors have at least one dimension (a product of two scalar scales lands here otherwise)
+        require(f.shape(n.output(0)).length > 0, "scalar output");
         switch (n.op()) {
             case Conv:
                 require(in == DType.FLOAT32, "Conv on " + in);
@@ -122,8 +125,14 @@ public final class ArmNnTranslator {
                 break;
             case MaxPool:
             case AveragePool:
-                require(in == DType.FLOAT32 || in == DType.UINT8 && n.op() == Op.MaxPool && f.quant(n.input(0)) != null,
-                        n.op() + " on " + in);
+            case QLinearAveragePool:
+                if (n.op() == Op.QLinearAveragePool) {
+                    require(in == DType.UINT8, n.op() + " on " + in);
+                    checkQ8(n, f, 0, 3);
+                } else {
+                    require(in == DType.FLOAT32 || in == DType.UINT8 && n.op() == Op.MaxPool
+                            && f.quant(n.input(0)) != null, n.op() + " on " + in);
+                }
                 require(inShape.length == 4, n.op() + " on rank " + inShape.length);
                 require("NOTSET".equals(n.stringAttr("auto_pad")) || "VALID".equals(n.stringAttr("auto_pad")),
                         "auto_pad " + n.stringAttr("auto_pad"));
@@ -134,10 +143,28 @@ public final class ArmNnTranslator {
                 break;
             case GlobalAveragePool:
             case GlobalMaxPool:
-                require(in == DType.FLOAT32 || in == DType.UINT8 && n.op() == Op.GlobalMaxPool
-                        && f.quant(n.input(0)) != null, n.op() + " on " + in);
+            case QLinearGlobalAveragePool:
+                if (n.op() == Op.QLinearGlobalAveragePool) {
+                    require(in == DType.UINT8, n.op() + " on " + in);
+                    checkQ8(n, f, 0, 3);
+                } else {
+                    require(in == DType.FLOAT32 || in == DType.UINT8 && n.op() == Op.GlobalMaxPool
+                            && f.quant(n.input(0)) != null, n.op() + " on " + in);
+                }
                 require(inShape.length == 4, n.op() + " on rank " + inShape.length);
                 break;
+            case QLinearAdd:
+            case QLinearMul: {
+                require(in == DType.UINT8, n.op() + " on " + in);
+                checkQ8(n, f, 0, 6);
+                require(f.dtype(n.input(3)) == DType.UINT8 && f.quant(n.input(3)) != null,
+                        "B of " + f.dtype(n.input(3)) + " or its scale / zero point not a constant scalar");
+                require(f.constant(n.input(0)) == null && f.constant(n.input(3)) == null, "a constant operand");
+                int[] b = f.shape(n.input(3));
+                require(b != null && b.length == inShape.length, n.op() + " of inputs of different rank");
+                activation(n);
+                break;
+            }
             case Add:
             case Mul:
             case Sub:
@@ -383,18 +410,20 @@ public final class ArmNnTranslator {
                 return act(net, f, y, in(ids, n, 0), BOUNDED_RELU, clipBound(n, f, 2, Float.MAX_VALUE),
                         clipBound(n, f, 1, -Float.MAX_VALUE), what);
             case MaxPool:
-            case AveragePool: {
+            case AveragePool:
+            case QLinearAveragePool: {
                 long[] k = n.intsAttr("kernel_shape");
                 long[] st = ints(n.intsAttr("strides"), 2, 1);
                 long[] pads = ints(n.intsAttr("pads"), 4, 0);
-                boolean exclude = n.op() == Op.AveragePool && n.intAttr("count_include_pad") == 0;
+                boolean exclude = n.op() != Op.MaxPool && n.intAttr("count_include_pad") == 0;
                 int[] ip = {n.op() == Op.MaxPool ? 0 : 1, (int) k[0], (int) k[1], (int) st[0], (int) st[1],
                         (int) pads[0], (int) pads[1], (int) pads[2], (int) pads[3], exclude ? 1 : 0};
                 out(net, f, y);
                 return net.layer(ArmNn.POOL, new int[] {in(ids, n, 0)}, ip, null, what);
             }
             case GlobalAveragePool:
-            case GlobalMaxPool: {
+            case GlobalMaxPool:
+            case QLinearGlobalAveragePool: {
                 int[] x = f.shape(n.input(0));
                 int[] ip = {n.op() == Op.GlobalMaxPool ? 0 : 1, x[2], x[3], 1, 1, 0, 0, 0, 0, 1};
                 out(net, f, y);
@@ -408,6 +437,14 @@ public final class ArmNnTranslator {
                 out(net, f, y);
                 return net.layer(n.op() == Op.Add ? ArmNn.ADD : n.op() == Op.Mul ? ArmNn.MUL : ArmNn.SUB,
                         new int[] {a, b}, null, null, what);
+            }
+            case QLinearAdd:
+            case QLinearMul: {
+                // the operands carry their own scales (the layers that made them set them): Arm NN requantizes
+                out(net, f, y);
+                int id = net.layer(n.op() == Op.QLinearAdd ? ArmNn.ADD : ArmNn.MUL,
+                        new int[] {in(ids, n, 0), in(ids, n, 3)}, null, null, what);
+                return fused(net, n, f, id);
             }
             case Softmax:
                 out(net, f, y);

@@ -29,7 +29,26 @@ public final class ProfileSelector {
         String unavailableReason(String device);
     }
 
+    private static volatile Selection host;
+
     private ProfileSelector() {
+    }
+
+    /**
+     * This host's pick among the built-in profiles, detected once per process. Detection is a convenience:
+     * when it fails the selection is empty and says why, and callers fall back to the runtime's own order.
+     */
+    public static Selection host() {
+        Selection s = host;
+        if (s == null) {
+            try {
+                s = select(HostInfo.detect(), dev.hedge.profiles.Profiles.builtIn());
+            } catch (RuntimeException | LinkageError e) {
+                s = new Selection(null, "host detection failed: " + e, List.of());
+            }
+            host = s;
+        }
+        return s;
     }
 
     public static Selection select(HostInfo host, List<DeviceProfile> profiles) {

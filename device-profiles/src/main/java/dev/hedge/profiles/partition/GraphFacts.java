@@ -91,6 +91,17 @@ public final class GraphFacts {
                     put(q, n.input(0), n.input(1), n.input(2), constants);
                     put(q, n.output(0), n.input(6), n.input(7), constants);
                     break;
+                case QLinearAdd:
+                case QLinearMul:
+                    put(q, n.input(0), n.input(1), n.input(2), constants);
+                    put(q, n.input(3), n.input(4), n.input(5), constants);
+                    put(q, n.output(0), n.input(6), n.inputs().size() > 7 ? n.input(7) : "", constants);
+                    break;
+                case QLinearAveragePool:
+                case QLinearGlobalAveragePool:
+                    put(q, n.input(0), n.input(1), n.input(2), constants);
+                    put(q, n.output(0), n.input(3), n.inputs().size() > 4 ? n.input(4) : "", constants);
+                    break;
                 case QuantizeLinear:
                     put(q, n.output(0), n.input(1), n.input(2), constants);
                     break;
@@ -117,7 +128,7 @@ public final class GraphFacts {
 
     static boolean passesQuant(Op op) {
         return op == Op.MaxPool || op == Op.Reshape || op == Op.Flatten || op == Op.Relu || op == Op.Identity
-                || op == Op.GlobalMaxPool || op == Op.Squeeze || op == Op.Unsqueeze;
+                || op == Op.GlobalMaxPool || op == Op.Squeeze || op == Op.Unsqueeze || op == Op.Transpose;
     }
 
     private static void put(Map<String, QuantParams> q, String value, String scale, String zp,

@@ -18,11 +18,15 @@ import java.util.Arrays;
  * a chunk of output pixels (none for 1x1 stride-1 convolutions) feeds 8 x 32 register tiles over the whole
  * reduction, which add the bias and apply the activation before their one store. Stride-1 convolutions skip
  * im2col on AVX-512 (the image is copied once, zero-padded, and each tap is a shifted view of it); strided
- * small images with long reductions use 12-pixel x 32-channel tiles. All paths sum each output in k order.
+ * small images with long reductions, and images of a few pixels, use tiles of up to 12 pixels x 32 channels. All
+ * paths sum each output in k order.
  *
- * <p>Tiles: per image and group, runs of 32-pixel strips ({@link Tiles#pieces}; one run with one thread). Each
- * output is one register accumulation over the whole reduction in a fixed order, so results do not depend on
- * the split or the thread count. Scratch per thread: an im2col chunk, or the zero-padded image (stride 1).
+ * <p>Tiles: per image and group, runs of 32-pixel strips times blocks of output channels (whole strips of 8, or
+ * panels of 32 for the transposed tile); one tile per group with one thread. Channels are split only when the
+ * pixel strips alone would leave a thread idle, as on the 7 x 7 images of a network's last stage (49 pixels
+ * are 2 unequal strips). Each output is one register accumulation over the whole reduction in a fixed order,
+ * so results do not depend on the split or the thread count. Scratch per thread: an im2col chunk, or the
+ * zero-padded image (stride 1).
  */
 final class ConvF32Kernel implements Kernel, RunContext.TileTask {
 
@@ -33,6 +37,7 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private static final int FEW_STRIPS = 8;
     private static final long SMALL_IMAGE = 256;
     private static final long LONG_REDUCTION = 512;
+    private static final long FEW_PIXELS = 8;
 
     private final Node node;
     private final int isa;
@@ -51,6 +56,8 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
     private long packedGroupBytes;
     private ByteBuffer bias;
     private int stripsPerTile;
+    private int pixelTiles;
+    private int channelsPerTile;
     private int tilesPerGroup;
     private long chunk;
     private long colBytes;
@@ -122,9 +129,12 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         ctx.setOutput(0, DType.FLOAT32, g.outputShape(batch, m, xs.length));
 
         // strided small images with long reductions: channels in vector lanes (measured faster from K = 512;
-        // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead
-        transposed = isa == Native.ISA_AVX512 && pixels <= SMALL_IMAGE && k >= LONG_REDUCTION
-                && !(g.sh == 1 && g.sw == 1);
+        // shorter reductions pay more for the scattered stores than they gain); stride 1 goes im2col-free instead.
+        // A few pixels always, unless stride 1 goes im2col-free: the 32-pixel tiles would leave most of their
+        // lanes idle (an STFT filter bank over 3 frames ran 2.5 times slower that way).
+        boolean implicit = g.sh == 1 && g.sw == 1 && !pointwise;
+        transposed = isa == Native.ISA_AVX512 && (pixels <= FEW_PIXELS && !implicit
+                || (pixels <= SMALL_IMAGE && k >= LONG_REDUCTION && !(g.sh == 1 && g.sw == 1)));
         packedGroupBytes = 4 * Native.convF32PackedFloats(transposed, mg, k);
         packed = Native.allocate(Math.multiplyExact(packedGroupBytes, groups));
         ByteBuffer w = Staging.direct(ctx.inputValue(1), 0);
@@ -139,11 +149,14 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         ctx.reportPackedBytes(packed.capacity() + bias.capacity());
 
         int strips = (int) ((pixels + NR - 1) / NR);
-        // Every output sums its taps in the same order however the pixels are split, so the split may follow
-        // the thread count: one thread takes a group whole (each strip of weights then passes fewer times).
-        tilesPerGroup = ctx.threads() == 1 ? 1 : Tiles.pieces(strips, (double) mg * k * NR);
-        stripsPerTile = Tiles.ceilDiv(strips, tilesPerGroup);
-        tilesPerGroup = Tiles.ceilDiv(strips, stripsPerTile);
+        int unit = transposed ? 32 : 8;
+        int[] split = Tiles.split(ctx.threads(), pixels, NR, mg, unit, (double) mg * k * pixels);
+        pixelTiles = split[0];
+        stripsPerTile = Tiles.ceilDiv(strips, pixelTiles);
+        pixelTiles = Tiles.ceilDiv(strips, stripsPerTile);
+        int unitsPerTile = Tiles.ceilDiv((mg + unit - 1) / unit, split[1]);
+        channelsPerTile = Math.min(mg, unitsPerTile * unit);
+        tilesPerGroup = pixelTiles * Tiles.ceilDiv(mg, channelsPerTile);
         // a tile of few strips is one chunk, so that the native loop reads each strip of weights once
         chunk = stripsPerTile <= FEW_STRIPS ? (long) stripsPerTile * NR
                 : Math.max(NR, Math.min((long) stripsPerTile * NR, COL_FLOATS / k / NR * NR));
@@ -162,12 +175,15 @@ final class ConvF32Kernel implements Kernel, RunContext.TileTask {
         int ng = tile / tilesPerGroup;
         int grp = ng % groups;
         int n = ng / groups;
-        long p0 = (long) t * stripsPerTile * NR;
+        long p0 = (long) (t % pixelTiles) * stripsPerTile * NR;
         long p1 = Math.min(pixels, p0 + (long) stripsPerTile * NR);
+        // channel blocks start on a whole strip / panel, so their packed weights are contiguous
+        long m0 = (long) (t / pixelTiles) * channelsPerTile;
+        long m = Math.min(mg - m0, channelsPerTile);
         long xoff = 4 * ((long) n * groups + grp) * g.c * g.inPlane();
-        long ooff = 4 * ((long) n * groups + grp) * mg * pixels;
-        Native.convF32(isa, transposed, Staging.direct(ctx.input(0), 0), xoff, g, mg, packed, grp * packedGroupBytes, bias,
-                4L * grp * mg, act, lo, hi, ctx.output(0).data(), ooff, p0, p1,
-                pointwise ? null : ctx.scratch(), worker * colBytes, chunk);
+        long ooff = 4 * (((long) n * groups + grp) * mg + m0) * pixels;
+        Native.convF32(isa, transposed, Staging.direct(ctx.input(0), 0), xoff, g, m, packed,
+                grp * packedGroupBytes + 4 * m0 * k, bias, 4L * (grp * mg + m0), act, lo, hi, ctx.output(0).data(),
+                ooff, p0, p1, pointwise ? null : ctx.scratch(), worker * colBytes, chunk);
     }
 }

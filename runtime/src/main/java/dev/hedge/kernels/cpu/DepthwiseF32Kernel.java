@@ -5,6 +5,7 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
 import dev.hedge.kernels.util.FusedActivation;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
@@ -15,8 +16,11 @@ import java.util.Arrays;
  * Float32 depthwise Conv (group = channels, weights [channels * multiplier, 1, kh, kw]) on NCHW images, 1-D and
  * 2-D, with optional bias. Relu and Clip are applied natively, other fused activations afterwards in Java.
  * Weights and bias are read from their tensors at every run (no packing), so they need not be constant.
+ *
+ * <p>Threads: tiles are blocks of 16 input channels (the channel-lane kernels' width) of one image, each thread
+ * with its own scratch; channels are independent, so results do not depend on the split.
  */
-final class DepthwiseF32Kernel implements Kernel {
+final class DepthwiseF32Kernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final int isa;
@@ -25,6 +29,11 @@ final class DepthwiseF32Kernel implements Kernel {
     private long mult;
     private FusedActivation act;
     private int nativeAct;
+    private int tiles;         // per image
+    private int block;         // input channels per tile
+    private Geom blockGeom;
+    private Geom lastGeom;     // the last, partial block
+    private long scratchBytes; // per thread
 
     DepthwiseF32Kernel(Node node, int isa) {
         this.node = node;
@@ -60,25 +69,39 @@ final class DepthwiseF32Kernel implements Kernel {
         mult = ws[0] / c;
         act = FusedActivation.of(node);
         nativeAct = act.kind() == FusedActivation.Kind.RELU ? 1 : act.kind() == FusedActivation.Kind.CLIP ? 2 : 0;
-        ctx.requestScratch(Native.depthwiseF32ScratchBytes(g));
+        scratchBytes = (Native.depthwiseF32ScratchBytes(g) + 63) & ~63L;
+        // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
+        int t = Tiles.split(ctx.threads(), c, 16, 1, 1, 8.0 * ws[0] * g.outPlane() * g.kh * g.kw)[0];
+        block = Tiles.ceilDiv(Tiles.ceilDiv(c, 16), t) * 16;
+        tiles = Tiles.ceilDiv(c, block);
+        blockGeom = g.withChannels(Math.min(c, block));
+        lastGeom = g.withChannels(c - (long) (tiles - 1) * block);
+        ctx.requestScratch(scratchBytes * ctx.threads());
         ctx.setOutput(0, DType.FLOAT32, g.outputShape(batch, ws[0], xs.length));
     }
 
     @Override
     public void run(RunContext ctx) {
-        ByteBuffer x = Staging.direct(ctx.input(0), 0);
-        ByteBuffer w = Staging.direct(ctx.input(1), 1);
-        ByteBuffer b = ctx.input(2) == null ? null : Staging.direct(ctx.input(2), 2);
+        ctx.parallelFor(batch * tiles, this);
         Tensor y = ctx.output(0);
-        float lo = nativeAct == 2 ? act.alpha() : 0f;
-        float hi = nativeAct == 2 ? act.beta() : 0f;
-        long in = 4L * g.c * g.inPlane();
-        long out = 4L * g.c * mult * g.outPlane();
-        for (int i = 0; i < batch; i++) {
-            Native.depthwiseF32(isa, x, i * in, g, mult, w, 0, b, 0, nativeAct, lo, hi, y.data(), i * out, ctx.scratch(), 0);
-        }
         if (nativeAct == 0 && !act.isNone()) {
             act.apply(y.floats(), 0, y.elementCount());
         }
+    }
+
+    @Override
+    public void run(RunContext ctx, int tile, int worker) {
+        int i = tile / tiles;
+        int t = tile % tiles;
+        long c0 = (long) t * block;
+        Geom gb = t == tiles - 1 ? lastGeom : blockGeom;
+        long in = 4L * (i * g.c + c0) * g.inPlane();
+        long out = 4L * (i * g.c + c0) * mult * g.outPlane();
+        ByteBuffer b = ctx.input(2) == null ? null : Staging.direct(ctx.input(2), 2);
+        float lo = nativeAct == 2 ? act.alpha() : 0f;
+        float hi = nativeAct == 2 ? act.beta() : 0f;
+        Native.depthwiseF32(isa, Staging.direct(ctx.input(0), 0), in, gb, mult, Staging.direct(ctx.input(1), 1),
+                4L * c0 * mult * g.kh * g.kw, b, 4L * c0 * mult, nativeAct, lo, hi, ctx.output(0).data(), out,
+                ctx.scratch(), worker * scratchBytes);
     }
 }

@@ -92,6 +92,11 @@ final class Geom {
      * Geometry of a Conv / pooling node from its attributes. {@code x} is the input shape (N, C, spatial...),
      * {@code kernel} the spatial kernel sizes, {@code channels} the channels one window spans.
      */
+    /** The same window over {@code channels} channels (a block of a depthwise convolution). */
+    Geom withChannels(long channels) {
+        return new Geom(channels, h, w, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oh, ow);
+    }
+
     static Geom of(Node node, int[] x, long[] kernel, long channels, boolean pool) {
         int rank = x.length - 2;
         if (rank != 1 && rank != 2) {

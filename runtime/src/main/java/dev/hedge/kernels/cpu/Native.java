@@ -234,6 +234,12 @@ final class Native {
     /** OUT[rows][cols] (row stride ldo) = requant(R x P), channels per column (rowsAreAct) or per row. */
     static void qgemm(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p, long poff,
             long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
+        checkQgemm(code, rowsAreAct, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+        NativeKernels.hk_qgemm(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+    }
+
+    private static void checkQgemm(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
+            long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo) {
         positive("rows", rows);
         positive("columns", cols);
         positive("reduction size", k);
@@ -244,7 +250,37 @@ final class Native {
             throw new IllegalArgumentException("output row stride " + ldo + " is below " + cols + " columns");
         }
         region("output", out, ooff, Math.multiplyExact(span(rows, ldo, cols, 1), osz));
-        NativeKernels.hk_qgemm(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+    }
+
+    /** Columns per packed panel of a family code (tiles of {@link #qgemmTile} split columns at its multiples). */
+    static int panelWidth(int code) {
+        checkFamily(code);
+        return (int) NativeKernels.hk_fam_nr(code);
+    }
+
+    /** Rows per micro-kernel call of a family code (row tiles of {@link #qgemmTile} best split at its multiples). */
+    static int rowsPerCall(int code) {
+        checkFamily(code);
+        return (int) NativeKernels.hk_fam_mr(code);
+    }
+
+    /**
+     * Rows [r0, r1) x columns [c0, c1) of {@link #qgemm}'s product, c0 and c1 (unless the last) multiples of
+     * {@link #panelWidth}: a tile
+     * for one thread. The operands are checked whole, as qgemm checks them.
+     */
+    static void qgemmTile(int code, boolean rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p, long poff,
+            long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo, long r0, long r1, long c0,
+            long c1) {
+        checkQgemm(code, rowsAreAct, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo);
+        int nr = panelWidth(code);
+        if (r0 < 0 || r0 >= r1 || r1 > rows || c0 < 0 || c0 >= c1 || c1 > cols || c0 % nr != 0
+                || (c1 % nr != 0 && c1 != cols)) {
+            throw new IllegalArgumentException("tile rows [" + r0 + ", " + r1 + ") x columns [" + c0 + ", " + c1
+                    + ") is not inside " + rows + " x " + cols + " on " + nr + "-column panels");
+        }
+        NativeKernels.hk_qgemm_tile(code, rowsAreAct ? 1 : 0, r, roff, rows, p, poff, cols, k, q, qoff, out, ooff, ldo,
+                r0, r1, c0 / nr, (c1 + nr - 1) / nr);
     }
 
     // ---- direct kernels -------------------------------------------------------------------------------
@@ -257,7 +293,17 @@ final class Native {
     /** Depthwise conv of one image; weights are int16 (w - zw) [c * mult][kh * kw]. */
     static void depthwise(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, long mult, ByteBuffer w,
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff) {
+        depthwise(isa, x, xoff, xu, zx, g, mult, w, woff, q, qoff, out, ooff, scratch, soff, 0, g.c);
+    }
+
+    /** As above for input channels [c0, c1) only (a tile for one thread; scratch is that thread's). */
+    static void depthwise(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, long mult, ByteBuffer w,
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
+            long c1) {
         checkIsa(isa);
+        if (c0 < 0 || c0 >= c1 || c1 > g.c) {
+            throw new IllegalArgumentException("channels [" + c0 + ", " + c1 + ") outside [0, " + g.c + ")");
+        }
         g.check();
         positive("depth multiplier", mult);
         long cout = Math.multiplyExact(g.c, mult);
@@ -267,7 +313,23 @@ final class Native {
         region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(cout, g.outPlane()), osz));
         region("depthwise scratch", scratch, soff, depthwiseScratchBytes(g));
         NativeKernels.hk_qdw(isa, x, xoff, xu ? 1 : 0, zx, g.c, g.h, g.w, mult, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
-                g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff);
+                g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff, c0, c1);
+    }
+
+    /**
+     * Requantizes {@code rows x n} float accumulators holding exact integers (|value| below 2^24) as output
+     * channels {@code c0 ..}: converted to int32, then requantized like the integer kernels' accumulators.
+     */
+    static void requantF32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff, long c0,
+            ByteBuffer out, long ooff) {
+        checkIsa(isa);
+        positive("rows", rows);
+        positive("columns", n);
+        nonNegative("first channel", c0);
+        region("accumulators", acc, aoff, Math.multiplyExact(4 * rows, n));
+        int osz = Requant.check(q, qoff, Math.addExact(c0, rows));
+        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(rows, n), osz));
+        NativeKernels.hk_requant_f32(isa, acc, aoff, rows, n, q, qoff, c0, out, ooff);
     }
 
     /** Output widths up to which AVX-512 depthwise convolutions (multiplier 1) put channels in vector lanes. */
@@ -336,6 +398,105 @@ final class Native {
         region("output", out, ooff, Math.multiplyExact(g.c, g.outPlane()));
         NativeKernels.hk_maxpool8(isa, signed ? 1 : 0, x, xoff, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw,
                 g.pt, g.pl, g.oh, g.ow, out, ooff);
+    }
+
+    // ---- 8-bit elementwise and average pooling (hk_qelt.h) --------------------------------------------
+
+    /**
+     * QLinearAdd ({@code mul} false) / QLinearMul of output elements {@code [i0, i0 + n)} of {@code total}: a holds
+     * {@code total} values; b holds {@code total} ({@code bFull}) or {@code mid} values, {@code b[(i / inner) % mid]}
+     * pairing with element i. Parameters as {@code QFixed.Binary}.
+     */
+    static void qelt(int isa, boolean mul, boolean signed, ByteBuffer a, ByteBuffer b, boolean bFull, long mid,
+            long inner, ByteBuffer out, long total, long i0, long n, int ma, int mb, int shift, int za, int zb,
+            int zc, int lo, int hi) {
+        checkIsa(isa);
+        positive("elements", n);
+        positive("broadcast length", mid);
+        positive("broadcast run", inner);
+        if (i0 < 0 || i0 > total - n) {
+            throw new IllegalArgumentException("elements [" + i0 + ", " + (i0 + n) + ") outside [0, " + total + ")");
+        }
+        if (!bFull && Math.multiplyExact(mid, inner) > total) {
+            throw new IllegalArgumentException("broadcast of " + mid + " x " + inner + " exceeds " + total
+                    + " elements");
+        }
+        if (shift < 1 || shift > 30 || ma < 0 || mb < 0 || ma > (mul ? 1 << 14 : 1 << 20) || mb > (1 << 20)) {
+            throw new IllegalArgumentException("fixed-point parameters out of range: multipliers " + ma + ", " + mb
+                    + ", shift " + shift);
+        }
+        checkZeroPoints(signed, za, zb, zc, lo, hi);
+        region("operand a", a, 0, total);
+        region("operand b", b, 0, bFull ? total : mid);
+        region("output", out, 0, total);
+        NativeKernels.hk_qelt(isa, mul ? 1 : 0, signed ? 1 : 0, a, 0, b, 0, bFull ? 1 : 0, mid, inner, out, 0, i0, n,
+                ma, mb, shift, za, zb, zc, lo, hi);
+    }
+
+    /** QLinearGlobalAveragePool of {@code planes} planes of {@code size} bytes; parameters as {@code QFixed.Average}. */
+    static void qGlobalAverage(int isa, boolean signed, ByteBuffer x, long planes, long size, long mult, int shift,
+            int zx, int zy, int lo, int hi, ByteBuffer out) {
+        checkIsa(isa);
+        positive("planes", planes);
+        positive("plane size", size);
+        if (size >= 1 << 23) {
+            throw new IllegalArgumentException("plane size " + size + " is 2^23 or more");
+        }
+        if (shift < 1 || shift > 62 || mult < 0 || mult > 1L << 30) {
+            throw new IllegalArgumentException("fixed-point parameters out of range: multiplier " + mult + ", shift "
+                    + shift);
+        }
+        checkZeroPoints(signed, zx, zy, zy, lo, hi);
+        region("input", x, 0, Math.multiplyExact(planes, size));
+        region("output", out, 0, planes);
+        NativeKernels.hk_qgavg(isa, signed ? 1 : 0, x, 0, planes, size, mult, shift, zx, zy, lo, hi, out, 0);
+    }
+
+    /**
+     * QLinearAveragePool of {@code g.c} planes: {@code table} holds the {@code QFixed.Average} multipliers of the
+     * divisors 1 .. kh * kw (int64 each), then their shifts (int32 each).
+     */
+    static void qAveragePool(boolean signed, ByteBuffer x, Geom g, boolean countPad, ByteBuffer table, int zx,
+            int zy, int lo, int hi, ByteBuffer out) {
+        g.check();
+        if (g.pb < 0 || g.pr < 0) {
+            throw new IllegalArgumentException("bad window geometry " + g);
+        }
+        long taps = Math.multiplyExact(g.kh, g.kw);
+        if (taps >= 1 << 23) {
+            throw new IllegalArgumentException("windows of " + taps + " taps");
+        }
+        region("divisor table", table, 0, 12 * taps);
+        for (int i = 0; i < taps; i++) {
+            long m = table.getLong(8 * i);
+            int s = table.getInt((int) (8 * taps) + 4 * i);
+            if (m < 0 || m > 1L << 30 || s < 1 || s > 62) {
+                throw new IllegalArgumentException("divisor table entry " + i + " out of range: " + m + ", " + s);
+            }
+        }
+        checkZeroPoints(signed, zx, zy, zy, lo, hi);
+        region("image", x, 0, g.inBytes(1));
+        region("output", out, 0, Math.multiplyExact(g.c, g.outPlane()));
+        NativeKernels.hk_qavgpool(signed ? 1 : 0, x, 0, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl,
+                g.pb, g.pr, g.oh, g.ow, countPad ? 1 : 0, table, 0, zx, zy, lo, hi, out, 0);
+    }
+
+    private static void checkZeroPoints(boolean signed, int z0, int z1, int z2, int lo, int hi) {
+        inByteRange(signed, z0);
+        inByteRange(signed, z1);
+        inByteRange(signed, z2);
+        inByteRange(signed, lo);
+        inByteRange(signed, hi);
+        if (lo > hi) {
+            throw new IllegalArgumentException("empty clamp range [" + lo + ", " + hi + "]");
+        }
+    }
+
+    private static void inByteRange(boolean signed, int z) {
+        if (signed ? z < -128 || z > 127 : z < 0 || z > 255) {
+            throw new IllegalArgumentException("zero point or clamp bound " + z + " outside the "
+                    + (signed ? "INT8" : "UINT8") + " range");
+        }
     }
 
     // ---- quantize / dequantize ------------------------------------------------------------------------

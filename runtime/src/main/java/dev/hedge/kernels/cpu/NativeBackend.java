@@ -28,11 +28,13 @@ import java.util.List;
  * included), {@code s8conv} (dense int8 convolutions through an im2col panel), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
- * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32} and {@code qdq}
- * (direct kernels: the reference backend's counterparts have no class, so priority decides; {@code dwconv.s8},
- * {@code dwconv.f32} and {@code qdq} have benchmarks all the same, for the converter's speed check, which weighs a
- * depthwise layer's int8 kernel against its float one and adds the quantize / dequantize boundaries of an int8
- * layer to its estimate). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32}, {@code qdq},
+ * {@code eltwise.8} (QLinearAdd / QLinearMul), {@code gavgpool.8} (QLinearGlobalAveragePool) and {@code avgpool.8}
+ * (QLinearAveragePool)
+ * (direct kernels, not measured by the planner: the reference backend's counterparts have no class either, so
+ * priority decides; {@code dwconv.s8}, {@code dwconv.f32}, {@code qdq}, {@code eltwise.8} and {@code gavgpool.8}
+ * have benchmarks all the same, for the converter's speed check, which weighs an int8 layer against its float
+ * form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -50,6 +52,9 @@ public final class NativeBackend implements Backend {
     private final String poolF32;
     private final String convF32;
     private final String eltwiseF32;
+    private final String eltwise8;
+    private final String gavgpool8;
+    private final String avgpool8;
     private final List<Capability> capabilities;
 
     /** The backend for the best instruction set of this CPU; check {@link #isAvailable()} first. */
@@ -75,6 +80,9 @@ public final class NativeBackend implements Backend {
         poolF32 = "native.pool.f32" + suffix;
         convF32 = "native.conv.f32" + suffix;
         eltwiseF32 = "native.eltwise.f32" + suffix;
+        eltwise8 = "native.eltwise.8" + suffix;
+        gavgpool8 = "native.gavgpool.8" + suffix;
+        avgpool8 = "native.avgpool.8" + suffix;
         List<Capability> c = new ArrayList<>();
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
@@ -86,6 +94,10 @@ public final class NativeBackend implements Backend {
         c.add(int8(Op.MaxPool, maxpool8));
         c.add(int8(Op.QuantizeLinear, qdq));
         c.add(int8(Op.DequantizeLinear, qdq));
+        c.add(Capability.of(Op.QLinearAdd, eltwise8).withPrecision(Capability.Precision.INT8));
+        c.add(Capability.of(Op.QLinearMul, eltwise8).withPrecision(Capability.Precision.INT8));
+        c.add(int8(Op.QLinearGlobalAveragePool, gavgpool8));
+        c.add(int8(Op.QLinearAveragePool, avgpool8));
         for (Op op : new Op[] {Op.MaxPool, Op.AveragePool, Op.GlobalMaxPool, Op.GlobalAveragePool}) {
             c.add(Capability.of(op, poolF32, DType.FLOAT32));
         }
@@ -221,6 +233,13 @@ public final class NativeBackend implements Backend {
                 return poolF32;
             case Add:
                 return eltwiseF32;
+            case QLinearAdd:
+            case QLinearMul:
+                return eltwise8;
+            case QLinearGlobalAveragePool:
+                return gavgpool8;
+            case QLinearAveragePool:
+                return avgpool8;
             case QuantizeLinear:
             case DequantizeLinear:
                 return qdq;
@@ -288,6 +307,12 @@ public final class NativeBackend implements Backend {
         if (kernelClass.equals(qdq)) {
             return NativeBenchmarks.quantize(this);
         }
+        if (kernelClass.equals(eltwise8)) {
+            return NativeBenchmarks.qelt(this);
+        }
+        if (kernelClass.equals(gavgpool8)) {
+            return NativeBenchmarks.qpool(this);
+        }
         return null;
     }
 
@@ -323,6 +348,17 @@ public final class NativeBackend implements Backend {
                 return floats(inputs, 0) && rankAtLeast(inputs, 0, 3) ? new PoolF32Kernel(node, isa) : null;
             case Add:
                 return floats(inputs, 0, 1) && sameShape(inputs, 0, 1) ? new AddF32Kernel(node, isa) : null;
+            case QLinearAdd:
+            case QLinearMul:
+                return bytes(inputs, 0, 3) && perTensor(inputs, 1, 2, 4, 5, 6, 7)
+                        && QEltKernel.Layout.of(shape(inputs, 0), shape(inputs, 3)) != null && fusable(node)
+                        ? new QEltKernel(node, isa) : null;
+            case QLinearGlobalAveragePool:
+                return bytes(inputs, 0) && perTensor(inputs, 1, 2, 3, 4) && rankAtLeast(inputs, 0, 3)
+                        ? new QGlobalAvgKernel(node, isa) : null;
+            case QLinearAveragePool:
+                return bytes(inputs, 0) && perTensor(inputs, 1, 2, 3, 4) && spatial(inputs, 0)
+                        ? new QAvgPoolKernel(node) : null;
             case QuantizeLinear:
             case DequantizeLinear:
                 return QdqKernel.takes(node, type(inputs, 0), shape(inputs, 1), type(inputs, 1), type(inputs, 2),
@@ -365,6 +401,16 @@ public final class NativeBackend implements Backend {
             default:
                 return null;
         }
+    }
+
+    /** Scales / zero points of one element each; omitted optional ones pass. */
+    private static boolean perTensor(List<ValueType> in, int... idx) {
+        for (int i : idx) {
+            if (i < in.size() && in.get(i) != null && count(in, i) != 1) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean sameShape(List<ValueType> in, int i, int j) {

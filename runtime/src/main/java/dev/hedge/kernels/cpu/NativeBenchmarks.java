@@ -209,6 +209,42 @@ final class NativeBenchmarks {
         };
     }
 
+    /** QLinearAdd of a uint8 vector to itself (a residual connection; work = output elements). */
+    static KernelBenchmark qelt(NativeBackend backend) {
+        return work -> {
+            int n = (int) Math.max(64, Math.min(work, 1 << 24));
+            Graph g = Graph.builder("bench")
+                    .addInput(ValueInfo.of("x", DType.UINT8, n))
+                    .initializer("s", Tensor.of(new float[] {0.02f}))
+                    .initializer("z", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128}))
+                    .initializer("ys", Tensor.of(new float[] {0.03f}))
+                    .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 120}))
+                    .addNode(Node.of("add", Op.QLinearAdd, List.of("x", "s", "z", "x", "s", "z", "ys", "yz"),
+                            List.of("y")))
+                    .addOutput(new ValueInfo("y", null, null))
+                    .build();
+            return problem(backend, g, bytes(DType.UINT8, new Random(5), n), n, 0, 0);
+        };
+    }
+
+    /** QLinearGlobalAveragePool of [1, c, 7, 7] uint8 planes (a classifier head; work = input elements). */
+    static KernelBenchmark qpool(NativeBackend backend) {
+        return work -> {
+            int c = (int) Math.max(1, Math.min(work / 49, 1 << 18));
+            Graph g = Graph.builder("bench")
+                    .addInput(ValueInfo.of("x", DType.UINT8, 1, c, 7, 7))
+                    .initializer("s", Tensor.of(new float[] {0.02f}))
+                    .initializer("z", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128}))
+                    .initializer("ys", Tensor.of(new float[] {0.01f}))
+                    .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 120}))
+                    .addNode(Node.of("gap", Op.QLinearGlobalAveragePool, List.of("x", "s", "z", "ys", "yz"),
+                            List.of("y")))
+                    .addOutput(new ValueInfo("y", null, null))
+                    .build();
+            return problem(backend, g, bytes(DType.UINT8, new Random(6), 1, c, 7, 7), 49L * c, 0, 0);
+        };
+    }
+
     /** Side of a square product of about {@code work} stored multiply-adds at density 1/{@code sparsity}. */
     private static int side(long work, int sparsity) {
         int s = (int) Math.round(Math.cbrt((double) work * sparsity));

@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -49,11 +49,23 @@ final class NativeKernels {
     static native void hk_qgemm(int code, int rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
             long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo);
 
+    static native void hk_qgemm_tile(int code, int rowsAreAct, ByteBuffer r, long roff, long rows, ByteBuffer p,
+            long poff, long cols, long k, ByteBuffer q, long qoff, ByteBuffer out, long ooff, long ldo, long rb, long re,
+            long jb, long je);
+
+    static native long hk_fam_nr(int code);
+
+    static native long hk_fam_mr(int code);
+
     static native long hk_qdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 
     static native void hk_qdw(int isa, ByteBuffer x, long xoff, int xu, int zx, long c, long h, long w, long mult,
             long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt,
-            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff);
+            long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
+            long c1);
+
+    static native void hk_requant_f32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff,
+            long c0, ByteBuffer out, long ooff);
 
     static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 
@@ -81,6 +93,17 @@ final class NativeKernels {
 
     static native void hk_fadd(int isa, ByteBuffer a, long aoff, ByteBuffer b, long boff, ByteBuffer out, long ooff,
             long n);
+
+    static native void hk_qelt(int isa, int isMul, int isSigned, ByteBuffer a, long aoff, ByteBuffer b, long boff,
+            int bfull, long mid, long inner, ByteBuffer out, long ooff, long i0, long n, int ma, int mb, int shift,
+            int za, int zb, int zc, int lo, int hi);
+
+    static native void hk_qgavg(int isa, int isSigned, ByteBuffer x, long xoff, long planes, long size, long mult,
+            int shift, int zx, int zy, int lo, int hi, ByteBuffer out, long ooff);
+
+    static native void hk_qavgpool(int isSigned, ByteBuffer x, long xoff, long planes, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long pb, long pr, long oh, long ow, int countPad,
+            ByteBuffer table, long toff, int zx, int zy, int lo, int hi, ByteBuffer out, long ooff);
 
     static native long hk_fdws_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long dh, long dw);
 

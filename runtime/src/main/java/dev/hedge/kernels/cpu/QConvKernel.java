@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -13,14 +14,21 @@ import java.util.Arrays;
 
 /**
  * QLinearConv and ConvInteger on NCHW images (1-D and 2-D). Depthwise convolutions (group = channels,
- * one input channel per group) run a direct kernel; every other convolution runs the native 8-bit GEMM per
+ * one input channel per group) run a direct kernel: on AVX-512 with multiplier 1 and constant weights, the fp32
+ * depthwise kernels on (x - zx) and (w - zw) as floats, whose sums are integers exact in float32, then the same
+ * requantization; otherwise int16 products into int32. Every other convolution runs the native 8-bit GEMM per
  * image and group in its CONV variant (weights as rows, im2col pixels as the panel), writing NCHW directly.
  * Constant weights are packed at prepare; others per run into scratch.
+ *
+ * <p>Threads: the GEMM's tiles are blocks of pixels (whole packed panels) and, for small images, of output
+ * channels, after the im2col is packed once; the depthwise kernel's are blocks of channels, each thread with its
+ * own padded plane. Every output is the same integer sum whichever tile computes it, so results do not depend on
+ * the thread count.
  *
  * <p>QLinearConv inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, B.
  * ConvInteger: x, w, x_zero_point, w_zero_point; INT32 output.
  */
-final class QConvKernel implements Kernel {
+final class QConvKernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final int isa;
@@ -50,6 +58,22 @@ final class QConvKernel implements Kernel {
     private long panelBytes;
     private long tmpBytes;
     private SparseInt8 sparseW;
+    private int colTiles;      // GEMM: pixel blocks of colBlock, output-channel blocks of rowBlock
+    private int rowTiles;
+    private long colBlock;
+    private long rowBlock;
+    private long dwScratch;    // depthwise: per-thread scratch, channel blocks of dwBlock
+    private int dwTiles;
+    private int dwBlock;
+    /** Depthwise in float lanes: weights (w - w_zero_point) as floats, or null for the int16 kernel. */
+    private ByteBuffer dwFloatW;
+    private long dwXfBytes;    // per thread: a block of (x - x_zero_point) planes as floats, then its accumulators
+    private long dwAccBytes;
+    private Geom dwBlockGeom;  // the window over a block of channels, and over the last (partial) block
+    private Geom dwLastGeom;
+
+    /** GEMM tiles of each image and group, made at prepare (the kernel's fields never change at run time). */
+    private RunContext.TileTask[] gemmTasks;
 
     QConvKernel(Node node, int isa, boolean sparse) {
         this.node = node;
@@ -146,10 +170,31 @@ final class QConvKernel implements Kernel {
         if (w != null && w.isEncoded()) {
             throw new UnsupportedModelException(node.describe() + ": weights are stored encoded");
         }
+        int threads = ctx.threads();
         if (depthwise) {
             wGroupBytes = 2L * cout * g.kh * g.kw;
             packedW = w == null ? null : depthwiseWeights(Staging.direct(w, 0), Native.allocate(wGroupBytes), 0);
-            ctx.requestScratch(Native.depthwiseScratchBytes(g) + (packedW == null ? wGroupBytes : 0));
+            dwScratch = (Native.depthwiseScratchBytes(g) + 63) & ~63L;
+            long taps = g.kh * g.kw;
+            if (packedW != null && isa == Native.ISA_AVX512 && cout == channels && taps * 255 * 255 < (1 << 24)) {
+                // Every sum of taps products (x - zx)(w - zw) is an integer below 2^24, exact in float32 in any order,
+                // so the fp32 depthwise kernels (channel lanes, padded planes: 2-5x the int16 kernel's speed on
+                // MobileNet's layers) compute the integer accumulators exactly; blocks of 16 channels stay in cache.
+                dwFloatW = floatDepthwiseWeights(Staging.direct(w, 0));
+                dwBlock = 16; // the channel-lane kernels' width (fewer channels per block measured slower on 112 x 112)
+                dwXfBytes = align64(4L * dwBlock * g.inPlane());
+                dwAccBytes = align64(4L * dwBlock * g.outPlane());
+                dwBlockGeom = g.withChannels(Math.min(dwBlock, channels));
+                dwLastGeom = g.withChannels(channels - (long) (Tiles.ceilDiv(channels, dwBlock) - 1) * dwBlock);
+                dwScratch = dwXfBytes + dwAccBytes + align64(Native.depthwiseF32ScratchBytes(dwBlockGeom));
+            } else {
+                // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
+                double work = 8.0 * cout * g.outPlane() * taps;
+                dwTiles = threads == 1 ? 1 : Tiles.split(threads, channels, 1, 1, 1, work)[0];
+                dwBlock = Tiles.ceilDiv(channels, dwTiles);
+            }
+            dwTiles = Tiles.ceilDiv(channels, dwBlock);
+            ctx.requestScratch(dwScratch * threads + (packedW == null ? wGroupBytes : 0));
         } else {
             ByteBuffer wb = w == null ? null : Staging.direct(w, 0);
             code = Native.chooseFamily(isa, wb, 0, wUnsigned, cout, k, k, 1, g.outPlane());
@@ -158,6 +203,19 @@ final class QConvKernel implements Kernel {
             panelBytes = Native.panelBytes(code, Native.WHO_ACT, g.outPlane(), k);
             tmpBytes = Native.im2colTmpBytes(code, g.outPlane());
             ctx.requestScratch(panelBytes + tmpBytes + (packedW == null ? wGroupBytes * group : 0));
+            int nr = Native.panelWidth(code);
+            int mr = Native.rowsPerCall(code);
+            int[] split = Tiles.split(threads, g.outPlane(), nr, per, mr, (double) per * g.outPlane() * k);
+            colBlock = (long) Tiles.ceilDiv(Tiles.ceilDiv((int) g.outPlane(), nr), split[0]) * nr;
+            colTiles = (int) ((g.outPlane() + colBlock - 1) / colBlock);
+            rowBlock = (long) Tiles.ceilDiv(Tiles.ceilDiv(per, mr), split[1]) * mr;
+            rowTiles = (int) ((per + rowBlock - 1) / rowBlock);
+            gemmTasks = new RunContext.TileTask[batch * group];
+            for (int i = 0; i < gemmTasks.length; i++) {
+                int b = i / group;
+                int gi = i % group;
+                gemmTasks[i] = (c, tile, worker) -> gemmTile(c, b, gi, tile);
+            }
         }
         ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
     }
@@ -170,6 +228,25 @@ final class QConvKernel implements Kernel {
                     wZp, 4L * gi * per, wZpStride);
         }
         return dst;
+    }
+
+    /** float (w - w_zero_point[c]) per output channel, as the fp32 depthwise kernels read them. */
+    private ByteBuffer floatDepthwiseWeights(ByteBuffer w) {
+        int taps = (int) (g.kh * g.kw);
+        Native.region("depthwise weights", w, 0, (long) cout * taps);
+        ByteBuffer dst = Native.allocate(4L * cout * taps);
+        for (int c = 0; c < cout; c++) {
+            for (int t = 0; t < taps; t++) {
+                int i = c * taps + t;
+                int v = wUnsigned ? w.get(i) & 0xff : w.get(i);
+                dst.putFloat(4 * i, v - wZeroPoints[c]);
+            }
+        }
+        return dst;
+    }
+
+    private static long align64(long v) {
+        return (v + 63) & ~63L;
     }
 
     /** int16 (w - w_zero_point[c]) per output channel, as the depthwise kernel reads them. */
@@ -190,48 +267,75 @@ final class QConvKernel implements Kernel {
     @Override
     public void run(RunContext ctx) {
         ByteBuffer x = Staging.direct(ctx.input(0), 0);
-        ByteBuffer out = ctx.output(0).data();
         ByteBuffer scratch = ctx.scratch();
         long inImage = (long) channels * g.inPlane();
-        long outImage = (long) cout * g.outPlane() * outSize;
         if (sparseW != null) {
+            ByteBuffer out = ctx.output(0).data();
+            long outImage = (long) cout * g.outPlane() * outSize;
             for (int b = 0; b < batch; b++) {
                 sparseW.run(x, b * inImage, xUnsigned, zx, g, scratch, 0, requant[0], out, b * outImage, g.outPlane());
             }
             return;
         }
         if (depthwise) {
-            ByteBuffer w = packedW;
-            long woff = 0;
-            long dwScratch = Native.depthwiseScratchBytes(g);
-            if (w == null) {
-                w = scratch;
-                woff = dwScratch;
-                depthwiseWeights(Staging.direct(ctx.input(wIn), 1), scratch, woff);
+            if (packedW == null) {
+                depthwiseWeights(Staging.direct(ctx.input(wIn), 1), scratch, dwScratch * ctx.threads());
             }
-            for (int b = 0; b < batch; b++) {
-                Native.depthwise(isa, x, b * inImage, xUnsigned, zx, g, cout / channels, w, woff, requant[0], 0, out,
-                        b * outImage, scratch, 0);
-            }
+            ctx.parallelFor(batch * dwTiles, this);
             return;
         }
-        ByteBuffer w = packedW;
-        long woff = 0;
-        if (w == null) {
-            w = scratch;
-            woff = panelBytes + tmpBytes;
-            packWeights(Staging.direct(ctx.input(wIn), 1), scratch, woff);
+        if (packedW == null) {
+            packWeights(Staging.direct(ctx.input(wIn), 1), scratch, panelBytes + tmpBytes);
         }
-        int per = cout / group;
-        long k = g.reduction();
-        long p = g.outPlane();
         for (int b = 0; b < batch; b++) {
             for (int gi = 0; gi < group; gi++) {
                 Native.packIm2col(code, scratch, 0, x, b * inImage + gi * g.c * g.inPlane(), xUnsigned, g, zx, scratch,
                         panelBytes);
-                Native.qgemm(code, false, w, woff + gi * wGroupBytes, per, scratch, 0, p, k, requant[gi], 0, out,
-                        b * outImage + (long) gi * per * p * outSize, p);
+                ctx.parallelFor(colTiles * rowTiles, gemmTasks[b * group + gi]);
             }
         }
+    }
+
+    /** A tile of the depthwise kernel: a block of input channels of one image. */
+    @Override
+    public void run(RunContext ctx, int tile, int worker) {
+        int b = tile / dwTiles;
+        long c0 = (long) (tile % dwTiles) * dwBlock;
+        if (dwFloatW != null) {
+            floatDepthwiseTile(ctx, b, c0, Math.min(channels, c0 + dwBlock) - c0, worker * dwScratch);
+            return;
+        }
+        ByteBuffer w = packedW != null ? packedW : ctx.scratch();
+        long woff = packedW != null ? 0 : dwScratch * ctx.threads();
+        Native.depthwise(isa, Staging.direct(ctx.input(0), 0), b * (long) channels * g.inPlane(), xUnsigned, zx, g,
+                cout / channels, w, woff, requant[0], 0, ctx.output(0).data(), b * (long) cout * g.outPlane() * outSize,
+                ctx.scratch(), worker * dwScratch, c0, Math.min(channels, c0 + dwBlock));
+    }
+
+    /** Channels [c0, c0 + n) of image b in float lanes: (x - zx) as floats, fp32 depthwise, exact requantization. */
+    private void floatDepthwiseTile(RunContext ctx, int b, long c0, long n, long soff) {
+        ByteBuffer scratch = ctx.scratch();
+        long xoff = (b * (long) channels + c0) * g.inPlane();
+        Native.dequantize(isa, Staging.direct(ctx.input(0), 0), xoff, n * g.inPlane(), !xUnsigned, zx, 1f, scratch,
+                soff);
+        long acc = soff + dwXfBytes;
+        Native.depthwiseF32(isa, scratch, soff, n == dwBlock ? dwBlockGeom : dwLastGeom, 1, dwFloatW, 4 * c0 * g.kh * g.kw, null, 0, 0, 0f, 0f,
+                scratch, acc, scratch, acc + dwAccBytes);
+        Native.requantF32(isa, scratch, acc, n, g.outPlane(), requant[0], 0, c0, ctx.output(0).data(),
+                (b * (long) cout + c0) * g.outPlane() * outSize);
+    }
+
+    /** A tile of the GEMM of image {@code b}, group {@code gi}, whose im2col panel is at the start of scratch. */
+    private void gemmTile(RunContext ctx, int b, int gi, int tile) {
+        int per = cout / group;
+        long p = g.outPlane();
+        ByteBuffer scratch = ctx.scratch();
+        ByteBuffer w = packedW != null ? packedW : scratch;
+        long woff = packedW != null ? 0 : panelBytes + tmpBytes;
+        long c0 = (tile % colTiles) * colBlock;
+        long r0 = (long) (tile / colTiles) * rowBlock;
+        long ooff = (b * (long) cout + (long) gi * per) * p * outSize;
+        Native.qgemmTile(code, false, w, woff + gi * wGroupBytes, per, scratch, 0, p, g.reduction(), requant[gi], 0,
+                ctx.output(0).data(), ooff, p, r0, Math.min(per, r0 + rowBlock), c0, Math.min(p, c0 + colBlock));
     }
 }

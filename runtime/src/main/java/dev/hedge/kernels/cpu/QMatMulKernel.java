@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
@@ -19,6 +20,9 @@ import java.util.Arrays;
  * <p>QLinearMatMul inputs: a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point and
  * Hedge's optional INT32 bias (input 8, scale a_scale * b_scale, per column). MatMulInteger: A, B,
  * a_zero_point (scalar or per row), b_zero_point (scalar or per column); INT32 output.
+ *
+ * <p>Threads: each GEMM's tiles are blocks of output columns (whole packed panels of B) and, when there are
+ * few, of rows; results do not depend on the split.
  */
 final class QMatMulKernel implements Kernel {
 
@@ -56,6 +60,12 @@ final class QMatMulKernel implements Kernel {
     private long packedABytes;
     // sparse B: OUT^T[N][rows] = W[N][K] x A^T[K][rows], transposed in and out through scratch when rows > 1
     private SparseInt8 sparseB;
+    private int colTiles;
+    private int rowTiles;
+    private long colBlock;
+    private long rowBlock;
+    /** The GEMM tiles of each call (batch), made at prepare (the kernel's fields never change at run time). */
+    private RunContext.TileTask[] callTasks;
     private Geom plane;
     private int aZeroPoint;
     private long aTBytes;
@@ -179,6 +189,18 @@ final class QMatMulKernel implements Kernel {
         }
         packedABytes = Native.rowBytes(code, Native.WHO_ACT, rows, k);
         ctx.requestScratch(packedABytes + (packedB == null ? packedBBytes : 0));
+        int nr = Native.panelWidth(code);
+        int mr = Native.rowsPerCall(code);
+        int[] split = Tiles.split(ctx.threads(), n, nr, rows, mr, (double) rows * n * k);
+        colBlock = (long) Tiles.ceilDiv(Tiles.ceilDiv((int) n, nr), split[0]) * nr;
+        colTiles = (int) ((n + colBlock - 1) / colBlock);
+        rowBlock = (long) Tiles.ceilDiv(Tiles.ceilDiv((int) rows, mr), split[1]) * mr;
+        rowTiles = (int) ((rows + rowBlock - 1) / rowBlock);
+        callTasks = new RunContext.TileTask[rows == m ? batches : 1];
+        for (int i = 0; i < callTasks.length; i++) {
+            int call = i;
+            callTasks[i] = (c, tile, worker) -> gemmTile(c, call, rows, tile);
+        }
         ctx.setOutput(0, outType, outShape);
     }
 
@@ -227,27 +249,29 @@ final class QMatMulKernel implements Kernel {
             }
             return;
         }
-        ByteBuffer bPacked = packedB;
         ByteBuffer bSrc = packedB == null ? Staging.direct(ctx.input(in), 1) : null;
         long rows = batchRows();
-        int calls = rows == m ? batches : 1;
         int lastB = -1;
-        for (int i = 0; i < calls; i++) {
-            long bOff;
-            if (packedB != null) {
-                bOff = bBatch[i] * packedBBytes;
-            } else {
-                bPacked = scratch;
-                bOff = packedABytes;
-                if (bBatch[i] != lastB) {
-                    Native.packPanel(code, Native.WHO_WT, scratch, bOff, bSrc, bBatch[i] * k * n, bUnsigned, n, k, 1, n,
-                            colZp, 0, colZpStride);
-                    lastB = bBatch[i];
-                }
+        for (int i = 0; i < callTasks.length; i++) {
+            if (packedB == null && bBatch[i] != lastB) {
+                Native.packPanel(code, Native.WHO_WT, scratch, packedABytes, bSrc, bBatch[i] * k * n, bUnsigned, n, k, 1,
+                        n, colZp, 0, colZpStride);
+                lastB = bBatch[i];
             }
             Native.packActRows(code, scratch, 0, a, aBatch[i] * m * k, aUnsigned, rows, k, k, rowZp, 0, rowZpStride);
-            Native.qgemm(code, true, scratch, 0, rows, bPacked, bOff, n, k, requant, 0, o, i * m * n * outSize, n);
+            ctx.parallelFor(colTiles * rowTiles, callTasks[i]);
         }
+    }
+
+    /** A tile of GEMM call {@code i}: its rows of A are packed at the start of scratch, B packed or after them. */
+    private void gemmTile(RunContext ctx, int i, long rows, int tile) {
+        ByteBuffer scratch = ctx.scratch();
+        ByteBuffer b = packedB != null ? packedB : scratch;
+        long bOff = packedB != null ? bBatch[i] * packedBBytes : packedABytes;
+        long c0 = (tile % colTiles) * colBlock;
+        long r0 = (long) (tile / colTiles) * rowBlock;
+        Native.qgemmTile(code, true, scratch, 0, rows, b, bOff, n, k, requant, 0, ctx.output(0).data(),
+                i * m * n * outSize, n, r0, Math.min(rows, r0 + rowBlock), c0, Math.min(n, c0 + colBlock));
     }
 
     private static long align64(long v) {

@@ -4,7 +4,10 @@ import dev.hedge.kernels.KernelRegistry;
 import dev.hedge.kernels.ref.quant.DequantizeLinearKernel;
 import dev.hedge.kernels.ref.quant.DynamicQuantizeLinearKernel;
 import dev.hedge.kernels.ref.quant.IntConvKernel;
+import dev.hedge.kernels.ref.linalg.LinalgKernelFactory;
 import dev.hedge.kernels.ref.quant.IntMatMulKernel;
+import dev.hedge.kernels.ref.quant.QLinearBinaryKernel;
+import dev.hedge.kernels.ref.quant.QLinearGlobalPoolKernel;
 import dev.hedge.kernels.ref.quant.QuantizeLinearKernel;
 import dev.hedge.ops.Op;
 
@@ -26,5 +29,9 @@ public final class QuantKernels {
         r.register(Op.ConvInteger, IntConvKernel::convInteger);
         r.register(Op.QLinearMatMul, IntMatMulKernel::qlinearMatMul);
         r.register(Op.MatMulInteger, IntMatMulKernel::matMulInteger);
+        r.register(Op.QLinearAdd, QLinearBinaryKernel::new);
+        r.register(Op.QLinearMul, QLinearBinaryKernel::new);
+        r.register(Op.QLinearAveragePool, LinalgKernelFactory::create);
+        r.register(Op.QLinearGlobalAveragePool, QLinearGlobalPoolKernel::new);
     }
 }

@@ -89,6 +89,47 @@ public final class Tiles {
         return Math.max(1, Math.min(units, t));
     }
 
+    /**
+     * Column tiles and row tiles of a {@code rows x cols} output for {@code threads} threads, tile edges on
+     * multiples of {@code colUnit} / {@code rowUnit}. Columns alone as far as the work bound allows (more tiles
+     * than threads even out a busy core), unless splitting rows too gives the slowest thread a tenth less work
+     * (the elements of its tiles, dealt round-robin): a row split repeats what the columns share, such as an
+     * im2col, hence the margin. One tile on one thread. Results must not depend on the split.
+     *
+     * @return {column tiles, row tiles}; blocks of {@code ceil(units / tiles)} units
+     */
+    public static int[] split(int threads, long cols, int colUnit, long rows, int rowUnit, double work) {
+        if (threads <= 1) {
+            return new int[] {1, 1};
+        }
+        int cu = (int) Math.min(Integer.MAX_VALUE, (cols + colUnit - 1) / colUnit);
+        int ru = (int) Math.min(Integer.MAX_VALUE, (rows + rowUnit - 1) / rowUnit);
+        int cap = Math.max(1, (int) Math.min(MAX_TILES, work / MIN_TILE_WORK));
+        int[] colsOnly = {Math.max(1, Math.min(cu, cap)), 1};
+        double colsSpan = span(threads, cols, colUnit, rows, rowUnit, colsOnly[0], 1);
+        int[] best = colsOnly;
+        double bestSpan = colsSpan;
+        for (int rt = 2; rt <= Math.min(ru, cap); rt++) {
+            for (int ct = 1; ct <= Math.min(cu, cap / rt); ct++) {
+                double s = span(threads, cols, colUnit, rows, rowUnit, ct, rt);
+                if (s < bestSpan) {
+                    bestSpan = s;
+                    best = new int[] {ct, rt};
+                }
+            }
+        }
+        return bestSpan < 0.9 * colsSpan ? best : colsOnly;
+    }
+
+    private static double span(int threads, long cols, int colUnit, long rows, int rowUnit, int ct, int rt) {
+        long cu = (cols + colUnit - 1) / colUnit;
+        long ru = (rows + rowUnit - 1) / rowUnit;
+        long cb = (cu + ct - 1) / ct;
+        long rb = (ru + rt - 1) / rt;
+        long tiles = ((cu + cb - 1) / cb) * ((ru + rb - 1) / rb);
+        return (double) ((tiles + threads - 1) / threads) * Math.min(cb * colUnit, cols) * Math.min(rb * rowUnit, rows);
+    }
+
     public static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }

@@ -10,6 +10,7 @@ import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
@@ -212,6 +213,57 @@ class ConvF32PropertiesTest {
                 int[] one = bits(g, x, 1);
                 int[] two = bits(g, x, 2);
                 assertArrayEquals(one, two, "stride " + stride + ", " + hw + "x" + hw);
+            }
+        }
+    }
+
+    /** Small images with many channels split their channels too (strips alone: 2 unequal tiles). */
+    @Example
+    void channelSplitsOfSmallImagesDoNotChangeResults() {
+        // 7 x 7 outputs = 2 unequal strips (32 + 17 pixels); 100 output channels = 13 strips of 8, a partial one
+        assertArrayEquals(new int[] {1, 2}, Tiles.split(2, 49, 32, 100, 8, 100.0 * 1152 * 49));
+        assertArrayEquals(new int[] {1, 1}, Tiles.split(1, 49, 32, 100, 8, 1e12));
+        // a large image splits its pixels only, into as many tiles as the work bound allows
+        assertArrayEquals(new int[] {8, 1}, Tiles.split(2, 56 * 56, 32, 64, 8, 1e9));
+        Random r = new Random(12);
+        for (int stride = 1; stride <= 2; stride++) {
+            int hw = 7 * stride;
+            float[] wv = gaussian(r, 100 * 128 * 9);
+            float[] bv = gaussian(r, 100);
+            Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, 128, hw, hw))
+                    .initializer("w", Tensor.of(wv, 100, 128, 3, 3)).initializer("b", Tensor.of(bv, 100))
+                    .addNode(Node.of("conv", Op.Conv, List.of("x", "w", "b"), List.of("y"))
+                            .withAttr("strides", new Attr.Ints(new long[] {stride, stride}))
+                            .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1}))
+                            .withAttr("fused_activation", new Attr.Str("Relu")))
+                    .addOutput(new ValueInfo("y", null, null)).build();
+            Tensor x = Tensor.of(gaussian(r, 128 * hw * hw), 1, 128, hw, hw);
+            assertArrayEquals(bits(g, x, 1), bits(g, x, 2), "stride " + stride);
+            assertArrayEquals(bits(g, x, 1), bits(g, x, 3), "stride " + stride + ", 3 threads");
+        }
+    }
+
+    /** Depthwise convolutions split their channels in blocks of 16 (a partial last one here): results must not change. */
+    @Example
+    void depthwiseChannelBlocksDoNotChangeResults() {
+        Random r = new Random(13);
+        for (int stride = 1; stride <= 2; stride++) {
+            for (int hw : new int[] {56, 14}) {
+                int c = 72;
+                Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.FLOAT32, 1, c, hw, hw))
+                        .initializer("w", Tensor.of(gaussian(r, c * 9), c, 1, 3, 3))
+                        .initializer("b", Tensor.of(gaussian(r, c), c))
+                        .addNode(Node.of("dw", Op.Conv, List.of("x", "w", "b"), List.of("y"))
+                                .withAttr("group", new Attr.Int(c))
+                                .withAttr("strides", new Attr.Ints(new long[] {stride, stride}))
+                                .withAttr("pads", new Attr.Ints(new long[] {1, 1, 1, 1}))
+                                .withAttr("fused_activation", new Attr.Str("Clip"))
+                                .withAttr("fused_alpha", new Attr.Float(0f)).withAttr("fused_beta", new Attr.Float(6f)))
+                        .addOutput(new ValueInfo("y", null, null)).build();
+                Tensor x = Tensor.of(gaussian(r, c * hw * hw), 1, c, hw, hw);
+                int[] one = bits(g, x, 1);
+                assertArrayEquals(one, bits(g, x, 2), "stride " + stride + ", " + hw + "x" + hw);
+                assertArrayEquals(one, bits(g, x, 3), "stride " + stride + ", " + hw + "x" + hw + ", 3 threads");
             }
         }
     }

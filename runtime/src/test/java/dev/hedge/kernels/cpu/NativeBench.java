@@ -20,6 +20,10 @@ public final class NativeBench {
             return;
         }
         System.out.println("CPU instruction sets: " + NativeBackend.supportedIsas());
+        if (args.length > 0 && args[0].equals("qelt")) {
+            quantizedElementwise();
+            return;
+        }
         for (String isa : NativeBackend.supportedIsas()) {
             dense(isa, 512, 512, 512);
         }
@@ -65,6 +69,81 @@ public final class NativeBench {
         }
         System.out.printf("fp32 depthwise 3x3 %dx%dx%d: native %.1f us, Java reference %.1f us%n", c, hw, hw,
                 t[0] * 1e6, t[1] * 1e6);
+    }
+
+    /**
+     * int8 residual Add and classifier-head GlobalAveragePool at MobileNetV2 sizes: the native QLinearAdd /
+     * QLinearGlobalAveragePool, the Java reference, and the float path an int8 graph took before (native
+     * DequantizeLinear of the operands, native fp32 op, native QuantizeLinear).
+     */
+    static void quantizedElementwise() {
+        int[][] shapes = {{1, 24, 56, 56}, {1, 32, 28, 28}, {1, 64, 14, 14}, {1, 96, 14, 14}, {1, 160, 7, 7}};
+        for (int[] shape : shapes) {
+            dev.hedge.ir.Graph q = graph(shape, false, true);
+            dev.hedge.ir.Graph f = graph(shape, false, false);
+            System.out.printf("Add %s: QLinearAdd native %.1f us, Java %.1f us; DQ+Add+Q native %.1f us%n",
+                    java.util.Arrays.toString(shape), run(q, shape, true) * 1e6, run(q, shape, false) * 1e6,
+                    run(f, shape, true) * 1e6);
+        }
+        int[] head = {1, 1280, 7, 7};
+        System.out.printf("GlobalAveragePool %s: QLinearGlobalAveragePool native %.1f us, Java %.1f us; "
+                + "DQ+GAP+Q native %.1f us%n", java.util.Arrays.toString(head), run(graph(head, true, true), head, true) * 1e6,
+                run(graph(head, true, true), head, false) * 1e6, run(graph(head, true, false), head, true) * 1e6);
+    }
+
+    private static dev.hedge.ir.Graph graph(int[] shape, boolean pool, boolean quantized) {
+        long[] dims = java.util.Arrays.stream(shape).asLongStream().toArray();
+        dev.hedge.ir.Graph.Builder b = dev.hedge.ir.Graph.builder("q")
+                .addInput(dev.hedge.ir.ValueInfo.of("a", dev.hedge.runtime.DType.UINT8, dims))
+                .initializer("s", dev.hedge.runtime.Tensor.of(new float[] {0.05f}))
+                .initializer("z", dev.hedge.runtime.Tensor.ofBytes(dev.hedge.runtime.DType.UINT8, new byte[] {(byte) 120}))
+                .initializer("s2", dev.hedge.runtime.Tensor.of(new float[] {0.07f}))
+                .initializer("z2", dev.hedge.runtime.Tensor.ofBytes(dev.hedge.runtime.DType.UINT8, new byte[] {(byte) 110}));
+        if (!pool) {
+            b.addInput(dev.hedge.ir.ValueInfo.of("b", dev.hedge.runtime.DType.UINT8, dims));
+        }
+        if (quantized && pool) {
+            b.addNode(dev.hedge.ir.Node.of("gap", dev.hedge.ops.Op.QLinearGlobalAveragePool,
+                    java.util.List.of("a", "s", "z", "s2", "z2"), java.util.List.of("y")));
+        } else if (quantized) {
+            b.addNode(dev.hedge.ir.Node.of("add", dev.hedge.ops.Op.QLinearAdd,
+                    java.util.List.of("a", "s", "z", "b", "s", "z", "s2", "z2"), java.util.List.of("y")));
+        } else {
+            b.addNode(dev.hedge.ir.Node.of("da", dev.hedge.ops.Op.DequantizeLinear, java.util.List.of("a", "s", "z"),
+                    java.util.List.of("fa")));
+            if (pool) {
+                b.addNode(dev.hedge.ir.Node.of("gap", dev.hedge.ops.Op.GlobalAveragePool, java.util.List.of("fa"),
+                        java.util.List.of("f")));
+            } else {
+                b.addNode(dev.hedge.ir.Node.of("db", dev.hedge.ops.Op.DequantizeLinear, java.util.List.of("b", "s", "z"),
+                        java.util.List.of("fb")));
+                b.addNode(dev.hedge.ir.Node.of("add", dev.hedge.ops.Op.Add, java.util.List.of("fa", "fb"),
+                        java.util.List.of("f")));
+            }
+            b.addNode(dev.hedge.ir.Node.of("q", dev.hedge.ops.Op.QuantizeLinear, java.util.List.of("f", "s2", "z2"),
+                    java.util.List.of("y")));
+        }
+        return b.addOutput(new dev.hedge.ir.ValueInfo("y", null, null)).build();
+    }
+
+    /** Seconds per run of the graph on the native backend (or the Java reference alone). */
+    private static double run(dev.hedge.ir.Graph g, int[] shape, boolean nativeBackend) {
+        Random r = new Random(9);
+        java.util.Map<String, dev.hedge.runtime.Tensor> in = new java.util.LinkedHashMap<>();
+        for (dev.hedge.ir.ValueInfo v : g.inputs()) {
+            byte[] bytes = new byte[dev.hedge.runtime.Tensor.elementCount(shape)];
+            r.nextBytes(bytes);
+            in.put(v.name(), dev.hedge.runtime.Tensor.ofBytes(dev.hedge.runtime.DType.UINT8, bytes, shape));
+        }
+        dev.hedge.runtime.RuntimeOptions o = dev.hedge.runtime.RuntimeOptions.reference()
+                .withKernelCosts(dev.hedge.kernels.KernelCosts.fixed(java.util.Map.of()));
+        if (nativeBackend) {
+            o = o.withBackend(new NativeBackend());
+        }
+        try (dev.hedge.runtime.Model m = dev.hedge.runtime.Model.of(new dev.hedge.ir.ModelDef(g, java.util.Map.of()), o);
+                dev.hedge.runtime.Session s = m.newSession()) {
+            return time(() -> s.run(in));
+        }
     }
 
     private static ByteBuffer randomBytes(Random r, long n) {

@@ -33,16 +33,21 @@ final class NativeRun {
 
     /** Inputs (graph inputs) and constants (initializers) by name; returns output 0 (a copy). */
     static Tensor run(String isa, Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
-        return run(NativeBackend.withIsa(isa), node, inputs, constants);
+        return run(NativeBackend.withIsa(isa), node, inputs, constants, 1);
+    }
+
+    /** As {@link #run(String, Node, Map, Map)} with {@code threads} intra-op threads. */
+    static Tensor run(String isa, Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants, int threads) {
+        return run(NativeBackend.withIsa(isa), node, inputs, constants, threads);
     }
 
     /** The same on the Java reference backend alone. */
     static Tensor runReference(Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
-        return run((NativeBackend) null, node, inputs, constants);
+        return run((NativeBackend) null, node, inputs, constants, 1);
     }
 
     private static Tensor run(NativeBackend backend, Node node, Map<String, Tensor> inputs,
-            Map<String, Tensor> constants) {
+            Map<String, Tensor> constants, int threads) {
         Graph.Builder b = Graph.builder("g");
         List<int[]> shapes = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
@@ -59,7 +64,8 @@ final class NativeRun {
         b.addOutput(new ValueInfo(node.output(0), null, null));
         Graph g = b.build();
         // no kernel costs: backend priority, so the backend under test runs whatever it offers for
-        RuntimeOptions options = RuntimeOptions.reference().withKernelCosts(KernelCosts.fixed(Map.of()));
+        RuntimeOptions options = RuntimeOptions.reference().withKernelCosts(KernelCosts.fixed(Map.of()))
+                .withThreads(threads);
         options = backend == null ? options : options.withBackend(backend);
         try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
             assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),

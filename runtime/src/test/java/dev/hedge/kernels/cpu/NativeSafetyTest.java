@@ -73,6 +73,21 @@ class NativeSafetyTest {
         ByteBuffer q64 = Requant.build(new float[64], new int[64], 0, 0, 255, Native.OUT_U8);
         rejects("do not fit", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 1, 100));
         rejects("below", () -> Native.qgemm(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0, 99));
+        int nr = Native.panelWidth(code);
+        rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0,
+                100, 0, 65, 0, 100));
+        rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 0,
+                100, 0, 64, 1, 100));
+        if (nr < 100) {
+            rejects("is not inside", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out,
+                    0, 100, 0, 64, 0, nr + 1));
+        }
+        rejects("do not fit", () -> Native.qgemmTile(code, false, packed, 0, 64, panel, 0, 100, 32, q64, 0, out, 1, 100,
+                0, 64, 0, 100));
+        Geom dw = new Geom(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4);
+        ByteBuffer q4 = Requant.build(new float[4], new int[4], 0, 0, 255, Native.OUT_U8);
+        rejects("outside", () -> Native.depthwise(best, out, 0, true, 0, dw, 1, out, 0, q4, 0, out, 0, out, 0, 2, 5));
+        rejects("outside", () -> Native.depthwise(best, out, 0, true, 0, dw, 1, out, 0, q4, 0, out, 0, out, 0, 3, 3));
         rejects("not finite", () -> Requant.build(new float[] {Float.POSITIVE_INFINITY}, new int[1], 0, 0, 255, 0));
         Geom huge = new Geom(1, 1 << 30, 1 << 30, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1 << 30, 1 << 30);
         rejects("do not fit", () -> Native.maxPool8(best, false, out, 0, huge, out, 0));
@@ -117,6 +132,56 @@ class NativeSafetyTest {
             rejects("transposed", () -> Native.convF32(best, true, x, 0, g, 5, packed, 0, bias, 0, 0, 0, 0, out, 0, 0, 64,
                     col, 0, 32));
         }
+    }
+
+    @Test
+    void badQuantizedElementwiseArgumentsNeverReachNativeCode() {
+        ByteBuffer a = Native.allocate(100);
+        ByteBuffer b = Native.allocate(10);
+        ByteBuffer y = Native.allocate(100);
+        Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1 << 19, 1 << 19, 20, 0, 0, 0, 0, 255);
+        rejects("outside", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 50, 51, 1, 1, 1, 0, 0,
+                0, 0, 255));
+        rejects("do not fit", () -> Native.qelt(best, false, false, a, b, true, 10, 10, y, 100, 0, 100, 1, 1, 1, 0, 0,
+                0, 0, 255));
+        rejects("exceeds", () -> Native.qelt(best, true, false, a, b, false, 11, 10, y, 100, 0, 100, 1, 0, 1, 0, 0,
+                0, 0, 255));
+        rejects("do not fit", () -> Native.qelt(best, true, false, a, b, true, 10, 10, Native.allocate(99), 99, 0,
+                99, 1, 0, 1, 0, 0, 0, 0, 255));
+        rejects("out of range", () -> Native.qelt(best, true, false, a, b, false, 10, 10, y, 100, 0, 100, 1 << 15, 0,
+                1, 0, 0, 0, 0, 255));
+        rejects("out of range", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 31,
+                0, 0, 0, 0, 255));
+        rejects("INT8 range", () -> Native.qelt(best, false, true, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 1,
+                0, 200, 0, -128, 127));
+        rejects("empty clamp", () -> Native.qelt(best, false, false, a, b, false, 10, 10, y, 100, 0, 100, 1, 1, 1,
+                0, 0, 0, 9, 8));
+        rejects("must be positive", () -> Native.qelt(best, false, false, a, b, false, 0, 10, y, 100, 0, 100, 1, 1,
+                1, 0, 0, 0, 0, 255));
+        rejects("not direct", () -> Native.qelt(best, false, false, ByteBuffer.allocate(100), b, false, 10, 10, y,
+                100, 0, 100, 1, 1, 1, 0, 0, 0, 0, 255));
+        Native.qGlobalAverage(best, false, a, 4, 25, 1 << 29, 30, 0, 0, 0, 255, y);
+        rejects("do not fit", () -> Native.qGlobalAverage(best, false, a, 5, 21, 1 << 29, 30, 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qGlobalAverage(best, false, a, 4, 25, 1 << 29, 30, 0, 0, 0, 255,
+                Native.allocate(3)));
+        rejects("2^23", () -> Native.qGlobalAverage(best, false, a, 1, 1 << 23, 1, 30, 0, 0, 0, 255, y));
+        rejects("out of range", () -> Native.qGlobalAverage(best, false, a, 4, 25, 1, 63, 0, 0, 0, 255, y));
+        rejects("must be positive", () -> Native.qGlobalAverage(best, false, a, 0, 25, 1, 30, 0, 0, 0, 255, y));
+        // QLinearAveragePool: 4 planes of 5x5, 2x2 windows stride 2 -> 2x2
+        Geom g = new Geom(4, 5, 5, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 2, 2);
+        ByteBuffer table = Native.allocate(12 * 4);
+        for (int i = 0; i < 4; i++) {
+            table.putLong(8 * i, 1L << 29);
+            table.putInt(32 + 4 * i, 30);
+        }
+        Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, y);
+        rejects("do not fit", () -> Native.qAveragePool(false, a, g, false, Native.allocate(47), 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qAveragePool(false, Native.allocate(99), g, false, table, 0, 0, 0, 255, y));
+        rejects("do not fit", () -> Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, Native.allocate(15)));
+        rejects("geometry", () -> Native.qAveragePool(false, a, new Geom(4, 5, 5, 2, 2, 0, 2, 1, 1, 0, 0, 0, 0, 2, 2),
+                false, table, 0, 0, 0, 255, y));
+        table.putInt(32, 63);
+        rejects("divisor table", () -> Native.qAveragePool(false, a, g, false, table, 0, 0, 0, 255, y));
     }
 
     @Test
@@ -202,6 +267,39 @@ class NativeSafetyTest {
                 x.setFloat(i, (float) r.nextGaussian());
             }
             List<Tensor> in = List.of(x);
+            for (int i = 0; i < 200; i++) {
+                f.run(in);
+            }
+            com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            long before = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 20000; i++) {
+                f.run(in);
+            }
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
+        }
+    }
+
+    @Test
+    void quantizedElementwiseAndPoolRunsAllocateNothing() {
+        Random r = new Random(8);
+        Graph g = Graph.builder("g").addInput(ValueInfo.of("x", DType.UINT8, 1, 16, 9, 9))
+                .addInput(ValueInfo.of("c", DType.UINT8, 1, 16, 1, 1))
+                .initializer("s", Tensor.of(new float[] {0.05f}))
+                .initializer("z", NativeRun.zeroPoint(DType.UINT8, 100))
+                .initializer("s2", Tensor.of(new float[] {0.08f}))
+                .addNode(Node.of("add", Op.QLinearAdd, List.of("x", "s", "z", "x", "s", "z", "s2", "z"), List.of("a")))
+                .addNode(Node.of("mul", Op.QLinearMul, List.of("a", "s2", "z", "c", "s", "z", "s2", "z"), List.of("m")))
+                .addNode(Node.of("gap", Op.QLinearGlobalAveragePool, List.of("m", "s2", "z", "s", "z"), List.of("y")))
+                .addOutput(new ValueInfo("y", null, null)).build();
+        try (Model m = Model.of(new ModelDef(g, Map.of()),
+                RuntimeOptions.reference().withBackend(new NativeBackend()).withKernelCosts(KernelCosts.fixed(Map.of())))) {
+            Plan plan = m.plan(List.of(new int[] {1, 16, 9, 9}, new int[] {1, 16, 1, 1}));
+            for (var step : plan.describe()) {
+                assertEquals("native", step.backend(), step.toString());
+            }
+            Frame f = plan.newFrame();
+            List<Tensor> in = List.of(NativeRun.bytes(DType.UINT8, r, 1, 16, 9, 9), NativeRun.bytes(DType.UINT8, r, 1, 16, 1, 1));
             for (int i = 0; i < 200; i++) {
                 f.run(in);
             }

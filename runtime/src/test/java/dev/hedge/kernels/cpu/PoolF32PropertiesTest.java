@@ -146,6 +146,56 @@ class PoolF32PropertiesTest {
         assertSameBits(NativeRun.runReference(node, map("x", x), map()).toFloatArray(), y, what + " (Java backend)");
     }
 
+    /**
+     * MaxPool 2 x 2, stride 2, without pads (the downsampling with a kernel of its own on AVX-512): widths across
+     * the 16-output steps, odd sizes (the last row and column are dropped, or with ceil_mode padded: then the
+     * generic kernel runs), ties, signed zeros and NaNs, bit for bit against the scalar order of the reference.
+     */
+    @Property(tries = 120)
+    void maxPool2x2Stride2MatchesTheReferences(@ForAll("isas") String isa, @ForAll long seed) {
+        Random r = new Random(seed);
+        int c = 1 + r.nextInt(5);
+        int h = 2 + r.nextInt(12);
+        int w = 2 + r.nextInt(r.nextBoolean() ? 12 : 80);
+        boolean ceil = r.nextInt(4) == 0;
+        Tensor x = input(r, r.nextBoolean(), 1, c, h, w);
+        Node node = Node.of("pool", Op.MaxPool, List.of("x"), List.of("y"))
+                .withAttr("kernel_shape", new Attr.Ints(new long[] {2, 2}))
+                .withAttr("strides", new Attr.Ints(new long[] {2, 2}))
+                .withAttr("ceil_mode", new Attr.Int(ceil ? 1 : 0));
+        Tensor y = NativeRun.run(isa, node, map("x", x), map());
+        int oh = ceil ? (h + 1) / 2 : h / 2;
+        int ow = ceil ? (w + 1) / 2 : w / 2;
+        float[] x0 = x.toFloatArray();
+        float[] want = new float[c * oh * ow];
+        for (int p = 0; p < c; p++) {
+            for (int a = 0; a < oh; a++) {
+                for (int b = 0; b < ow; b++) {
+                    float best = 0f;
+                    boolean any = false;
+                    for (int i = 0; i < 2; i++) {
+                        for (int j = 0; j < 2; j++) {
+                            int yy = 2 * a + i;
+                            int xx = 2 * b + j;
+                            if (yy >= h || xx >= w) {
+                                continue;
+                            }
+                            float v = x0[(p * h + yy) * w + xx];
+                            if (!any || v > best) {
+                                best = v;
+                            }
+                            any = true;
+                        }
+                    }
+                    want[(p * oh + a) * ow + b] = best;
+                }
+            }
+        }
+        String what = "isa " + isa + " MaxPool 2x2/2 in " + c + "x" + h + "x" + w + " ceil " + ceil;
+        assertSameBits(want, y, what + " (scalar reference)");
+        assertSameBits(NativeRun.runReference(node, map("x", x), map()).toFloatArray(), y, what + " (Java backend)");
+    }
+
     /** Trailing pads per axis as the ONNX attributes give them (auto_pad resolved). */
     private static int[] trailingPads(QuantConvPropertiesTest.Window win, int[] in) {
         int[] end = new int[win.rank];

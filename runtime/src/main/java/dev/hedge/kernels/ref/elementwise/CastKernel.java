@@ -75,6 +75,23 @@ final class CastKernel implements Kernel {
             return;
         }
         int chunk = Math.max(1, Math.min(Lane.CHUNK, size));
+        if (from == DType.INT32 && to == DType.FLOAT32) {
+            // the int32 accumulators of ConvInteger / MatMulInteger on their way to the float rescale: bulk
+            // copies and a vectorised conversion ((float) int rounds as (float) long does)
+            java.nio.IntBuffer xi = x.ints();
+            java.nio.FloatBuffer yf = y.floats();
+            int[] v = ScratchArrays.ints(0, chunk);
+            float[] f = ScratchArrays.floats(0, chunk);
+            for (int s = 0; s < size; s += chunk) {
+                int n = Math.min(chunk, size - s);
+                xi.get(s, v, 0, n);
+                for (int i = 0; i < n; i++) {
+                    f[i] = v[i];
+                }
+                yf.put(s, f, 0, n);
+            }
+            return;
+        }
         for (int s = 0; s < size; s += Lane.CHUNK) {
             int n = Math.min(Lane.CHUNK, size - s);
             if (Lane.of(from) == Lane.F32 && Lane.of(to) == Lane.F32) {

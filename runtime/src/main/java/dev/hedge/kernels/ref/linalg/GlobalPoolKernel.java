@@ -9,11 +9,13 @@ import dev.hedge.kernels.util.Shapes;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
  * GlobalAveragePool and GlobalMaxPool: one value per (N, C) plane over all spatial dimensions, which are
  * kept with size 1. Averages accumulate in double. A NaN anywhere in a plane gives NaN for both ops.
+ * GlobalMaxPool also takes UINT8 / INT8 (the max commutes with dequantization, so quantization passes through).
  *
  * <p>Scratch (per thread): slot 0 one input plane, slot 1 the output values.
  */
@@ -21,6 +23,7 @@ final class GlobalPoolKernel implements Kernel {
 
     private final Node node;
     private final boolean max;
+    private DType bytes;
     private int planes;
     private int planeSize;
 
@@ -32,7 +35,12 @@ final class GlobalPoolKernel implements Kernel {
     @Override
     public void prepare(PrepareContext ctx) {
         DType t = ctx.inputType(0);
-        FloatData.require(node, "input X", t);
+        bytes = max && (t == DType.INT8 || t == DType.UINT8) ? t : null;
+        if (bytes == null) {
+            FloatData.require(node, "input X", t);
+        } else if (ctx.inputQuant(0) != null) {
+            ctx.setOutputQuant(0, ctx.inputQuant(0));
+        }
         int[] xs = ctx.inputShape(0);
         if (xs.length < 2) {
             throw new IllegalArgumentException("input shape " + Arrays.toString(xs)
@@ -52,6 +60,10 @@ final class GlobalPoolKernel implements Kernel {
     @Override
     public void run(RunContext ctx) {
         Tensor x = ctx.input(0);
+        if (bytes != null) {
+            maxBytes(x.data(), ctx.output(0).data());
+            return;
+        }
         float[] plane = ScratchArrays.floats(0, planeSize);
         float[] res = ScratchArrays.floats(1, planes);
         for (int p = 0; p < planes; p++) {
@@ -73,5 +85,17 @@ final class GlobalPoolKernel implements Kernel {
             }
         }
         FloatData.write(res, 0, ctx.output(0), 0, planes);
+    }
+
+    private void maxBytes(ByteBuffer x, ByteBuffer y) {
+        boolean unsigned = bytes == DType.UINT8;
+        for (int p = 0, i = 0; p < planes; p++) {
+            int m = Integer.MIN_VALUE;
+            for (int e = 0; e < planeSize; e++, i++) {
+                int v = unsigned ? x.get(i) & 0xff : x.get(i);
+                m = Math.max(m, v);
+            }
+            y.put(p, (byte) m);
+        }
     }
 }

@@ -21,7 +21,7 @@ public final class LinalgKernelFactory {
             case ConvTranspose: return new ConvTransposeKernel(node);
             case Gemm: return new GemmKernel(node);
             case MatMul: return new MatMulKernel(node);
-            case MaxPool: case AveragePool: return new PoolKernel(node);
+            case MaxPool: case AveragePool: case QLinearAveragePool: return new PoolKernel(node);
             case GlobalAveragePool: case GlobalMaxPool: return new GlobalPoolKernel(node);
             default: throw new IllegalArgumentException("no linalg kernel for " + node.describe());
         }

@@ -4,6 +4,7 @@ import dev.hedge.ir.Node;
 import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.RunContext;
+import dev.hedge.kernels.ref.quant.QFixed;
 import dev.hedge.kernels.util.ScratchArrays;
 import dev.hedge.kernels.util.Tiles;
 import dev.hedge.ops.Op;
@@ -24,6 +25,10 @@ import java.util.Arrays;
  * gives 0 (index -1) for max and NaN for average. Indices are flat over N x C x spatial, row-major, or
  * column-major over the spatial dimensions when storage_order is 1.
  *
+ * <p>QLinearAveragePool (UINT8 / INT8) shares the windows: the integer sum of {@code x - x_zero_point} over the
+ * taps inside the input (padding adds 0, the input's real zero), divided and requantized as {@link QFixed}
+ * defines; a window with no tap at all gives y_zero_point.
+ *
  * <p>Planes run in tiles on the intra-op threads (each plane computed whole by one thread, so results do
  * not depend on the thread count).
  *
@@ -33,6 +38,8 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
 
     private final Node node;
     private final boolean max;
+    /** QLinearAveragePool's fixed-point parameters, else null. */
+    private QFixed.Average qavg;
     private DType dtype;
     private ConvGeometry g;
     private int planes;
@@ -56,7 +63,12 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
     public void prepare(PrepareContext ctx) {
         dtype = ctx.inputType(0);
         boolean bytes = dtype == DType.INT8 || dtype == DType.UINT8;
-        if (!FloatData.isFloat(dtype) && !(max && bytes)) {
+        boolean quantized = node.op() == Op.QLinearAveragePool;
+        if (quantized && !bytes) {
+            throw new UnsupportedModelException(node.describe() + ": input X has type " + dtype
+                    + "; INT8 or UINT8 expected");
+        }
+        if (!quantized && !FloatData.isFloat(dtype) && !(max && bytes)) {
             throw new UnsupportedModelException(node.describe() + ": input has type " + dtype + "; supported: "
                     + (max ? "FLOAT32, FLOAT16, BFLOAT16, FLOAT64, INT8, UINT8" : "FLOAT32, FLOAT16, BFLOAT16, FLOAT64"));
         }
@@ -77,6 +89,9 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
             }
             columnMajor = so == 1;
             indices = ctx.hasOutput(1);
+            if (bytes && ctx.inputQuant(0) != null) {
+                ctx.setOutputQuant(0, ctx.inputQuant(0)); // max commutes with dequantization
+            }
         } else {
             countPad = node.intAttr("count_include_pad") != 0;
         }
@@ -106,6 +121,9 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
                 int hi = Im2Col.endInside(start + g.padBegin[d], dil, kn, g.in[d] + g.padBegin[d] + g.padEnd[d]);
                 padded[d][i] = Math.max(0, hi - lo);
             }
+        }
+        if (quantized) {
+            qavg = QFixed.average(ctx, node, 1, g.kernel[0] * g.kernel[1] * g.kernel[2]);
         }
         double perPlane = (double) g.outSize() * g.kernel[0] * g.kernel[1] * g.kernel[2];
         tiles = Tiles.pieces(planes, perPlane);
@@ -214,6 +232,8 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
                             if (ib != null) {
                                 ib.put(p * outSize + o, arg < 0 ? -1 : (long) p * inSize + arg);
                             }
+                        } else if (qavg != null) {
+                            ya[o] = quantAverage(xa, od, oh, ow);
                         } else {
                             float sum = 0f;
                             for (int kd = tapLo[0][od]; kd < tapHi[0][od]; kd++) {
@@ -235,6 +255,29 @@ final class PoolKernel implements Kernel, RunContext.TileTask {
             }
             writePlane(ya, y, p * outSize, outSize);
         }
+    }
+
+    /** QLinearAveragePool of one window: the plane holds the raw 8-bit values. */
+    private int quantAverage(float[] xa, int od, int oh, int ow) {
+        int[] in = g.in;
+        int[] dl = g.dilation;
+        int sd = od * g.stride[0] - g.padBegin[0];
+        int sh = oh * g.stride[1] - g.padBegin[1];
+        int sw = ow * g.stride[2] - g.padBegin[2];
+        int zx = qavg.zx();
+        long sum = 0;
+        for (int kd = tapLo[0][od]; kd < tapHi[0][od]; kd++) {
+            int id = sd + kd * dl[0];
+            for (int kh = tapLo[1][oh]; kh < tapHi[1][oh]; kh++) {
+                int row = (id * in[1] + sh + kh * dl[1]) * in[2] + sw;
+                for (int kw = tapLo[2][ow]; kw < tapHi[2][ow]; kw++) {
+                    sum += (int) xa[row + kw * dl[2]] - zx;
+                }
+            }
+        }
+        int count = countPad ? padded[0][od] * padded[1][oh] * padded[2][ow]
+                : (tapHi[0][od] - tapLo[0][od]) * (tapHi[1][oh] - tapLo[1][oh]) * (tapHi[2][ow] - tapLo[2][ow]);
+        return count == 0 ? Math.max(qavg.lo(), Math.min(qavg.hi(), qavg.zy())) : qavg.apply(sum, count);
     }
 
     private void readPlane(Tensor x, int off, float[] dst, int len) {

@@ -51,8 +51,7 @@ public final class LstmKernel extends RecurrentKernel {
     void step(float[] w, int wOff, float[] ws, int[] lens, int s, int d) {
         int h = hidden;
         int gh = 4 * h;
-        int rOff = recurrentOffset(wOff);
-        gemm(batch, gh, h, ws, hOff, h, w, rOff, gh, ws, gOff, gh);
+        recurrentProduct(w, wOff, ws, d);
         Activation f = acts[d * 3];
         Activation g = acts[d * 3 + 1];
         Activation hAct = acts[d * 3 + 2];

@@ -51,6 +51,13 @@ abstract class RecurrentKernel implements Kernel {
     protected float clip = Float.POSITIVE_INFINITY;
     /** Weights packed at prepare time, or null when they are packed per run. */
     private float[] packed;
+    /**
+     * Per direction, Wᵀ and Rᵀ of {@link #packed} as constant right-hand sides for {@link Sgemm} (null where
+     * packing does not pay): a product with a plain array packs its right-hand side on every call, which for
+     * one sequence step of batch 1 is most of the step.
+     */
+    private Sgemm.PackedB[] inputB;
+    private Sgemm.PackedB[] recurrentB;
     protected int dirStride;
 
     // offsets of the per-step work area (slot 2)
@@ -190,6 +197,19 @@ abstract class RecurrentKernel implements Kernel {
             pack(ctx.inputValue(1), ctx.inputValue(2), ctx.hasInput(3) ? ctx.inputValue(3) : null,
                     pIn >= 0 && ctx.hasInput(pIn) ? ctx.inputValue(pIn) : null, w);
             packed = w;
+            inputB = new Sgemm.PackedB[numDir];
+            recurrentB = new Sgemm.PackedB[numDir];
+            for (int d = 0; d < numDir; d++) {
+                if (Sgemm.packingPays(seqLen * batch, gh)) {
+                    inputB[d] = Sgemm.pack(false, inputSize, gh, w, null, d * dirStride, gh);
+                }
+                if (Sgemm.packingPays(batch, gh)) {
+                    recurrentB[d] = Sgemm.pack(false, hidden, gh, w, null, recurrentOffset(d * dirStride), gh);
+                }
+            }
+        } else {
+            inputB = null;
+            recurrentB = null;
         }
 
         int[] yShape = layout == 0 ? new int[] {seqLen, numDir, batch, hidden}
@@ -284,7 +304,11 @@ abstract class RecurrentKernel implements Kernel {
             for (int r = 0; r < rows; r++) {
                 System.arraycopy(w, biasOff, xw, r * gh, gh);
             }
-            gemm(rows, gh, inputSize, x, 0, inputSize, w, wOff, gh, xw, 0, gh);
+            if (inputB != null && inputB[d] != null) {
+                Sgemm.sgemm(false, rows, 1f, x, null, 0, inputSize, inputB[d], 1f, xw, null, 0, gh, null, 0, null);
+            } else {
+                gemm(rows, gh, inputSize, x, 0, inputSize, w, wOff, gh, xw, 0, gh);
+            }
             for (int b = 0; b < batch; b++) {
                 int st = stateIndex(d, b);
                 if (h0 != null) {
@@ -405,6 +429,20 @@ abstract class RecurrentKernel implements Kernel {
             for (int i = 0; i < n; i++) {
                 t.setFloat(at + i, 0f);
             }
+        }
+    }
+
+    /**
+     * The gates of one step, {@code ws[gOff..] += h · Rᵀ} for the whole batch (all {@code G·hidden} columns of
+     * Rᵀ, as LSTM and RNN use it), with the right-hand side packed at prepare when there is one.
+     */
+    final void recurrentProduct(float[] w, int wOff, float[] ws, int d) {
+        int gh = gates * hidden;
+        Sgemm.PackedB b = recurrentB == null ? null : recurrentB[d];
+        if (b != null) {
+            Sgemm.sgemm(false, batch, 1f, ws, null, hOff, hidden, b, 1f, ws, null, gOff, gh, null, 0, null);
+        } else {
+            gemm(batch, gh, hidden, ws, hOff, hidden, w, recurrentOffset(wOff), gh, ws, gOff, gh);
         }
     }
 

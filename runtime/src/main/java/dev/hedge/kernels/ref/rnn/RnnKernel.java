@@ -26,7 +26,7 @@ public final class RnnKernel extends RecurrentKernel {
     @Override
     void step(float[] w, int wOff, float[] ws, int[] lens, int s, int d) {
         int h = hidden;
-        gemm(batch, h, h, ws, hOff, h, w, recurrentOffset(wOff), h, ws, gOff, h);
+        recurrentProduct(w, wOff, ws, d);
         Activation f = acts[d];
         for (int b = 0; b < batch; b++) {
             if (s < lens[b]) {
