@@ -8,6 +8,7 @@ import dev.hedge.kernels.KernelBenchmark;
 import dev.hedge.kernels.KernelCost;
 import dev.hedge.kernels.KernelCosts;
 import dev.hedge.kernels.ref.RefBackend;
+import dev.hedge.plan.StepBenchmarks;
 import dev.hedge.runtime.RuntimeOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -328,8 +329,9 @@ public final class Report {
      */
     private static void costTable(StringBuilder sb) {
         sb.append("## Kernel costs the planner compares\n\n");
-        sb.append("| kernel class | backend | precision | threads | overhead per call | multiply-adds per second |\n");
-        sb.append("|---|---|---|---|---|---|\n");
+        sb.append("| kernel class | backend | precision | threads | overhead per call | units per second | per weight "
+                + "| per row |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
         java.util.Set<String> seen = new java.util.HashSet<>();
         List<Backend> all = new ArrayList<>(RuntimeOptions.defaults().backends());
         all.add(RefBackend.INSTANCE);
@@ -342,13 +344,27 @@ public final class Report {
                             .append(c.precision().name().toLowerCase(Locale.ROOT)).append(" | ")
                             .append(c.parallel() ? "all" : "one").append(" | ")
                             .append(fmt(k.overheadNanos() / 1e3, 1)).append(" us | ")
-                            .append(fmt(k.unitsPerSecond() / 1e9, 1)).append(" G |\n");
+                            .append(fmt(k.unitsPerSecond() / 1e9, 1)).append(" G | ")
+                            .append(fmt(k.nanosPerWeight(), 4)).append(" ns | ")
+                            .append(fmt(k.nanosPerRow(), 1)).append(" ns |\n");
                 }
             }
         }
-        sb.append("\nOne thread, fitted as `overhead + work / rate` from a small and a large problem of each class "
-                + "(`KernelCosts`; the script measures them afresh in each run, `-Dhedge.kernelCosts`, and every "
-                + "plan above used them). Sparse classes count only the stored "
+        for (String cls : List.of(StepBenchmarks.STEP, StepBenchmarks.JAVA_ELTWISE)) {
+            KernelCost k = KernelCosts.host().get(cls, StepBenchmarks.of(cls));
+            if (k != null) {
+                sb.append("| ").append(cls).append(" | ").append(cls.equals(StepBenchmarks.STEP) ? "(frame)" : "java")
+                        .append(" | fp32 | one | ").append(fmt(k.overheadNanos() / 1e3, 1)).append(" us | ")
+                        .append(fmt(k.unitsPerSecond() / 1e9, 3)).append(" G | - | - |\n");
+            }
+        }
+        sb.append("\nOne thread, each class timed on the bare kernel call of a one-node plan and fitted as `overhead + "
+                + "work / rate + weights x per-weight + rows x per-row` (units: multiply-adds, elements for the others; "
+                + "the weight and row terms from one-row products, for the dense products) through a small and a "
+                + "large problem of each class (`KernelCosts`; the script measures them afresh in each run, "
+                + "`-Dhedge.kernelCosts`, and every plan above used them). `plan.step` is what a frame pays per step "
+                + "on top of its kernel (units: steps), `java.eltwise` the Java elementwise kernels that the converter's "
+                + "speed check prices. Sparse classes count only the stored "
                 + "multiply-adds, so at density d their rate is worth 1/d dense ones; classes marked \"all\" split "
                 + "their work over the intra-op threads.\n\n");
     }

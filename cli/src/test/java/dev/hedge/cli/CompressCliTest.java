@@ -26,6 +26,47 @@ class CompressCliTest {
 
     private static final Path CALIB = CliTest.EXAMPLE.resolve("calib.npy");
 
+    /**
+     * With the speed check each layer is int8, or int8-weight with the measured estimates that made it so (which
+     * layers depends on this host's kernel costs), and inspect shows the same notes.
+     */
+    @Test
+    void theSpeedCheckSaysPerLayerWhatItDecided() throws Exception {
+        Path out = tmp.resolve("checked.hedge");
+        Path report = tmp.resolve("report.json");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report,
+                "--speed-check");
+        assertEquals(0, r.exit(), r.transcript());
+        JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
+        assertEquals("on (int8 against fp32 on this host's kernel costs)", rep.get("settings").get("speed_check").asText());
+        String notes = rep.get("notes").toString();
+        java.util.regex.Matcher summary = java.util.regex.Pattern.compile("speed check: (\\d+) int8 layers compared "
+                + "with fp32 on this host's kernel costs, (\\d+) kept float compute(; not estimated \\(stay int8\\): "
+                + "([^\"]*))?").matcher(notes);
+        assertTrue(summary.find(), notes);
+        String unknown = summary.group(4) == null ? "" : summary.group(4);
+        int moved = 0;
+        for (JsonNode l : rep.get("layers")) {
+            String p = l.get("precision").asText();
+            String note = l.path("note").asText();
+            if (p.equals("int8-weight")) {
+                moved++;
+                assertTrue(note.matches("(?s).*kept fp32 \\(int8-weight, float compute\\), int8 slower on this host: "
+                        + "int8 (>= )?~[0-9.]+ (us|ms) vs fp32 ~[0-9.]+ (us|ms) \\(int8: .*"), l.toString());
+            } else if (p.equals("int8")) {
+                assertTrue(note.contains("int8 faster on this host: int8 ")
+                        || unknown.contains(l.get("name").asText()), l.toString());
+            }
+        }
+        assertEquals(Integer.toString(moved), summary.group(2), notes);
+        Cli inspect = Cli.run("inspect", out);
+        assertEquals(0, inspect.exit(), inspect.transcript());
+        assertTrue(inspect.out().contains("speed check: " + summary.group(1) + " int8 layers compared"),
+                inspect.transcript());
+        assertEquals(moved, inspect.out().split("kept fp32 \\(int8-weight, float compute\\)", -1).length - 1,
+                inspect.transcript());
+    }
+
     @Test
     void int8ConversionWritesTheFileTheReportAndATableThatInspectShows() throws Exception {
         Path out = tmp.resolve("int8.hedge");

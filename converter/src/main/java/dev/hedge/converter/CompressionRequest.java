@@ -43,8 +43,8 @@ public final class CompressionRequest {
     /**
      * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
      * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). Off by
-     * default: native per-call overheads are measured through a one-step plan and some float steps after an int8
-     * layer have no measured cost, so on small layers the estimate can choose the slower form.
+     * default: on microsecond layers its estimates can still pick the slower form (digits-cnn's first Conv), and it
+     * moves one layer at a time, so a block of int8 layers slower than float only as a whole stays int8.
      */
     public boolean speedCheck;
     /** Per-layer precision overrides: layer name to precision name. */

@@ -667,18 +667,31 @@ public final class Compressor {
         // a layer moved to float gives its int8 neighbours a quantize / dequantize boundary: check them again
         List<String> open = new ArrayList<>(candidates);
         while (!open.isEmpty()) {
-            if (kept > 0) {
-                r = ModelQuantizer.quantize(current, layers, decisions, activations, Map.of(), q);
-            }
-            last = SpeedCheck.check(current, r.graph(), open, shapes, options.speedCheck());
-            List<String> slower = new ArrayList<>();
+            last = new HashMap<>(SpeedCheck.check(current, r.graph(), open, shapes, options.speedCheck()));
+            // the layers that lose on their own nodes, biggest loss first, each confirmed on the whole graph
+            List<SpeedCheck.Verdict> losing = new ArrayList<>();
             for (String l : open) {
                 SpeedCheck.Verdict v = last.get(l);
                 if (v != null && v.int8Slower()) {
+                    losing.add(v);
+                }
+            }
+            losing.sort(java.util.Comparator.comparingDouble(v -> v.floatNanos() - v.int8Nanos()));
+            List<String> slower = new ArrayList<>();
+            for (SpeedCheck.Verdict local : losing) {
+                String l = local.layer();
+                Map<String, LayerPrecision> trial = new LinkedHashMap<>(decisions);
+                trial.put(l, LayerPrecision.INT8_WEIGHT);
+                ModelQuantizer.Result moved = ModelQuantizer.quantize(current, layers, trial, activations, Map.of(), q);
+                SpeedCheck.Verdict v = SpeedCheck.confirm(local, r.graph(), moved.graph(), shapes,
+                        options.speedCheck());
+                last.put(l, v);
+                if (v.int8Slower()) {
                     decisions.put(l, LayerPrecision.INT8_WEIGHT);
-                    speedNotes.put(l, "int8 kernel slower on this host: int8-weight (float compute): "
+                    r = moved;
+                    speedNotes.put(l, "kept fp32 (int8-weight, float compute), int8 slower on this host: "
                             + v.describe());
-                    notes.add("layer " + l + ": kept float compute (int8-weight): " + v.describe());
+                    notes.add("layer " + l + ": kept fp32 (int8-weight): " + v.describe());
                     slower.add(l);
                 }
             }

@@ -7,11 +7,9 @@ import dev.hedge.kernels.Kernel;
 import dev.hedge.kernels.KernelBenchmark;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.ops.Op;
+import dev.hedge.plan.StepBenchmarks;
 import dev.hedge.runtime.DType;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.List;
-import java.util.Random;
 
 /**
  * fp32 Conv (1-D, 2-D), Gemm and MatMul through OpenBLAS {@code cblas_sgemm} on direct buffers. Use it with
@@ -74,40 +72,6 @@ public final class OpenBlasBackend implements Backend {
 
     @Override
     public KernelBenchmark benchmark(String kernelClass) {
-        return SGEMM.equals(kernelClass) ? OpenBlasBackend::sgemmProblem : null;
-    }
-
-    /** A square product of about {@code work} multiply-adds, single-threaded as the kernels call it. */
-    static KernelBenchmark.Problem sgemmProblem(long work) {
-        int s = (int) Math.max(1, Math.round(Math.cbrt(work)));
-        ByteBuffer a = random(s * s, 1);
-        ByteBuffer b = random(s * s, 2);
-        ByteBuffer c = ByteBuffer.allocateDirect(4 * s * s).order(ByteOrder.LITTLE_ENDIAN);
-        long pa = Blas.address(a);
-        long pb = Blas.address(b);
-        long pc = Blas.address(c);
-        return new KernelBenchmark.Problem() {
-            /** Keeps the buffers (and so the addresses) alive while the problem is. */
-            final ByteBuffer[] keep = {a, b, c};
-
-            @Override
-            public long work() {
-                return (long) s * s * s;
-            }
-
-            @Override
-            public void run() {
-                Blas.sgemm(false, false, s, s, s, 1f, pa, s, pb, s, 0f, pc, s);
-            }
-        };
-    }
-
-    private static ByteBuffer random(int n, long seed) {
-        ByteBuffer b = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.LITTLE_ENDIAN);
-        Random r = new Random(seed);
-        for (int i = 0; i < n; i++) {
-            b.putFloat(4 * i, (float) r.nextGaussian());
-        }
-        return b;
+        return SGEMM.equals(kernelClass) ? StepBenchmarks.gemm(this) : null;
     }
 }

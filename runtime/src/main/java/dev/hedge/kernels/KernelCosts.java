@@ -9,7 +9,9 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -35,6 +37,11 @@ public final class KernelCosts {
     /** Work of the two timed problems: small enough to show the call overhead, large enough for the rate. */
     static final long SMALL_WORK = 4096;
     static final long LARGE_WORK = 1L << 24;
+    /** Weights of the large one-row problem (the small one has {@link #SMALL_WORK}). */
+    static final long LARGE_ROW = 1L << 16;
+
+    /** Version of what the benchmarks time and how costs are fitted: a new one measures again. */
+    static final int COST_MODEL = 3;
 
     private static volatile KernelCosts host;
 
@@ -104,7 +111,7 @@ public final class KernelCosts {
         String forced = System.getenv("OPENBLAS_CORETYPE");
         return cpu + "; " + Runtime.getRuntime().availableProcessors() + " cpus; " + System.getProperty("os.arch")
                 + "; java " + Runtime.version().feature() + (forced == null ? "" : "; OPENBLAS_CORETYPE=" + forced)
-                + "; native kernels " + nativeLibraryFingerprint();
+                + "; native kernels " + nativeLibraryFingerprint() + "; cost model " + COST_MODEL;
     }
 
     /**
@@ -177,25 +184,109 @@ public final class KernelCosts {
     }
 
     /**
-     * Times a small and a large problem (median of repeated runs after warm-up) and fits
-     * {@code time = overhead + work * nanosPerUnit} through the two points.
+     * Times a small and a large square problem (median of repeated runs after warm-up) and, when the benchmark has
+     * them, a small and a large one-row product ({@link KernelBenchmark#rowProblem}); fits {@code time = overhead +
+     * work * nanosPerUnit + weights * nanosPerWeight + rows * nanosPerRow} through the points (without row
+     * problems, only the first two terms).
      */
     public static KernelCost measure(KernelBenchmark benchmark) {
         try (KernelBenchmark.Problem small = benchmark.problem(SMALL_WORK);
-                KernelBenchmark.Problem large = benchmark.problem(LARGE_WORK)) {
-            warm(large, 300_000_000L, 20);
-            warm(small, 100_000_000L, 5000);
-            double tl = median(large, 9, 1);
-            double ts = median(small, 15, 200);
-            double wl = large.work();
-            double ws = small.work();
-            double per = wl > ws ? (tl - ts) / (wl - ws) : tl / wl;
-            if (!(per > 0)) {
-                per = tl / wl; // noise swamped the difference: no overhead term
+                KernelBenchmark.Problem large = benchmark.problem(LARGE_WORK);
+                KernelBenchmark.Problem smallRow = benchmark.rowProblem(SMALL_WORK);
+                KernelBenchmark.Problem largeRow = benchmark.rowProblem(LARGE_ROW)) {
+            // by time, not runs: a fast Java kernel needs many runs before the JIT has compiled it
+            warm(large, 300_000_000L, 100_000);
+            warm(small, 200_000_000L, 1_000_000);
+            List<KernelBenchmark.Problem> ps = new ArrayList<>(List.of(small, large));
+            List<Double> ts = new ArrayList<>(List.of(median(small, 15, 200), median(large, 9, 1)));
+            if (smallRow != null && largeRow != null) {
+                warm(smallRow, 100_000_000L, 1_000_000);
+                warm(largeRow, 100_000_000L, 100_000);
+                ps.add(smallRow);
+                ts.add(median(smallRow, 15, 200));
+                ps.add(largeRow);
+                ts.add(median(largeRow, 15, 50));
             }
-            double overhead = Math.max(0, ts - per * ws);
-            return new KernelCost(overhead, per);
+            double[][] x = new double[ps.size()][];
+            double[] t = new double[ps.size()];
+            for (int i = 0; i < x.length; i++) {
+                KernelBenchmark.Problem p = ps.get(i);
+                x[i] = new double[] {p.work(), p.weights(), p.rows()};
+                t[i] = ts.get(i);
+            }
+            return fit(x, t);
         }
+    }
+
+    /**
+     * Least squares of {@code t = overhead + x . (nanosPerUnit, nanosPerWeight, nanosPerRow)}, each term kept
+     * non-negative: a term that noise makes negative is dropped and the rest fitted again (per unit last; if
+     * even that cannot be fitted, the large problem's mean cost per unit, no overhead). Points are weighted by
+     * their inverse time so that the small problems count as much as the large ones.
+     */
+    static KernelCost fit(double[][] x, double[] t) {
+        boolean[] on = {true, true, x.length > 2, x.length > 2};
+        while (true) {
+            double[] c = solve(x, t, on);
+            int worst = -1;
+            if (c == null || !(c[1] > 0)) {
+                break;
+            }
+            for (int j = 0; j < 4; j++) {
+                if (on[j] && c[j] < 0 && j != 1 && (worst < 0 || c[j] < c[worst])) {
+                    worst = j;
+                }
+            }
+            if (worst < 0) {
+                return new KernelCost(c[0], c[1], c[2], c[3]);
+            }
+            on[worst] = false;
+        }
+        return new KernelCost(0, t[1] / x[1][0]);
+    }
+
+    /** Weighted least squares over the active columns (1, work, weights, rows); null when singular. */
+    private static double[] solve(double[][] x, double[] t, boolean[] on) {
+        int[] cols = java.util.stream.IntStream.range(0, 4).filter(j -> on[j]).toArray();
+        int k = cols.length;
+        double[][] a = new double[k][k + 1];
+        for (int i = 0; i < x.length; i++) {
+            double w = 1 / (t[i] * t[i]);
+            double[] row = {1, x[i][0], x[i][1], x[i][2]};
+            for (int r = 0; r < k; r++) {
+                for (int c = 0; c < k; c++) {
+                    a[r][c] += w * row[cols[r]] * row[cols[c]];
+                }
+                a[r][k] += w * row[cols[r]] * t[i];
+            }
+        }
+        for (int p = 0; p < k; p++) {
+            int best = p;
+            for (int r = p + 1; r < k; r++) {
+                if (Math.abs(a[r][p]) > Math.abs(a[best][p])) {
+                    best = r;
+                }
+            }
+            double[] tmp = a[p];
+            a[p] = a[best];
+            a[best] = tmp;
+            if (Math.abs(a[p][p]) < 1e-300) {
+                return null;
+            }
+            for (int r = 0; r < k; r++) {
+                if (r != p) {
+                    double f = a[r][p] / a[p][p];
+                    for (int c = p; c <= k; c++) {
+                        a[r][c] -= f * a[p][c];
+                    }
+                }
+            }
+        }
+        double[] out = new double[4];
+        for (int r = 0; r < k; r++) {
+            out[cols[r]] = a[r][k] / a[r][r];
+        }
+        return out;
     }
 
     private static void warm(KernelBenchmark.Problem p, long budgetNanos, int maxRuns) {
@@ -234,7 +325,8 @@ public final class KernelCosts {
         for (String k : p.stringPropertyNames()) {
             String[] v = p.getProperty(k).trim().split("\\s+");
             try {
-                m.put(k, new KernelCost(Double.parseDouble(v[0]), Double.parseDouble(v[1])));
+                m.put(k, new KernelCost(Double.parseDouble(v[0]), Double.parseDouble(v[1]),
+                        v.length > 2 ? Double.parseDouble(v[2]) : 0, v.length > 3 ? Double.parseDouble(v[3]) : 0));
             } catch (RuntimeException e) {
                 LOG.warn("ignoring bad kernel cost '{}' = '{}' in {}", k, p.getProperty(k), file);
             }
@@ -249,15 +341,17 @@ public final class KernelCosts {
         }
         Properties p = new Properties();
         for (Map.Entry<String, KernelCost> e : costs.entrySet()) {
-            p.setProperty(e.getKey(), String.format(Locale.ROOT, "%.1f %.6g", e.getValue().overheadNanos(),
-                    e.getValue().nanosPerUnit()));
+            KernelCost c = e.getValue();
+            p.setProperty(e.getKey(), String.format(Locale.ROOT, "%.1f %.6g %.6g %.6g", c.overheadNanos(),
+                    c.nanosPerUnit(), c.nanosPerWeight(), c.nanosPerRow()));
         }
         try {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, "kernel-costs", ".tmp");
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                p.store(w, "Hedge kernel costs: overhead ns per call, ns per unit of work; host " + hostSignature());
+                p.store(w, "Hedge kernel costs: overhead ns per call, ns per unit of work, ns per weight, ns per row; host "
+                        + hostSignature());
             }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -29,6 +29,42 @@ public final class Work {
         }
     }
 
+    /**
+     * Weight elements a linear-algebra node reads per call (its second operand: the weights of a layer), 0 for
+     * the other ops; the quantity a {@link KernelCost}'s weight term is per. NaN when the shape is unknown.
+     */
+    public static double weights(Node node, java.util.List<ValueType> inputs) {
+        try {
+            switch (node.op()) {
+                case Conv: case ConvInteger: case ConvTranspose: case Gemm: case MatMul: case MatMulInteger:
+                    return elements(shape(inputs, 1));
+                case QLinearConv: case QLinearMatMul:
+                    return elements(shape(inputs, 3));
+                default:
+                    return 0;
+            }
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /**
+     * Rows of a linear-algebra node's product (output pixels of a convolution, rows of a Gemm or MatMul, over the
+     * batch): its work over its weights; 0 for the other ops. The quantity a {@link KernelCost}'s row term is per.
+     */
+    public static double rows(Node node, java.util.List<ValueType> inputs) {
+        double w = weights(node, inputs);
+        return w > 0 ? of(node, inputs) / w : 0;
+    }
+
+    private static double elements(int[] shape) {
+        double n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
     private static int[] shape(java.util.List<ValueType> inputs, int i) {
         ValueType t = i < inputs.size() ? inputs.get(i) : null;
         if (t == null || t.shape() == null) {

@@ -135,6 +135,19 @@ public final class Frame {
         return outputView;
     }
 
+    /**
+     * Runs step {@code i}'s kernel alone on the values the last {@link #run} bound: the bare kernel call, without
+     * the per-step dispatch, for timing a kernel class ({@code KernelCosts}). Not for deferred steps.
+     */
+    public Runnable stepCall(int i) {
+        Step st = plan.steps[i];
+        if (st.deferred) {
+            throw new IllegalStateException(st.node.describe() + " is prepared per run: no bare kernel call");
+        }
+        StepContext c = contexts[i];
+        return () -> st.kernel.run(c);
+    }
+
     /** Whether these inputs (and the current captured values) fit this frame's plan. */
     boolean accepts(List<Tensor> inputs) {
         return accepts(plan, parent, inputs);

@@ -474,6 +474,8 @@ public final class Planner {
             return List.of(new Choice(offers.get(0), Double.NaN, "only offer" + note));
         }
         double work = Work.of(node, types);
+        double weights = Work.weights(node, types);
+        double rows = Work.rows(node, types);
         // the leading offers with a kernel class are compared by cost; offers without one that come after all of
         // them (the Java reference kernels of the quantized ops) stay behind them in priority order
         int costed = 0;
@@ -496,8 +498,7 @@ public final class Planner {
                     cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
                 }
             }
-            est[i] = cost == null || Double.isNaN(work) ? Double.NaN
-                    : cost.estimate(work * o.workScale(), threads, o.parallel());
+            est[i] = cost == null || Double.isNaN(work) ? Double.NaN : estimate(cost, work, weights, rows, threads, o);
             if (cost == null && i < costed) {
                 unknown.add(o.kernelClass() == null ? o.backend().name() + " (no kernel class)" : o.kernelClass());
             }
@@ -540,7 +541,15 @@ public final class Planner {
             return Double.NaN;
         }
         KernelCost cost = costs.get(o.kernelClass(), o.backend().benchmark(o.kernelClass()));
-        return cost == null ? Double.NaN : cost.estimate(work * o.workScale(), threads, o.parallel());
+        return cost == null ? Double.NaN : estimate(cost, work, Work.weights(node, types),
+                Work.rows(node, types), threads, o);
+    }
+
+    /** A sparse offer does its density's share of the work over its density's share of the weights. */
+    private static double estimate(KernelCost cost, double work, double weights, double rows, int threads,
+            Offer o) {
+        return cost.estimate(work * o.workScale(), Double.isNaN(weights) ? 0 : weights * o.workScale(),
+                Double.isNaN(rows) ? 0 : rows, threads, o.parallel());
     }
 
     /** Why the offer at rank {@code r} stands where it does, naming the alternatives and their estimates. */

@@ -135,6 +135,7 @@ class OnLoadCompressionTest {
 
             // The per-layer report, as the web page reads it: every Conv and the Gemm stored in int8.
             JsonObject report = new JsonObject(h.getJsonObject("metadata").getString("conversion.report"));
+            assertEquals("off", report.getJsonObject("settings").getString("speed_check"), report.encode());
             JsonArray layers = report.getJsonArray("layers");
             assertEquals(4, layers.size(), layers.encodePrettily());
             for (Object o : layers) {

@@ -7,10 +7,15 @@ import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.Backend;
+import dev.hedge.kernels.KernelCost;
+import dev.hedge.kernels.KernelCosts;
+import dev.hedge.kernels.Work;
 import dev.hedge.kernels.PrepareContext.ValueType;
 import dev.hedge.kernels.ref.RefBackend;
+import dev.hedge.ops.Op;
 import dev.hedge.plan.Plan;
 import dev.hedge.plan.Planner;
+import dev.hedge.plan.StepBenchmarks;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Tensor;
@@ -27,38 +32,63 @@ import java.util.Map;
  * planner's own choice and cost estimate per node ({@link Planner#rank}, {@link Planner#estimate}): the
  * int8 form is the layer's nodes in the quantized graph (the QLinear* / *Integer node and the
  * QuantizeLinear, DequantizeLinear, Cast, Mul and Add nodes it added at its float boundaries, all named
- * after the layer), the float form its node in the float graph, both at the model's input shapes. A
- * statically quantized file has no float alternative at run time, so this is decided at conversion.
- * Both forms are estimated with dense weights. Layers inside If / Loop bodies are not checked (their
- * shapes are only known per run).
+ * after the layer), the float form its node in the float graph, both at the model's input shapes. Every node
+ * also pays the plan's per-step cost ({@link StepBenchmarks#STEP}); the Java reference's elementwise steps,
+ * which the planner does not price (nothing competes with them), are priced as {@link StepBenchmarks#JAVA_ELTWISE}.
+ * A layer that loses this comparison is then {@linkplain #confirm confirmed} on the whole graph: moving it to
+ * float adds quantize / dequantize steps to its int8 neighbours and removes its own. A statically quantized file
+ * has no float alternative at run time, so this is decided at conversion. Both forms are estimated with dense
+ * weights. Layers inside If / Loop bodies are not checked (their shapes are only known per run).
  */
 public final class SpeedCheck {
 
+    /** Java reference ops priced per element as {@link StepBenchmarks#JAVA_ELTWISE}. */
+    private static final java.util.Set<Op> ELEMENTWISE = java.util.EnumSet.of(Op.Cast, Op.Mul, Op.Add, Op.Sub,
+            Op.Div, Op.Relu, Op.Clip, Op.LeakyRelu, Op.QuantizeLinear, Op.DequantizeLinear, Op.DynamicQuantizeLinear);
+
     /**
-     * One layer's comparison. Nodes whose kernel has no measured cost (the reference kernels of Cast, Mul, Add
-     * around an int8 layer with a float output) are left out of the sums and listed as not measured, so an int8
-     * sum is a lower bound: int8 loses only when that bound already exceeds a fully estimated float time.
+     * One layer's comparison. Nodes whose kernel has no measured cost are left out of the sums and listed as not
+     * measured, so an int8 sum is a lower bound: int8 loses only when that bound already exceeds a fully
+     * estimated float time.
      *
      * @param int8Kernels the kernel classes (or backend and op) of the int8 form's nodes
      * @param int8Unmeasured how many of the int8 form's nodes have no estimate
      * @param floatUnmeasured how many of the float form's nodes have no estimate
+     * @param conversionNanos what moving the layer to float changes elsewhere in the graph (quantize / dequantize
+     *     steps its int8 neighbours gain or lose); 0 until {@link #confirm}ed, NaN when some such step has no
+     *     estimate
      */
     public record Verdict(String layer, double int8Nanos, String int8Kernels, int int8Unmeasured,
-            double floatNanos, String floatKernels, int floatUnmeasured, boolean int8Measured) {
+            double floatNanos, String floatKernels, int floatUnmeasured, boolean int8Measured,
+            double conversionNanos) {
 
         /** Whether the float time is complete and some int8 node (its QLinear* / *Integer kernel) is measured. */
         public boolean estimated() {
-            return floatUnmeasured == 0 && int8Measured;
+            return floatUnmeasured == 0 && int8Measured && !Double.isNaN(conversionNanos);
         }
 
-        /** int8 loses: even its measured part takes longer than the float form. */
+        /** int8 loses: even its measured part takes longer than the float form with its conversions. */
         public boolean int8Slower() {
-            return estimated() && int8Nanos > floatNanos;
+            return estimated() && int8Nanos > floatTotalNanos();
+        }
+
+        /** The float form's time with the conversions it brings to its neighbours. */
+        public double floatTotalNanos() {
+            return floatNanos + (Double.isNaN(conversionNanos) ? 0 : conversionNanos);
         }
 
         public String describe() {
-            return "int8 " + (int8Unmeasured > 0 ? ">= " : "") + time(int8Nanos) + " (" + int8Kernels + ") vs fp32 "
-                    + (floatUnmeasured > 0 ? ">= " : "") + time(floatNanos) + " (" + floatKernels + ")";
+            String conv = conversionNanos == 0 ? "" : Double.isNaN(conversionNanos)
+                    ? "; conversions in its neighbours not estimated"
+                    : "; with " + signed(conversionNanos) + " of conversions in its neighbours";
+            return "int8 " + (int8Unmeasured > 0 ? ">= " : "") + time(int8Nanos) + " vs fp32 "
+                    + (floatUnmeasured > 0 ? ">= " : "") + time(floatTotalNanos()) + " (int8: " + int8Kernels
+                    + "; fp32: " + floatKernels + conv + ")";
+        }
+
+        Verdict withConversions(double nanos) {
+            return new Verdict(layer, int8Nanos, int8Kernels, int8Unmeasured, floatNanos, floatKernels,
+                    floatUnmeasured, int8Measured, nanos);
         }
     }
 
@@ -75,22 +105,78 @@ public final class SpeedCheck {
      */
     public static Map<String, Verdict> check(Graph floatGraph, Graph quantized, Collection<String> layers,
             List<int[]> inputShapes, RuntimeOptions runtime) {
-        List<Backend> backends = new ArrayList<>(runtime.backends());
-        backends.add(RefBackend.INSTANCE);
-        Planner planner = new Planner(backends, null, runtime.kernelCosts(), Decoding::densify);
+        Estimator est = new Estimator(runtime);
         Graph fp = new ActivationFusion().apply(floatGraph);
-        Map<String, Timing> f = times(planner, fp, layers, inputShapes);
-        Map<String, Timing> q = times(planner, quantized, layers, inputShapes);
+        Map<String, Timing> f = byLayer(est.nodes(fp, inputShapes), layers);
+        Map<String, Timing> q = byLayer(est.nodes(quantized, inputShapes), layers);
         Map<String, Verdict> out = new LinkedHashMap<>();
         for (String l : layers) {
             Timing a = q.get(l);
             Timing b = f.get(l);
             if (a != null && b != null) {
                 out.put(l, new Verdict(l, a.nanos, a.describe(), a.unmeasured, b.nanos,
-                        b.describe(), b.unmeasured, a.mainMeasured));
+                        b.describe(), b.unmeasured, a.mainMeasured, 0));
             }
         }
         return out;
+    }
+
+    /**
+     * The verdict on a layer that lost {@link #check}, weighed on the whole graph: {@code current} is the
+     * quantized graph with the layer int8, {@code moved} the one with it in float. The layer's int8 time is its
+     * nodes in {@code current}, its float time that of {@code local} (the float graph's node: its weights are
+     * constants there, as they are once folded at load), and what the
+     * move changes elsewhere (its int8 neighbours' new or vanished quantize / dequantize steps) the conversion
+     * time; when one of those steps has no estimate, the verdict is not estimated (int8 stays).
+     */
+    public static Verdict confirm(Verdict local, Graph current, Graph moved, List<int[]> inputShapes,
+            RuntimeOptions runtime) {
+        Estimator est = new Estimator(runtime);
+        List<NodeTime> a = est.nodes(current, inputShapes);
+        List<NodeTime> b = est.nodes(moved, inputShapes);
+        if (a == null || b == null) {
+            return local.withConversions(Double.NaN);
+        }
+        List<String> layer = List.of(local.layer());
+        Timing i8 = byLayer(a, layer).get(local.layer());
+        if (i8 == null) {
+            return local.withConversions(Double.NaN);
+        }
+        // nodes the move leaves as they were cancel out; what remains outside the layer is conversion
+        Map<String, NodeTime> before = new HashMap<>();
+        for (NodeTime t : a) {
+            if (owner(t.name, layer) == null) {
+                before.put(t.key(), t);
+            }
+        }
+        double delta = 0;
+        for (NodeTime t : b) {
+            if (owner(t.name, layer) != null) {
+                continue;
+            }
+            NodeTime same = before.remove(t.key());
+            double was = same == null ? 0 : same.nanos;
+            if (Double.isNaN(t.nanos) || Double.isNaN(was)) {
+                if (same == null || !t.label.equals(same.label)) {
+                    delta = Double.NaN;
+                }
+                continue;
+            }
+            delta += t.nanos - was;
+        }
+        for (NodeTime t : before.values()) {
+            delta -= t.nanos; // NaN when a vanished step had no estimate
+        }
+        return new Verdict(local.layer(), i8.nanos, i8.describe(), i8.unmeasured, local.floatNanos(),
+                local.floatKernels(), local.floatUnmeasured(), i8.mainMeasured, delta);
+    }
+
+    /** One main-graph node's estimate (NaN: no measured cost) and the kernel it would run on. */
+    private record NodeTime(String name, Op op, String inputs, double nanos, String label) {
+        /** Equal for the same node with the same input types in two graphs. */
+        String key() {
+            return name + "|" + op + "|" + inputs;
+        }
     }
 
     private static final class Timing {
@@ -106,54 +192,94 @@ public final class SpeedCheck {
         }
     }
 
-    /** Per layer: the summed estimate of the main-graph nodes named after it. */
-    private static Map<String, Timing> times(Planner planner, Graph g, Collection<String> layers,
-            List<int[]> inputShapes) {
-        Map<String, ValueType> types = types(g, inputShapes);
+    private static Map<String, Timing> byLayer(List<NodeTime> nodes, Collection<String> layers) {
         Map<String, Timing> out = new HashMap<>();
-        if (types == null) {
+        if (nodes == null) {
             return out;
         }
-        // values of constants alone (x_scale * w_scale) are computed once at load: they cost nothing per run
-        java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
-        for (Node n : g.topologicalOrder()) {
-            if (n.subgraphs().isEmpty() && n.inputs().stream().allMatch(i -> i.isEmpty() || constant.contains(i))) {
-                constant.addAll(n.outputs());
-                continue;
-            }
-            String owner = owner(n.name(), layers);
+        for (NodeTime n : nodes) {
+            String owner = owner(n.name, layers);
             if (owner == null) {
                 continue;
             }
-            List<ValueType> ts = new ArrayList<>();
-            List<Tensor> cs = new ArrayList<>();
-            for (String in : n.inputs()) {
-                Tensor c = g.initializers().get(in);
-                cs.add(c);
-                ts.add(in.isEmpty() ? null : c != null ? new ValueType(c.dtype(), c.shape()) : types.get(in));
-            }
             Timing t = out.computeIfAbsent(owner, k -> new Timing());
-            double e;
-            String label;
-            try {
-                Planner.Choice c = planner.rank(n, ts, cs).get(0);
-                e = Double.isNaN(c.estimateNanos()) ? planner.estimate(n, ts, c.offer()) : c.estimateNanos();
-                label = c.offer().kernelClass() != null ? c.offer().kernelClass()
-                        : c.offer().backend().name() + " " + n.op();
-            } catch (RuntimeException ex) {
-                e = Double.NaN;
-                label = n.op() + " (no kernel)";
-            }
-            if (Double.isNaN(e)) {
+            if (Double.isNaN(n.nanos)) {
                 t.unmeasured++;
-                t.missing.add(label);
+                t.missing.add(n.label);
             } else {
-                t.nanos += e;
-                t.mainMeasured |= n.name().equals(owner);
-                t.kernels.add(label);
+                t.nanos += n.nanos;
+                t.mainMeasured |= n.name.equals(owner);
+                t.kernels.add(n.label);
             }
         }
         return out;
+    }
+
+    /** Per-node estimates as the host's planner would make them. */
+    private static final class Estimator {
+        final Planner planner;
+        final KernelCosts costs;
+        /** A frame's cost per step, 0 when it has no measurement (a fixed table without it). */
+        final double stepNanos;
+
+        Estimator(RuntimeOptions runtime) {
+            List<Backend> backends = new ArrayList<>(runtime.backends());
+            backends.add(RefBackend.INSTANCE);
+            costs = runtime.kernelCosts();
+            planner = new Planner(backends, null, costs, Decoding::densify);
+            KernelCost step = costs.get(StepBenchmarks.STEP, StepBenchmarks.of(StepBenchmarks.STEP));
+            stepNanos = step == null ? 0 : step.nanosPerUnit();
+        }
+
+        /** Every non-constant main-graph node in order; null when the graph cannot be planned at these shapes. */
+        List<NodeTime> nodes(Graph g, List<int[]> inputShapes) {
+            Map<String, ValueType> types = types(g, inputShapes);
+            if (types == null) {
+                return null;
+            }
+            List<NodeTime> out = new ArrayList<>();
+            // values of constants alone (x_scale * w_scale) are computed once at load: they cost nothing per run
+            java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
+            for (Node n : g.topologicalOrder()) {
+                if (n.subgraphs().isEmpty() && n.inputs().stream().allMatch(i -> i.isEmpty() || constant.contains(i))) {
+                    constant.addAll(n.outputs());
+                    continue;
+                }
+                List<ValueType> ts = new ArrayList<>();
+                List<Tensor> cs = new ArrayList<>();
+                StringBuilder key = new StringBuilder();
+                for (String in : n.inputs()) {
+                    Tensor c = g.initializers().get(in);
+                    cs.add(c);
+                    ValueType t = in.isEmpty() ? null : c != null ? new ValueType(c.dtype(), c.shape()) : types.get(in);
+                    ts.add(t);
+                    key.append(t == null ? "-" : t.dtype() + java.util.Arrays.toString(t.shape())).append(';');
+                }
+                double e;
+                String label;
+                try {
+                    Planner.Choice c = planner.rank(n, ts, cs).get(0);
+                    e = Double.isNaN(c.estimateNanos()) ? planner.estimate(n, ts, c.offer()) : c.estimateNanos();
+                    label = c.offer().kernelClass() != null ? c.offer().kernelClass()
+                            : c.offer().backend().name() + " " + n.op();
+                    if (Double.isNaN(e) && c.offer().kernelClass() == null && c.offer().backend() == RefBackend.INSTANCE
+                            && ELEMENTWISE.contains(n.op())) {
+                        KernelCost k = costs.get(StepBenchmarks.JAVA_ELTWISE,
+                                StepBenchmarks.of(StepBenchmarks.JAVA_ELTWISE));
+                        double work = Work.of(n, ts);
+                        if (k != null && !Double.isNaN(work)) {
+                            e = k.estimate(work, 1, false);
+                            label = StepBenchmarks.JAVA_ELTWISE + " " + n.op();
+                        }
+                    }
+                } catch (RuntimeException ex) {
+                    e = Double.NaN;
+                    label = n.op() + " (no kernel)";
+                }
+                out.add(new NodeTime(n.name(), n.op(), key.toString(), Double.isNaN(e) ? e : e + stepNanos, label));
+            }
+            return out;
+        }
     }
 
     /** The layer a node belongs to: its own name, or the longest layer name it extends with '/'. */
@@ -195,6 +321,10 @@ public final class SpeedCheck {
             m.put(g.inputs().get(i).name(), new ValueType(g.inputs().get(i).dtype(), inputShapes.get(i)));
         }
         return m;
+    }
+
+    private static String signed(double nanos) {
+        return (nanos < 0 ? "-" : "+") + time(Math.abs(nanos));
     }
 
     static String time(double nanos) {

@@ -24,15 +24,17 @@ import java.util.List;
  * portable base flags and each wider ISA lives in functions compiled for it.
  *
  * <p>Kernel classes (their costs are measured per host, {@link dev.hedge.kernels.KernelCosts}), each suffixed
- * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM), {@code
+ * with the instruction set, e.g. {@code native.s8gemm.avx2}: {@code s8gemm} (dense int8 GEMM, 1x1 convolutions
+ * included), {@code s8conv} (dense int8 convolutions through an im2col panel), {@code
  * sparse.s8} and {@code sparse.f32} (sparse weights, compared with the dense fp32 kernels of the other
  * backends at the weights' density), {@code conv.f32} (dense fp32 Conv, weighed against OpenBLAS and Java),
  * {@code dwconv.s8}, {@code dwconv.f32}, {@code maxpool.8}, {@code pool.f32}, {@code eltwise.f32}, {@code qdq},
  * {@code eltwise.8} (QLinearAdd / QLinearMul), {@code gavgpool.8} (QLinearGlobalAveragePool) and {@code avgpool.8}
  * (QLinearAveragePool)
  * (direct kernels, not measured by the planner: the reference backend's counterparts have no class either, so
- * priority decides; {@code qdq}, {@code eltwise.8} and {@code gavgpool.8} have benchmarks all the same, per
- * element, for the converter, which weighs an int8 layer against its float form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * priority decides; {@code dwconv.s8}, {@code dwconv.f32}, {@code qdq}, {@code eltwise.8} and {@code gavgpool.8}
+ * have benchmarks all the same, for the converter's speed check, which weighs an int8 layer against its float
+ * form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
  */
 public final class NativeBackend implements Backend {
 
@@ -40,6 +42,7 @@ public final class NativeBackend implements Backend {
 
     private final int isa;
     private final String s8gemm;
+    private final String s8conv;
     private final String sparseS8;
     private final String sparseF32;
     private final String dwconvS8;
@@ -67,6 +70,7 @@ public final class NativeBackend implements Backend {
         this.isa = isa;
         String suffix = "." + Native.ISA_NAMES[isa];
         s8gemm = "native.s8gemm" + suffix;
+        s8conv = "native.s8conv" + suffix;
         sparseS8 = "native.sparse.s8" + suffix;
         sparseF32 = "native.sparse.f32" + suffix;
         dwconvS8 = "native.dwconv.s8" + suffix;
@@ -83,6 +87,8 @@ public final class NativeBackend implements Backend {
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
             c.add(int8(op, s8gemm));
         }
+        c.add(int8(Op.QLinearConv, s8conv));
+        c.add(int8(Op.ConvInteger, s8conv));
         c.add(int8(Op.QLinearConv, dwconvS8));
         c.add(int8(Op.ConvInteger, dwconvS8));
         c.add(int8(Op.MaxPool, maxpool8));
@@ -214,9 +220,9 @@ public final class NativeBackend implements Backend {
     private String denseClass(Node node, List<ValueType> inputs) {
         switch (node.op()) {
             case QLinearConv:
-                return depthwise(node, inputs, 3) ? dwconvS8 : s8gemm;
+                return depthwise(node, inputs, 3) ? dwconvS8 : pointwise(node, inputs, 3) ? s8gemm : s8conv;
             case ConvInteger:
-                return depthwise(node, inputs, 1) ? dwconvS8 : s8gemm;
+                return depthwise(node, inputs, 1) ? dwconvS8 : pointwise(node, inputs, 1) ? s8gemm : s8conv;
             case Conv:
                 return depthwiseF32(node, inputs) ? dwconvF32 : convF32;
             case MaxPool:
@@ -242,6 +248,34 @@ public final class NativeBackend implements Backend {
         }
     }
 
+    /**
+     * A 1x1 kernel without stride, padding or groups: the image is the GEMM's panel as it stands. Other
+     * convolutions gather an im2col panel per call, which costs per multiply-add several times what a product
+     * does: they are the {@code s8conv} class.
+     */
+    private static boolean pointwise(Node node, List<ValueType> in, int wIn) {
+        int[] w = wIn < in.size() && in.get(wIn) != null ? in.get(wIn).shape() : null;
+        if (w == null || node.intAttr("group") != 1) {
+            return false;
+        }
+        for (int d = 2; d < w.length; d++) {
+            if (w[d] != 1) {
+                return false;
+            }
+        }
+        for (String a : new String[] {"strides", "pads"}) {
+            if (node.hasAttr(a)) {
+                for (long v : node.intsAttr(a)) {
+                    if (v != (a.equals("strides") ? 1 : 0)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return !node.hasAttr("auto_pad") || node.stringAttr("auto_pad").equals("NOTSET")
+                || node.stringAttr("auto_pad").equals("VALID");
+    }
+
     /** As the kernels decide: group = channels, one input channel per group. */
     private static boolean depthwise(Node node, List<ValueType> in, int wIn) {
         int[] x = in.get(0) != null ? in.get(0).shape() : null;
@@ -254,6 +288,12 @@ public final class NativeBackend implements Backend {
     public KernelBenchmark benchmark(String kernelClass) {
         if (kernelClass.equals(s8gemm)) {
             return NativeBenchmarks.s8gemm(this);
+        }
+        if (kernelClass.equals(s8conv)) {
+            return NativeBenchmarks.s8conv(this);
+        }
+        if (kernelClass.equals(dwconvS8) || kernelClass.equals(dwconvF32)) {
+            return NativeBenchmarks.dwconv(this, kernelClass.equals(dwconvS8));
         }
         if (kernelClass.equals(sparseS8)) {
             return NativeBenchmarks.sparseS8(this);

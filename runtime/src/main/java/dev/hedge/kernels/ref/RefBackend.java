@@ -8,12 +8,11 @@ import dev.hedge.kernels.KernelBenchmark;
 import dev.hedge.kernels.KernelRegistry;
 import dev.hedge.kernels.Offer;
 import dev.hedge.kernels.PrepareContext;
-import dev.hedge.kernels.ref.linalg.Sgemm;
+import dev.hedge.plan.StepBenchmarks;
 import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Tensor;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -91,31 +90,7 @@ public final class RefBackend implements Backend {
 
     @Override
     public KernelBenchmark benchmark(String kernelClass) {
-        return SGEMM.equals(kernelClass) ? RefBackend::sgemmProblem : null;
-    }
-
-    /** A square single-threaded product of about {@code work} multiply-adds, as the kernels call it. */
-    private static KernelBenchmark.Problem sgemmProblem(long work) {
-        int n = (int) Math.max(1, Math.round(Math.cbrt(work)));
-        Random r = new Random(1);
-        float[] a = new float[n * n];
-        float[] b = new float[n * n];
-        float[] c = new float[n * n];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = r.nextFloat() - 0.5f;
-            b[i] = r.nextFloat() - 0.5f;
-        }
-        return new KernelBenchmark.Problem() {
-            @Override
-            public long work() {
-                return (long) n * n * n;
-            }
-
-            @Override
-            public void run() {
-                Sgemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
-            }
-        };
+        return SGEMM.equals(kernelClass) ? StepBenchmarks.gemm(this) : null;
     }
 
     /** The ops this backend implements. */

@@ -136,7 +136,27 @@ class NativeCostsTest {
             assertTrue(p.work() > 0);
             p.run();
         }
-        assertNull(nat.benchmark("native.maxpool.8." + nat.isa()), "direct kernels are not measured");
+        // the one-row product: [1, 64] x [64, 64]
+        try (KernelBenchmark.Problem p = bm.rowProblem(4096)) {
+            assertEquals(4096, p.work());
+            assertEquals(4096, p.weights());
+            assertEquals(1, p.rows());
+            p.run();
+        }
+        // im2col convolutions are their own class, timed through a 3x3 QLinearConv
+        try (KernelBenchmark.Problem p = nat.benchmark("native.s8conv." + nat.isa()).problem(1 << 15)) {
+            assertEquals(9L * 15 * 15 * 16, p.work()); // 15 channels over 4 x 4 pixels
+            assertEquals(9L * 15 * 15, p.weights());
+            p.run();
+        }
+        // the depthwise kernels, int8 and float, for the converter's speed check: 3x3 taps over c channels
+        for (String cls : new String[] {"native.dwconv.s8.", "native.dwconv.f32."}) {
+            try (KernelBenchmark.Problem p = nat.benchmark(cls + nat.isa()).problem(1 << 14)) {
+                assertEquals(0, p.work() % 9, cls);
+                p.run();
+            }
+        }
+        assertNull(nat.benchmark("native.maxpool.8." + nat.isa()), "other direct kernels are not measured");
         KernelCost c = KernelCosts.measure(bm);
         assertTrue(c.nanosPerUnit() > 0 && c.unitsPerSecond() > 1e8, c.toString());
     }
