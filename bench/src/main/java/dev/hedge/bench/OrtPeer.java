@@ -34,12 +34,6 @@ final class OrtPeer implements AutoCloseable {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions o = new OrtSession.SessionOptions();
             o.setIntraOpNumThreads(threads);
-            if (threads > 1) {
-                // ORT's pool threads spin on after its runs and take the cores from Hedge's runs in the alternating
-                // blocks (resnet-style int8, 2 threads: Hedge 6.1 ms median against ORT spinning, 4.9 ms otherwise,
-                // 4.7 ms alone); without spinning ORT itself measured 4 % slower (7.8 -> 8.1 ms)
-                o.addConfigEntry("session.intra_op.allow_spinning", "0");
-            }
             o.setInterOpNumThreads(1);
             o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);

@@ -100,10 +100,9 @@ public final class Report {
                         + "exceeds them, hence shares above 100%\n\n");
         sb.append("The machine is shared (2 cores, several concurrent builds), so absolute times drift between runs. "
                 + "Hedge and ONNX Runtime run in the same process on the same inputs with the same intra-op thread "
-                + "count, alternating in blocks of five runs, so the ratios are fairer than the absolute numbers. With 2 "
-                + "threads ONNX Runtime runs with `session.intra_op.allow_spinning=0`: its pool threads otherwise spin on "
-                + "after its runs and take the cores from Hedge's (resnet-style int8: Hedge 6.1 ms median against "
-                + "spinning ORT threads, 4.9 ms without, 4.7 ms alone; ORT itself 7.8 ms spinning, 8.1 ms not).\n\n");
+                + "count; with one thread alternating in blocks of five runs, so the ratios are fairer than the absolute "
+                + "numbers; with 2 threads all of Hedge's timed runs, then all of ONNX Runtime's (its pool threads spin on "
+                + "after its runs and took the cores from Hedge's when alternating).\n\n");
 
         modelTable(sb, runs);
         targets(sb, runs);
