@@ -69,7 +69,7 @@ final class DepthwiseF32Kernel implements Kernel, RunContext.TileTask {
         mult = ws[0] / c;
         act = FusedActivation.of(node);
         nativeAct = act.kind() == FusedActivation.Kind.RELU ? 1 : act.kind() == FusedActivation.Kind.CLIP ? 2 : 0;
-        scratchBytes = (Native.depthwiseF32ScratchBytes(g) + 63) & ~63L;
+        scratchBytes = Native.align64(Native.depthwiseF32ScratchBytes(g));
         // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
         int t = Tiles.split(ctx.threads(), c, 16, 1, 1, 8.0 * ws[0] * g.outPlane() * g.kh * g.kw)[0];
         block = Tiles.ceilDiv(Tiles.ceilDiv(c, 16), t) * 16;

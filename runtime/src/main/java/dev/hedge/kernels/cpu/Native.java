@@ -79,6 +79,11 @@ final class Native {
         return b.limit(n).slice().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** {@code v} rounded up to a multiple of 64: regions of one scratch buffer start aligned as allocate's do. */
+    static long align64(long v) {
+        return (v + 63) & ~63L;
+    }
+
     // ---- validation helpers ---------------------------------------------------------------------------
 
     static void positive(String what, long v) {

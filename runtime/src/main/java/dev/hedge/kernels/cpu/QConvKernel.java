@@ -174,7 +174,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
         if (depthwise) {
             wGroupBytes = 2L * cout * g.kh * g.kw;
             packedW = w == null ? null : depthwiseWeights(Staging.direct(w, 0), Native.allocate(wGroupBytes), 0);
-            dwScratch = (Native.depthwiseScratchBytes(g) + 63) & ~63L;
+            dwScratch = Native.align64(Native.depthwiseScratchBytes(g));
             long taps = g.kh * g.kw;
             if (packedW != null && isa == Native.ISA_AVX512 && cout == channels && taps * 255 * 255 < (1 << 24)) {
                 // Every sum of taps products (x - zx)(w - zw) is an integer below 2^24, exact in float32 in any order,
@@ -182,11 +182,11 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
                 // MobileNet's layers) compute the integer accumulators exactly; blocks of 16 channels stay in cache.
                 dwFloatW = floatDepthwiseWeights(Staging.direct(w, 0));
                 dwBlock = 16; // the channel-lane kernels' width (fewer channels per block measured slower on 112 x 112)
-                dwXfBytes = align64(4L * dwBlock * g.inPlane());
-                dwAccBytes = align64(4L * dwBlock * g.outPlane());
+                dwXfBytes = Native.align64(4L * dwBlock * g.inPlane());
+                dwAccBytes = Native.align64(4L * dwBlock * g.outPlane());
                 dwBlockGeom = g.withChannels(Math.min(dwBlock, channels));
                 dwLastGeom = g.withChannels(channels - (long) (Tiles.ceilDiv(channels, dwBlock) - 1) * dwBlock);
-                dwScratch = dwXfBytes + dwAccBytes + align64(Native.depthwiseF32ScratchBytes(dwBlockGeom));
+                dwScratch = dwXfBytes + dwAccBytes + Native.align64(Native.depthwiseF32ScratchBytes(dwBlockGeom));
             } else {
                 // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
                 double work = 8.0 * cout * g.outPlane() * taps;
@@ -245,9 +245,6 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
         return dst;
     }
 
-    private static long align64(long v) {
-        return (v + 63) & ~63L;
-    }
 
     /** int16 (w - w_zero_point[c]) per output channel, as the depthwise kernel reads them. */
     private ByteBuffer depthwiseWeights(ByteBuffer w, ByteBuffer dst, long doff) {

@@ -159,8 +159,8 @@ final class QMatMulKernel implements Kernel {
             plane = new Geom(k, 1, mt, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, mt);
             // the k4 layout packs activation rows directly and writes the output transposed back
             boolean viaT = mt > 1 && !sparseB.weights().k4();
-            aTBytes = viaT ? align64(Math.multiplyExact(k, mt)) : 0;
-            outTBytes = viaT ? align64(Math.multiplyExact(n * outSize, mt)) : 0;
+            aTBytes = viaT ? Native.align64(Math.multiplyExact(k, mt)) : 0;
+            outTBytes = viaT ? Native.align64(Math.multiplyExact(n * outSize, mt)) : 0;
             ctx.requestScratch(aTBytes + outTBytes + sparseB.scratchBytes(plane));
             ctx.setOutput(0, outType, outShape);
             return;
@@ -274,9 +274,6 @@ final class QMatMulKernel implements Kernel {
                 i * m * n * outSize, n, r0, Math.min(rows, r0 + rowBlock), c0, Math.min(n, c0 + colBlock));
     }
 
-    private static long align64(long v) {
-        return (v + 63) & ~63L;
-    }
 
     private static int[] broadcast(int[] a, int[] b) {
         int r = Math.max(a.length, b.length);

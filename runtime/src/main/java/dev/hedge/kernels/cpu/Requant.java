@@ -63,12 +63,9 @@ final class Requant {
     }
 
     static long bytes(long channels) {
-        return HEADER + 2 * align64(4 * channels);
+        return HEADER + 2 * Native.align64(4 * channels);
     }
 
-    private static long align64(long n) {
-        return (n + 63) & ~63L;
-    }
 
     /** Output-type code for a quantized output dtype. */
     static int outType(DType t) {
@@ -133,7 +130,7 @@ final class Requant {
         b.putInt(0, n).putInt(4, yzp).putInt(8, lo).putInt(12, hi).putInt(16, outType);
         for (int c = 0; c < n; c++) {
             b.putFloat(HEADER + 4 * c, mult[c]);
-            b.putInt((int) (HEADER + align64(4L * n)) + 4 * c, bias[c]);
+            b.putInt((int) (HEADER + Native.align64(4L * n)) + 4 * c, bias[c]);
         }
         return b;
     }

@@ -99,8 +99,8 @@ final class SparseF32Kernel implements Kernel {
             final int kk0 = k;
             src = transB ? (i, j) -> wd.get(i * kk0 + j) : (i, j) -> wd.get(j * rr + i);
             transposed = !transB;
-            aTBytes = rows > 1 ? align64(Math.multiplyExact(rows, 4L * k)) : 0;
-            outTBytes = rows > 1 ? align64(Math.multiplyExact(rows, 4L * r)) : 0;
+            aTBytes = rows > 1 ? Native.align64(Math.multiplyExact(rows, 4L * k)) : 0;
+            outTBytes = rows > 1 ? Native.align64(Math.multiplyExact(rows, 4L * r)) : 0;
             ctx.requestScratch(aTBytes + outTBytes);
             int[] out = xs.length == 1 ? new int[] {r} : Arrays.copyOf(xs, xs.length);
             out[out.length - 1] = r;
@@ -132,9 +132,6 @@ final class SparseF32Kernel implements Kernel {
         return b;
     }
 
-    private static long align64(long v) {
-        return (v + 63) & ~63L;
-    }
 
     @Override
     public void run(RunContext ctx) {

@@ -196,11 +196,11 @@ final class SparseWeights {
             IntList vals, int[] zw, int[] rsum, int stored, boolean q8, boolean k4) {
         int nent = col.size();
         long offRp = 64;
-        long offCol = offRp + align64(4L * (nbr + 1));
-        long offW = offCol + align64(4L * nent + 4);
-        long offZw = offW + align64(4L * vals.size() + 4);
-        long offRs = offZw + align64(4L * r + 4);
-        long total = offRs + (rsum == null ? 0 : align64(4L * r + 4));
+        long offCol = offRp + Native.align64(4L * (nbr + 1));
+        long offW = offCol + Native.align64(4L * nent + 4);
+        long offZw = offW + Native.align64(4L * vals.size() + 4);
+        long offRs = offZw + Native.align64(4L * r + 4);
+        long total = offRs + (rsum == null ? 0 : Native.align64(4L * r + 4));
         if (total > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("sparse weights of " + r + " x " + k + " are too large");
         }
@@ -253,9 +253,6 @@ final class SparseWeights {
         }
     }
 
-    private static long align64(long n) {
-        return (n + 63) & ~63L;
-    }
 
     ByteBuffer buffer() {
         return buffer;
