@@ -125,18 +125,7 @@ inline void hk_requant_f32(int isa, signed char* acc, long aoff, long rows, long
             const int len = (int) std::min<long>(1024, n - c);
             const float* src = a + r * n + c;
             for (int i = 0; i < len; i++) buf[i] = (int32_t) src[i];
-            hk::RowArgs ra;
-            ra.raw = buf;
-            ra.n = len;
-            ra.zr = 0;
-            ra.rsum = 0;
-            ra.cadj = nullptr;
-            ra.zc = nullptr;
-            ra.per_col = false;
-            ra.mult = rq.mult + c0 + r;
-            ra.bias = rq.bias + c0 + r;
-            ra.out = o + (r * n + c) * osz;
-            hk::requant_row(isa, ra, rq);
+            hk::requant_channel_row(isa, rq, buf, len, c0 + r, o + (r * n + c) * osz);
         }
     }
 }

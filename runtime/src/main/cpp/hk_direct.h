@@ -127,18 +127,7 @@ HK_INLINE void qdw_body(int isa, const uint8_t* x, bool x_unsigned, int32_t zx, 
                         }
                     }
                 }
-                RowArgs ra;
-                ra.raw = acc;
-                ra.n = (int) g.OW;
-                ra.zr = 0;
-                ra.rsum = 0;
-                ra.cadj = nullptr;
-                ra.zc = nullptr;
-                ra.per_col = false;
-                ra.mult = q.mult + co;
-                ra.bias = q.bias + co;
-                ra.out = out + ((co * g.OH + oh) * g.OW) * osz;
-                requant_row(isa, ra, q);
+                requant_channel_row(isa, q, acc, (int) g.OW, co, out + ((co * g.OH + oh) * g.OW) * osz);
             }
         }
     }

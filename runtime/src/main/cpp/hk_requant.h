@@ -210,4 +210,21 @@ inline void requant_row(int isa, const RowArgs& a, const Requant& q) {
     requant_row_scalar(a, q);
 }
 
+// n accumulators of output channel c that carry no zero-point terms (the kernel subtracted them itself):
+// requantized with that channel's multiplier and bias into out.
+inline void requant_channel_row(int isa, const Requant& q, const int32_t* raw, int n, long c, void* out) {
+    RowArgs a;
+    a.raw = raw;
+    a.n = n;
+    a.zr = 0;
+    a.rsum = 0;
+    a.cadj = nullptr;
+    a.zc = nullptr;
+    a.per_col = false;
+    a.mult = q.mult + c;
+    a.bias = q.bias + c;
+    a.out = out;
+    requant_row(isa, a, q);
+}
+
 }  // namespace hk
