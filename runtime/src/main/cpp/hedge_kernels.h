@@ -110,26 +110,6 @@ inline void hk_qdw(int isa, signed char* x, long xoff, int xu, int zx, long C, l
             hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), plane, acc, c0, c1);
 }
 
-// Requantization of float accumulators holding exact integers (below 2^24 in magnitude, as from a depthwise
-// convolution of (x - zx) and (w - zw) in float lanes): rows [0, rows) of n values are output channels
-// c0 + row, converted to int32 and requantized exactly as the integer kernels' accumulators are.
-inline void hk_requant_f32(int isa, signed char* acc, long aoff, long rows, long n, signed char* q, long qoff, long c0,
-        signed char* out, long ooff) {
-    const float* a = reinterpret_cast<const float*>(HK_PTR(acc, aoff));
-    hk::Requant rq = hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff)));
-    uint8_t* o = HK_PTR(out, ooff);
-    const int osz = rq.out_size();
-    alignas(64) int32_t buf[1024];
-    for (long r = 0; r < rows; r++) {
-        for (long c = 0; c < n; c += 1024) {
-            const int len = (int) std::min<long>(1024, n - c);
-            const float* src = a + r * n + c;
-            for (int i = 0; i < len; i++) buf[i] = (int32_t) src[i];
-            hk::requant_channel_row(isa, rq, buf, len, c0 + r, o + (r * n + c) * osz);
-        }
-    }
-}
-
 inline long hk_fdw_scratch_bytes(long OH, long OW, long KH, long KW, long sh, long sw, long dh, long dw) {
     hk::Geom g{};
     g.OH = OH, g.OW = OW, g.KH = KH, g.KW = KW, g.sh = sh, g.sw = sw, g.dh = dh, g.dw = dw;

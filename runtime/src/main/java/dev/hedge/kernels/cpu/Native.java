@@ -321,20 +321,46 @@ final class Native {
                 g.pt, g.pl, g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff, c0, c1);
     }
 
+    /** Depthwise taps above which a float32 sum of (x - zx)(w - zw) could leave the exact integers (2^24). */
+    static final long DW_FLOAT_MAX_TAPS = ((1 << 24) - 1) / (255 * 255);
+
     /**
-     * Requantizes {@code rows x n} float accumulators holding exact integers (|value| below 2^24) as output
-     * channels {@code c0 ..}: converted to int32, then requantized like the integer kernels' accumulators.
+     * Whether {@link #depthwiseS8F32} runs this depthwise geometry: AVX-512, multiplier 1, stride 1 or column
+     * stride 2, and few enough taps that the float sums are exact.
      */
-    static void requantF32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff, long c0,
-            ByteBuffer out, long ooff) {
+    static boolean depthwiseS8F32Runs(int isa, Geom g, long mult) {
+        return isa == ISA_AVX512 && mult == 1 && g.kh * g.kw <= DW_FLOAT_MAX_TAPS
+                && (g.sw == 2 || g.sw == 1 && g.sh == 1);
+    }
+
+    static long depthwiseS8F32ScratchBytes(Geom g) {
+        g.check();
+        return NativeKernels.hk_qdwf_scratch_bytes(g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw);
+    }
+
+    /**
+     * int8 depthwise conv of input channels {@code [c0, c1)} of one image in float lanes (hk_qdwf.h), bit-exact with
+     * {@link #depthwise}: weights are floats (w - w_zero_point[c]) [c][kh * kw]; 8-bit output only.
+     */
+    static void depthwiseS8F32(int isa, ByteBuffer x, long xoff, boolean xu, int zx, Geom g, ByteBuffer w, long woff,
+            ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0, long c1) {
         checkIsa(isa);
-        positive("rows", rows);
-        positive("columns", n);
-        nonNegative("first channel", c0);
-        region("accumulators", acc, aoff, Math.multiplyExact(4 * rows, n));
-        int osz = Requant.check(q, qoff, Math.addExact(c0, rows));
-        region("output", out, ooff, Math.multiplyExact(Math.multiplyExact(rows, n), osz));
-        NativeKernels.hk_requant_f32(isa, acc, aoff, rows, n, q, qoff, c0, out, ooff);
+        g.check();
+        if (!depthwiseS8F32Runs(isa, g, 1)) {
+            throw new IllegalArgumentException("float-lane int8 depthwise does not run " + g);
+        }
+        if (c0 < 0 || c0 >= c1 || c1 > g.c) {
+            throw new IllegalArgumentException("channels [" + c0 + ", " + c1 + ") outside [0, " + g.c + ")");
+        }
+        region("image", x, xoff, g.inBytes(1));
+        region("depthwise weights", w, woff, Math.multiplyExact(g.c, 4 * g.kh * g.kw));
+        if (Requant.check(q, qoff, g.c) != 1) {
+            throw new IllegalArgumentException("float-lane int8 depthwise writes 8-bit outputs only");
+        }
+        region("output", out, ooff, Math.multiplyExact(g.c, g.outPlane()));
+        region("depthwise scratch", scratch, soff, depthwiseS8F32ScratchBytes(g));
+        NativeKernels.hk_qdwf(x, xoff, xu ? 1 : 0, zx, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl,
+                g.oh, g.ow, w, woff, q, qoff, out, ooff, scratch, soff, c0, c1);
     }
 
     /** Output widths up to which AVX-512 depthwise convolutions (multiplier 1) put channels in vector lanes. */

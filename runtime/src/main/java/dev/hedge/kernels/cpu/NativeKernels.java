@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_qdwf.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -64,8 +64,11 @@ final class NativeKernels {
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
             long c1);
 
-    static native void hk_requant_f32(int isa, ByteBuffer acc, long aoff, long rows, long n, ByteBuffer q, long qoff,
-            long c0, ByteBuffer out, long ooff);
+    static native long hk_qdwf_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
+
+    static native void hk_qdwf(ByteBuffer x, long xoff, int xu, int zx, long c, long h, long w, long kh, long kw,
+            long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt, long woff,
+            ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0, long c1);
 
     static native long hk_fdw_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 

@@ -66,11 +66,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
     private int dwTiles;
     private int dwBlock;
     /** Depthwise in float lanes: weights (w - w_zero_point) as floats, or null for the int16 kernel. */
-    private ByteBuffer dwFloatW;
-    private long dwXfBytes;    // per thread: a block of (x - x_zero_point) planes as floats, then its accumulators
-    private long dwAccBytes;
-    private Geom dwBlockGeom;  // the window over a block of channels, and over the last (partial) block
-    private Geom dwLastGeom;
+    private ByteBuffer dwFloatW;   // float (w - w_zero_point) when the float-lane kernel runs
 
     /** GEMM tiles of each image and group, made at prepare (the kernel's fields never change at run time). */
     private RunContext.TileTask[] gemmTasks;
@@ -174,24 +170,19 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
         if (depthwise) {
             wGroupBytes = 2L * cout * g.kh * g.kw;
             packedW = w == null ? null : depthwiseWeights(Staging.direct(w, 0), Native.allocate(wGroupBytes), 0);
-            dwScratch = Native.align64(Native.depthwiseScratchBytes(g));
             long taps = g.kh * g.kw;
-            if (packedW != null && isa == Native.ISA_AVX512 && cout == channels && taps * 255 * 255 < (1 << 24)) {
-                // Every sum of taps products (x - zx)(w - zw) is an integer below 2^24, exact in float32 in any order,
-                // so the fp32 depthwise kernels (channel lanes, padded planes: 2-5x the int16 kernel's speed on
-                // MobileNet's layers) compute the integer accumulators exactly; blocks of 16 channels stay in cache.
+            // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
+            double work = 8.0 * cout * g.outPlane() * taps;
+            dwTiles = threads == 1 ? 1 : Tiles.split(threads, channels, 1, 1, 1, work)[0];
+            dwBlock = Tiles.ceilDiv(channels, dwTiles);
+            if (packedW != null && outSize == 1 && Native.depthwiseS8F32Runs(isa, g, cout / channels)) {
+                // the float-lane kernel (exact: see hk_qdwf.h) runs 2-5x the int16 kernel's speed on MobileNet's
+                // layers; its narrow planes take blocks of 16 channels
                 dwFloatW = floatDepthwiseWeights(Staging.direct(w, 0));
-                dwBlock = 16; // the channel-lane kernels' width (fewer channels per block measured slower on 112 x 112)
-                dwXfBytes = Native.align64(4L * dwBlock * g.inPlane());
-                dwAccBytes = Native.align64(4L * dwBlock * g.outPlane());
-                dwBlockGeom = g.withChannels(Math.min(dwBlock, channels));
-                dwLastGeom = g.withChannels(channels - (long) (Tiles.ceilDiv(channels, dwBlock) - 1) * dwBlock);
-                dwScratch = dwXfBytes + dwAccBytes + Native.align64(Native.depthwiseF32ScratchBytes(dwBlockGeom));
+                dwBlock = Tiles.ceilDiv(dwBlock, 16) * 16;
+                dwScratch = Native.align64(Native.depthwiseS8F32ScratchBytes(g));
             } else {
-                // a direct depthwise multiply-add costs about eight of the GEMM's, whose rate the work bound assumes
-                double work = 8.0 * cout * g.outPlane() * taps;
-                dwTiles = threads == 1 ? 1 : Tiles.split(threads, channels, 1, 1, 1, work)[0];
-                dwBlock = Tiles.ceilDiv(channels, dwTiles);
+                dwScratch = Native.align64(Native.depthwiseScratchBytes(g));
             }
             dwTiles = Tiles.ceilDiv(channels, dwBlock);
             ctx.requestScratch(dwScratch * threads + (packedW == null ? wGroupBytes : 0));
@@ -298,28 +289,18 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
     public void run(RunContext ctx, int tile, int worker) {
         int b = tile / dwTiles;
         long c0 = (long) (tile % dwTiles) * dwBlock;
+        long c1 = Math.min(channels, c0 + dwBlock);
         if (dwFloatW != null) {
-            floatDepthwiseTile(ctx, b, c0, Math.min(channels, c0 + dwBlock) - c0, worker * dwScratch);
+            Native.depthwiseS8F32(isa, Staging.direct(ctx.input(0), 0), b * (long) channels * g.inPlane(), xUnsigned, zx,
+                    g, dwFloatW, 0, requant[0], 0, ctx.output(0).data(), b * (long) cout * g.outPlane(), ctx.scratch(),
+                    worker * dwScratch, c0, c1);
             return;
         }
         ByteBuffer w = packedW != null ? packedW : ctx.scratch();
         long woff = packedW != null ? 0 : dwScratch * ctx.threads();
         Native.depthwise(isa, Staging.direct(ctx.input(0), 0), b * (long) channels * g.inPlane(), xUnsigned, zx, g,
                 cout / channels, w, woff, requant[0], 0, ctx.output(0).data(), b * (long) cout * g.outPlane() * outSize,
-                ctx.scratch(), worker * dwScratch, c0, Math.min(channels, c0 + dwBlock));
-    }
-
-    /** Channels [c0, c0 + n) of image b in float lanes: (x - zx) as floats, fp32 depthwise, exact requantization. */
-    private void floatDepthwiseTile(RunContext ctx, int b, long c0, long n, long soff) {
-        ByteBuffer scratch = ctx.scratch();
-        long xoff = (b * (long) channels + c0) * g.inPlane();
-        Native.dequantize(isa, Staging.direct(ctx.input(0), 0), xoff, n * g.inPlane(), !xUnsigned, zx, 1f, scratch,
-                soff);
-        long acc = soff + dwXfBytes;
-        Native.depthwiseF32(isa, scratch, soff, n == dwBlock ? dwBlockGeom : dwLastGeom, 1, dwFloatW, 4 * c0 * g.kh * g.kw, null, 0, 0, 0f, 0f,
-                scratch, acc, scratch, acc + dwAccBytes);
-        Native.requantF32(isa, scratch, acc, n, g.outPlane(), requant[0], 0, c0, ctx.output(0).data(),
-                (b * (long) cout + c0) * g.outPlane() * outSize);
+                ctx.scratch(), worker * dwScratch, c0, c1);
     }
 
     /** A tile of the GEMM of image {@code b}, group {@code gi}, whose im2col panel is at the start of scratch. */

@@ -42,6 +42,10 @@ class Int8ThreadsTest {
         conv(96, 96, 56, 3, 1, 96, PADS1);
         conv(144, 144, 56, 3, 2, 144, PADS1);
         conv(37, 74, 40, 5, 1, 37, new long[] {2, 2, 2, 2}); // depth multiplier 2, odd channel count
+        // channels in lanes: partial 16-channel blocks, pixel groups with a tail, stride 2, a 5 x 5 window
+        conv(40, 40, 14, 3, 1, 40, PADS1);
+        conv(50, 50, 14, 3, 2, 50, PADS1);
+        conv(20, 20, 9, 5, 1, 20, new long[] {2, 2, 2, 2});
     }
 
     @Example
