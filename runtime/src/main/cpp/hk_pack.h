@@ -104,6 +104,83 @@ HK_T_AVX512 inline void im2col_row_avx512(uint8_t* row, const uint8_t* x, long c
     }
 }
 
+// Images of at most 64 pixels, at most 64 output pixels and 25 taps: an im2col row is the channel's plane (as 16-bit
+// lanes) permuted by its tap's index vector, outside-the-image lanes set to zx, written with one full 64-byte store.
+// Row-by-row masked copies of 4- or 8-byte rows cost more than the GEMM on such images (digits-cnn: 4 x 4 and
+// 8 x 8), partly store-forwarding stalls when the interleave reads the rows back.
+constexpr long SMALL_IM2COL_MAX = 64;
+constexpr long SMALL_IM2COL_TAPS = 25;
+
+struct SmallIm2col {
+    __m512i idx[SMALL_IM2COL_TAPS][2];  // per tap: source pixel of output lanes 0-31 and 32-63
+    __mmask64 valid[SMALL_IM2COL_TAPS];
+};
+
+HK_INLINE bool small_im2col(long H, long W, long KH, long KW, long cols) {
+    return H * W <= SMALL_IM2COL_MAX && cols <= SMALL_IM2COL_MAX && KH * KW <= SMALL_IM2COL_TAPS;
+}
+
+HK_T_AVX512 inline void small_im2col_table(SmallIm2col& t, long H, long W, long KH, long KW, long sh, long sw,
+        long dh, long dw, long pt, long pl, long OH, long OW) {
+    alignas(64) int16_t ys[SMALL_IM2COL_MAX], xs[SMALL_IM2COL_MAX];
+    long oh = 0, ow = 0;
+    for (long p = 0; p < SMALL_IM2COL_MAX; p++) {
+        // lanes past the output keep a row no tap reaches
+        ys[p] = (int16_t) (p < OH * OW ? oh * sh - pt : -SMALL_IM2COL_MAX);
+        xs[p] = (int16_t) (ow * sw - pl);
+        if (++ow == OW) {
+            ow = 0;
+            oh++;
+        }
+    }
+    const __m512i vh = _mm512_set1_epi16((int16_t) H), vw = _mm512_set1_epi16((int16_t) W);
+    const __m512i zero = _mm512_setzero_si512();
+    for (long i = 0; i < KH; i++) {
+        for (long j = 0; j < KW; j++) {
+            const long tap = i * KW + j;
+            __mmask64 valid = 0;
+            for (int h = 0; h < 2; h++) {
+                const __m512i y = _mm512_add_epi16(_mm512_load_si512(ys + 32 * h), _mm512_set1_epi16((int16_t) (i * dh)));
+                const __m512i x = _mm512_add_epi16(_mm512_load_si512(xs + 32 * h), _mm512_set1_epi16((int16_t) (j * dw)));
+                const __mmask32 in = _mm512_cmpge_epi16_mask(y, zero) & _mm512_cmplt_epi16_mask(y, vh)
+                        & _mm512_cmpge_epi16_mask(x, zero) & _mm512_cmplt_epi16_mask(x, vw);
+                t.idx[tap][h] = _mm512_add_epi16(_mm512_mullo_epi16(y, vw), x);
+                valid |= (__mmask64) in << (32 * h);
+            }
+            t.valid[tap] = valid;
+        }
+    }
+}
+
+// The table and the current channel's plane (as 16-bit lanes: pixels 0-31, 32-63).
+struct SmallIm2colState {
+    SmallIm2col table;
+    __m512i plane[2];
+    long plane_c;
+};
+
+HK_T_AVX512 inline void small_im2col_begin(SmallIm2colState& st, long H, long W, long KH, long KW, long sh, long sw,
+        long dh, long dw, long pt, long pl, long OH, long OW) {
+    small_im2col_table(st.table, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW);
+    st.plane_c = -1;
+}
+
+// 64 bytes at row (the buffer must hold them): tap's pixels of plane c, zx outside the image.
+HK_T_AVX512 inline void small_im2col_row(SmallIm2colState& st, uint8_t* row, const uint8_t* x, long c, long HW,
+        long tap, uint8_t zx) {
+    if (st.plane_c != c) {
+        const uint8_t* s = x + c * HW;
+        const long n1 = std::min(HW, 32L), n2 = HW - n1;
+        st.plane[0] = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8((__mmask32) ((1ull << n1) - 1), s));
+        st.plane[1] = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8((__mmask32) ((1ull << n2) - 1), s + 32));
+        st.plane_c = c;
+    }
+    const __m256i a = _mm512_cvtepi16_epi8(_mm512_permutex2var_epi16(st.plane[0], st.table.idx[tap][0], st.plane[1]));
+    const __m256i b = _mm512_cvtepi16_epi8(_mm512_permutex2var_epi16(st.plane[0], st.table.idx[tap][1], st.plane[1]));
+    const __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+    _mm512_storeu_si512(row, _mm512_mask_mov_epi8(_mm512_set1_epi8((char) zx), st.table.valid[tap], v));
+}
+
 // column_sums4 with 16 columns per step.
 HK_T_AVX512 inline void column_sums4_avx512(int32_t* csum, const uint8_t* const rows[4], long n, uint8_t mask,
         bool as_unsigned) {
@@ -233,6 +310,13 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
     }
     // tap (c, i, j) of row k, advanced with k
     long tc = 0, ti = 0, tj = 0;
+#if defined(HK_X86)
+    const bool small = V512 && !direct && small_im2col(H, W, KH, KW, cols);
+    SmallIm2colState st;
+    if (small) {
+        small_im2col_begin(st, H, W, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW);
+    }
+#endif
     for (long g = 0; g < kg; g++) {
         const uint8_t* rows[4];
         for (int t = 0; t < 4; t++) {
@@ -243,6 +327,21 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
             } else if (direct) {
                 rows[t] = x + k * cols;
             } else {
+#if defined(HK_X86)
+                if (small) {
+                    // writes 64 bytes: past this buffer's cols into the next one (built after it) or tmp's slack
+                    small_im2col_row(st, bufs[t], x, tc, H * W, ti * KW + tj, (uint8_t) zx);
+                    rows[t] = bufs[t];
+                    if (++tj == KW) {
+                        tj = 0;
+                        if (++ti == KH) {
+                            ti = 0;
+                            tc++;
+                        }
+                    }
+                    continue;
+                }
+#endif
                 long off_w = tj * dw - pl, lo, hi;
                 im2col_cols(W, OW, sw, off_w, lo, hi);
 #if defined(HK_X86)
