@@ -12,8 +12,10 @@ import dev.hedge.kernels.KernelCosts;
 import dev.hedge.kernels.Offer;
 import dev.hedge.kernels.Work;
 import dev.hedge.kernels.PrepareContext.ValueType;
+import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.HedgeException;
+import dev.hedge.runtime.QuantParams;
 import dev.hedge.runtime.Tensor;
 import dev.hedge.runtime.UnsupportedModelException;
 import java.nio.ByteBuffer;
@@ -173,6 +175,7 @@ public final class Planner {
             if (o.kind == Slot.Kind.KNOWN) {
                 s.kind = Slot.Kind.KNOWN;
                 s.value = dense(o);
+                s.encoded = o.encoded;
                 s.shape = o.shape;
             } else {
                 s.kind = Slot.Kind.CAPTURE;
@@ -677,8 +680,38 @@ public final class Planner {
                     allConst &= in < 0 || slots.get(in).constant;
                 }
                 s.constant = allConst;
+                if (allConst && i == 0) {
+                    s.encoded = quantizedSource(step.node, ins);
+                }
             }
         }
+    }
+
+    /**
+     * The stored form of weight-only weights: for a DequantizeLinear of a constant 8-bit tensor, that tensor
+     * with its scales and zero points attached, offered to kernels that read encoded inputs (the float value is
+     * what every other kernel reads); else null.
+     */
+    private static Tensor quantizedSource(Node node, Tensor[] ins) {
+        if (node.op() != Op.DequantizeLinear || ins.length < 2 || ins[0] == null || ins[1] == null
+                || (ins[0].dtype() != DType.INT8 && ins[0].dtype() != DType.UINT8) || ins[0].isEncoded()
+                || ins[1].dtype() != DType.FLOAT32 || ins[0].rank() == 0) {
+            return null;
+        }
+        int block = node.hasAttr("block_size") ? Math.toIntExact(node.intAttr("block_size")) : 0;
+        int axis = node.hasAttr("axis") ? Math.toIntExact(node.intAttr("axis")) : 1;
+        axis = axis < 0 ? axis + ins[0].rank() : axis;
+        int n = ins[1].elementCount();
+        if (block != 0 || axis < 0 || axis >= ins[0].rank() || (n != 1 && n != ins[0].dim(axis))) {
+            return null;
+        }
+        float[] scales = new float[n];
+        long[] zps = new long[n];
+        for (int i = 0; i < n; i++) {
+            scales[i] = ins[1].getFloat(i);
+            zps[i] = ins.length > 2 && ins[2] != null ? ins[2].getLong(i) : 0;
+        }
+        return ins[0].withQuant(new QuantParams(scales, zps, n == 1 ? 0 : axis, 0));
     }
 
     /** Liveness-based offsets for arena slots and scratch; returns the arena size. */

@@ -552,6 +552,45 @@ final class Native {
         NativeKernels.hk_dequantize(isa, x, xoff, n, signed ? 1 : 0, zp, scale, out, ooff);
     }
 
+    /**
+     * One LSTM direction with int8 weights over {@code seq} steps (hk_lstm.h; AVX-512 only): x [seq][batch][in]
+     * floats from {@code xoff}; wt [in][4 hidden] and rt [hidden][4 hidden] int8; ws, rs, bias [4 hidden] floats;
+     * h and c [batch][hidden] floats, read and updated; y (or null) gets h of step t at {@code yoff + 4 t ys}.
+     * Scratch: 4 hidden floats.
+     */
+    static void lstmQ8(int isa, ByteBuffer x, long xoff, long seq, long batch, long in, long hidden, ByteBuffer wt,
+            ByteBuffer ws, ByteBuffer rt, ByteBuffer rs, ByteBuffer bias, ByteBuffer h, long hoff, ByteBuffer c,
+            long coff, ByteBuffer y, long yoff, long ys, boolean reverse, ByteBuffer scratch, long soff) {
+        if (isa != ISA_AVX512) {
+            throw new IllegalArgumentException("the int8-weight LSTM kernel needs AVX-512, not " + ISA_NAMES[isa]);
+        }
+        positive("sequence length", seq);
+        positive("batch", batch);
+        positive("input size", in);
+        positive("hidden size", hidden);
+        if (hidden % 16 != 0) {
+            throw new IllegalArgumentException("hidden size " + hidden + " is not a multiple of 16");
+        }
+        long g = Math.multiplyExact(4L, hidden);
+        region("x", x, xoff, Math.multiplyExact(Math.multiplyExact(4L * seq, batch), in));
+        region("W", wt, 0, Math.multiplyExact(in, g));
+        region("R", rt, 0, Math.multiplyExact(hidden, g));
+        region("W scales", ws, 0, 4 * g);
+        region("R scales", rs, 0, 4 * g);
+        region("bias", bias, 0, 4 * g);
+        region("h", h, hoff, Math.multiplyExact(4L * batch, hidden));
+        region("c", c, coff, Math.multiplyExact(4L * batch, hidden));
+        if (y != null) {
+            if (ys < batch * hidden) {
+                throw new IllegalArgumentException("Y step stride " + ys + " is below batch x hidden");
+            }
+            region("Y", y, yoff, Math.addExact(Math.multiplyExact(4L * (seq - 1), ys), 4L * batch * hidden));
+        }
+        region("scratch", scratch, soff, 4 * g);
+        NativeKernels.hk_lstm_q8(x, xoff, seq, batch, in, hidden, batch * in, wt, 0, ws, 0, rt, 0, rs, 0, bias, 0, h,
+                hoff, c, coff, y, yoff, ys, reverse ? 1 : 0, scratch, soff);
+    }
+
     /** {@code out = a + b} over {@code n} floats from byte offset {@code off} of each buffer (float32). */
     static void addF32(int isa, ByteBuffer a, ByteBuffer b, ByteBuffer out, long off, long n) {
         checkIsa(isa);

@@ -35,6 +35,8 @@ import java.util.List;
  * priority decides; {@code dwconv.s8}, {@code dwconv.f32}, {@code qdq}, {@code eltwise.8} and {@code gavgpool.8}
  * have benchmarks all the same, for the converter's speed check, which weighs an int8 layer against its float
  * form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * LSTMs with int8 weight-only W and R run on {@link LstmQ8Kernel} (AVX-512; no measured class), which reads the
+ * weights as stored.
  */
 public final class NativeBackend implements Backend {
 
@@ -203,6 +205,10 @@ public final class NativeBackend implements Backend {
                     break;
                 }
             }
+        }
+        if (node.op() == Op.LSTM && LstmQ8Kernel.declines(node, inputs, constants, isa) == null) {
+            // reads W and R as stored: int8 with their scales (no measured class: backend priority decides)
+            l.add(new Offer(this, null, Capability.Precision.INT8, false, 1, true, () -> new LstmQ8Kernel(node, isa)));
         }
         if (create(node, inputs) != null) {
             String cls = denseClass(node, inputs);

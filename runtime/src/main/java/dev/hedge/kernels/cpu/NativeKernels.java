@@ -10,7 +10,7 @@ import org.bytedeco.javacpp.annotation.Platform;
  * the buffers' capacities; {@link Native} does that and is the only caller. Buffers are ByteBuffers plus byte
  * offsets so that a call allocates nothing.
  */
-@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_qdwf.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
+@Platform(include = {"hedge_kernels.h", "hk_fpool.h", "hk_fconv.h", "hk_fdwc.h", "hk_qdwf.h", "hk_lstm.h", "hk_feltwise.h", "hk_qelt.h"}, compiler = "cpp17")
 final class NativeKernels {
 
     static {
@@ -63,6 +63,11 @@ final class NativeKernels {
             long kh, long kw, long sh, long sw, long dh, long dw, long pt, long pl, long oh, long ow, ByteBuffer wt,
             long woff, ByteBuffer q, long qoff, ByteBuffer out, long ooff, ByteBuffer scratch, long soff, long c0,
             long c1);
+
+    static native void hk_lstm_q8(ByteBuffer x, long xoff, long seq, long batch, long in, long hidden, long xs,
+            ByteBuffer wt, long wtoff, ByteBuffer ws, long wsoff, ByteBuffer rt, long rtoff, ByteBuffer rs, long rsoff,
+            ByteBuffer bias, long boff, ByteBuffer h, long hoff, ByteBuffer c, long coff, ByteBuffer y, long yoff,
+            long ys, int reverse, ByteBuffer scratch, long soff);
 
     static native long hk_qdwf_scratch_bytes(long oh, long ow, long kh, long kw, long sh, long sw, long dh, long dw);
 
