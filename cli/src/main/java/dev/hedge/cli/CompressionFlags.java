@@ -55,12 +55,12 @@ final class CompressionFlags {
                     + "to float instead of requantizing them (default: on; off with a full-integer --profile).")
     boolean floatOutputs;
 
-    @Option(names = "--speed-check", negatable = true, defaultValue = "false", fallbackValue = "true", order = 19,
+    @Option(names = "--speed-check", negatable = true, defaultValue = "true", fallbackValue = "true", order = 19,
             description = "int8 / int8-dynamic: a layer whose int8 steps (with the quantize / dequantize steps it "
                     + "adds or removes) this host's planner estimates slower than its fp32 kernel (measured kernel "
                     + "costs, at the input shapes) keeps int8 weights with float compute; the report says which and "
-                    + "why (default: off, as on microsecond layers the estimates can still pick the slower form; "
-                    + "ignored with a full-integer --profile and for layers set with --layer).")
+                    + "why (default: on; off with --profile for another device, whose kernel costs are not measured "
+                    + "here, with a full-integer --profile, and for layers set with --layer).")
     boolean speedCheck;
 
     @Option(names = "--int8-ops", paramLabel = "layers|all", order = 19, defaultValue = "all",

@@ -8,6 +8,7 @@ import dev.hedge.format.HedgeWriter;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.profiles.DeviceProfile;
 import dev.hedge.profiles.Profiles;
+import dev.hedge.profiles.host.ProfileSelector;
 import dev.hedge.profiles.fit.TargetCheck;
 import dev.hedge.profiles.fit.TargetCompression;
 import dev.hedge.runtime.InvalidInputException;
@@ -145,6 +146,9 @@ final class ConvertCommand implements Callable<Integer> {
         compression.quantize = s.precision();
         compression.perTensor = s.perTensor();
         compression.floatOutputs &= s.floatOutputs();
+        // the speed check weighs this host's measured kernel costs: they say nothing about another device
+        DeviceProfile host = ProfileSelector.host().picked();
+        compression.speedCheck &= host != null && host.name().equals(device.name());
         if ("int8".equals(s.precision()) && compression.calib.isEmpty()) {
             throw new InvalidInputException("profile " + device.name() + " runs full-integer int8 models only: static "
                     + "int8 needs calibration data (--calib FILE.npy or a directory of samples)");

@@ -27,15 +27,14 @@ class CompressCliTest {
     private static final Path CALIB = CliTest.EXAMPLE.resolve("calib.npy");
 
     /**
-     * With the speed check each layer is int8, or int8-weight with the measured estimates that made it so (which
-     * layers depends on this host's kernel costs), and inspect shows the same notes.
+     * With the speed check (on by default) each layer is int8, or int8-weight with the measured estimates that made
+     * it so (which layers depends on this host's kernel costs), and inspect shows the same notes.
      */
     @Test
     void theSpeedCheckSaysPerLayerWhatItDecided() throws Exception {
         Path out = tmp.resolve("checked.hedge");
         Path report = tmp.resolve("report.json");
-        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report,
-                "--speed-check");
+        Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--report", report);
         assertEquals(0, r.exit(), r.transcript());
         JsonNode rep = new ObjectMapper().readTree(Files.readString(report));
         assertEquals("on (int8 against fp32 on this host's kernel costs)", rep.get("settings").get("speed_check").asText());
@@ -71,9 +70,12 @@ class CompressCliTest {
     void int8ConversionWritesTheFileTheReportAndATableThatInspectShows() throws Exception {
         Path out = tmp.resolve("int8.hedge");
         Path report = tmp.resolve("report.json");
+        // every layer int8 whatever this host's kernel costs: without the speed check
         Cli r = Cli.run("convert", CliTest.ONNX, "-o", out, "--quantize", "int8", "--calib", CALIB, "--eval",
-                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report);
+                CliTest.TEST_X, "--labels", CliTest.TEST_Y, "--report", report, "--no-speed-check");
         assertEquals(0, r.exit(), r.transcript());
+        assertEquals("off", new ObjectMapper().readTree(Files.readString(report)).get("settings").get("speed_check")
+                .asText());
         assertTrue(r.out().contains("bytes now") && r.out().contains("SQNR dB"), r.transcript());
         assertTrue(r.out().contains("accuracy_drop_pt="), r.transcript());
         JsonNode rep = new ObjectMapper().readTree(Files.readString(report));

@@ -42,11 +42,11 @@ public final class CompressionRequest {
     public String int8Ops = "all";
     /**
      * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
-     * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). Off by
-     * default: on microsecond layers its estimates can still pick the slower form (digits-cnn's first Conv), and it
-     * moves one layer at a time, so a block of int8 layers slower than float only as a whole stays int8.
+     * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). On by
+     * default. It moves one layer at a time, so a block of int8 layers slower than float only as a whole stays
+     * int8, and it does not look inside If / Loop bodies.
      */
-    public boolean speedCheck;
+    public boolean speedCheck = true;
     /** Per-layer precision overrides: layer name to precision name. */
     public Map<String, String> layers = Map.of();
 

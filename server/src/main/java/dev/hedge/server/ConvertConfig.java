@@ -249,12 +249,18 @@ final class ConvertConfig {
         return out;
     }
 
-    /** The compression options (mirrors {@code hedge convert}'s translation of its flags). */
-    CompressionOptions compression(List<ValueInfo> inputs) throws IOException {
+    /**
+     * The compression options (mirrors {@code hedge convert}'s translation of its flags); {@code hostCosts}: the
+     * model will run with this host's default backends, whose measured kernel costs the speed check weighs (false
+     * for another device's profile: the speed check is then off).
+     */
+    CompressionOptions compression(List<ValueInfo> inputs, boolean hostCosts) throws IOException {
         Set<String> inputNames = new LinkedHashSet<>();
         inputs.forEach(v -> inputNames.add(v.name()));
         try {
-            return request(inputNames).build(inputs, Progress.NONE, k -> "'" + k + "'", this::dataError);
+            CompressionRequest r = request(inputNames);
+            r.speedCheck &= hostCosts;
+            return r.build(inputs, Progress.NONE, k -> "'" + k + "'", this::dataError);
         } catch (InvalidInputException e) {
             throw e.getMessage().startsWith(where()) ? e : new InvalidInputException(where() + e.getMessage());
         }

@@ -7,6 +7,7 @@ import dev.hedge.converter.quantize.LayerPrecision;
 import dev.hedge.format.HedgeWriter;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.profiles.DeviceProfile;
+import dev.hedge.profiles.host.ProfileSelector;
 import dev.hedge.profiles.fit.TargetCheck;
 import dev.hedge.profiles.fit.TargetCompression;
 import dev.hedge.runtime.DType;
@@ -296,7 +297,9 @@ final class OnnxConversion {
         }
         String precision;
         if (cfg.compresses()) {
-            CompressionOptions options = cfg.compression(model.graph().inputs());
+            DeviceProfile host = ProfileSelector.host().picked();
+            CompressionOptions options = cfg.compression(model.graph().inputs(),
+                    profile == null || host != null && host.name().equals(profile.name()));
             Compressor.Result c = Compressor.compress(model, options, out);
             model = c.model();
             precision = options.quant().precision().label();
