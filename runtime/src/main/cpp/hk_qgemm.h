@@ -228,6 +228,27 @@ HK_T_AVX512 void mk_vnni(const uint8_t* R, long ldr, const uint8_t* P, long kg, 
     }
 }
 
+// The requantization of a tile of weight rows (zero points 0) against a panel with one zero point: each output
+// is raw + B[r] (B = bias - zc * rowsum, see qgemm), so a row needs no per-column terms and no row call.
+// (Requantizing inside the micro-kernel instead made the compiler spill accumulators on long reductions.)
+HK_T_AVX512 inline void requant_tile_rq(const int32_t* tile, int mr, int nr, const int32_t* B, const float* mult,
+        const Requant& q, uint8_t* out, long out_ld, int nc) {
+    const __m512 lo = _mm512_set1_ps(q.lof()), hi = _mm512_set1_ps(q.hif());
+    const __m512i yzp = _mm512_set1_epi32(q.yzp);
+    for (int r = 0; r < mr; r++) {
+        const __m512i vb = _mm512_set1_epi32(B[r]);
+        const __m512 vm = _mm512_set1_ps(mult[r]);
+        for (int c = 0; c < nc; c += 16) {
+            const int n = std::min(16, nc - c);
+            const __mmask16 m = n == 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1);
+            __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_load_si512(tile + r * nr + c), vb)), vm);
+            x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+            // within [lo, hi], a subrange of the output type: the truncating narrow is exact for u8 and s8
+            _mm_mask_storeu_epi8(out + r * out_ld + c, m, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(x), yzp)));
+        }
+    }
+}
+
 template <int MR, bool ROWU>
 HK_T_AVX2 void mk_avx2n(const uint8_t* R, long ldr, const uint8_t* P, long kg, int32_t* tile) {
     const __m256i ones = _mm256_set1_epi16(1);
@@ -430,6 +451,34 @@ inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, 
     const int osz = q.out_size();
     alignas(64) int32_t tile[12 * 64];
     MicroKernel full = micro_kernel(f, f.mr, rows_are_act);
+#if defined(HK_X86)
+    // weight rows with zero points 0 against one panel zero point: requantized in the micro-kernel's registers
+    bool fused = f.family == F_VNNI && !rows_are_act && osz == 1;
+    for (long row = rb; fused && row < re; row++) {
+        fused = zr[row] == 0;
+    }
+    for (long c = 1; fused && c < cols; c++) {
+        fused = zc[c] == zc[0];
+    }
+    if (fused) {
+        alignas(64) int32_t B[12];
+        for (long j = jb; j < je && j * f.nr < cols; j++) {
+            const long c0 = j * f.nr;
+            const int nc = (int) std::min<long>(f.nr, cols - c0);
+            const uint8_t* pj = P + j * panel_bytes;
+            for (long r0 = rb; r0 < re; r0 += f.mr) {
+                const int mr = (int) std::min<long>(f.mr, re - r0);
+                MicroKernel mk = mr == f.mr ? full : micro_kernel(f, mr, rows_are_act);
+                mk(R + r0 * k4 * rsz, k4, pj, kg, tile);
+                for (int r = 0; r < mr; r++) {
+                    B[r] = (int32_t) ((uint32_t) q.bias[r0 + r] - (uint32_t) zc[0] * (uint32_t) rsum[r0 + r]);
+                }
+                requant_tile_rq(tile, mr, f.nr, B, q.mult + r0, q, out + r0 * out_ld + c0, out_ld, nc);
+            }
+        }
+        return;
+    }
+#endif
     for (long j = jb; j < je && j * f.nr < cols; j++) {
         long c0 = j * f.nr;
         int nc = (int) std::min<long>(f.nr, cols - c0);

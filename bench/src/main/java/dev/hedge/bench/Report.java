@@ -125,7 +125,9 @@ public final class Report {
         sb.append("* OpenBLAS picks its kernels for the CPU unless `OPENBLAS_CORETYPE` names them; the script "
                 + "measures what a default installation gets (see *Machine*; `BENCH_OPENBLAS_CORETYPE` overrides).\n");
         sb.append("* int8 rows: the model converted with `hedge convert --quantize int8` (static: QLinearConv, "
-                + "QLinearMatMul; layers without an int8 kernel stay fp32), calibrated on the model's calib.npy or "
+                + "QLinearMatMul; layers without an int8 kernel stay fp32; the default speed check keeps float "
+                + "compute for a layer this host's measured kernel costs say runs slower in int8, and the "
+                + "conversion log says which), calibrated on the model's calib.npy or "
                 + "on 8 random samples; int8+sparse rows: `--quantize int8 --sparsity 0.8 --prune-block 1x4 "
                 + "--no-reconstruct` (80 % of the weights of every layer but the first and the last pruned in 1x4 "
                 + "blocks). Both are compared with ONNX Runtime running the original fp32 model. The conversions' "
