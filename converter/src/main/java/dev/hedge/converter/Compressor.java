@@ -660,7 +660,13 @@ public final class Compressor {
         }
         List<int[]> shapes;
         try (Model m = Model.of(reference)) {
-            shapes = m.defaultInputShapes(Map.of());
+            // dynamic dimensions as the calibration data has them (a streaming model's frame), else 1
+            Map<String, int[]> seen = new HashMap<>();
+            Dataset calib = options.calibration();
+            if (calib != null && calib.size() > 0) {
+                calib.samples().get(0).forEach((name, t) -> seen.put(name, t.shape()));
+            }
+            shapes = m.defaultInputShapes(seen);
         }
         int kept = 0;
         Map<String, SpeedCheck.Verdict> last = Map.of();

@@ -9,8 +9,12 @@ import dev.hedge.converter.quantize.LayerPrecision;
 import dev.hedge.converter.quantize.QTestGraphs;
 import dev.hedge.converter.quantize.QuantOptions;
 import dev.hedge.converter.report.LayerRow;
+import dev.hedge.ir.Attr;
+import dev.hedge.ir.Dim;
+import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
+import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.Backend;
 import dev.hedge.kernels.Capability;
 import dev.hedge.kernels.Kernel;
@@ -20,8 +24,10 @@ import dev.hedge.kernels.PrepareContext;
 import dev.hedge.kernels.ref.RefBackend;
 import dev.hedge.ops.Op;
 import dev.hedge.plan.StepBenchmarks;
+import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
+import dev.hedge.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -131,6 +137,44 @@ class SpeedCheckTest {
         // the same layer without the pinned neighbour: nothing to convert for, so it moves
         Compressor.Result alone = compress(QuantOptions.of(LayerPrecision.INT8), host(500, 300));
         assertEquals("int8-weight", row(alone, "fc1").precision());
+    }
+
+    /**
+     * The same layers inside an If's then branch (the model's input decides the branch, so both are planned):
+     * each branch is probed at the types of what it reads, and its layers are weighed as in the main graph. The
+     * input's batch dimension is dynamic: the check plans at the calibration data's shapes.
+     */
+    @Test
+    void layersInsideAnIfBranchAreCheckedToo() throws Exception {
+        Graph mlp = QTestGraphs.mlp(64, 64, 4).graph();
+        Graph.Builder then = Graph.builder("then");
+        mlp.nodes().forEach(then::addNode);
+        mlp.initializers().forEach(then::initializer);
+        then.addOutput(new ValueInfo("y", null, null));
+        Graph other = Graph.builder("else").initializer("zero", Tensor.of(new float[4], 1, 4))
+                .addNode(Node.of("keep", Op.Identity, List.of("zero"), List.of("z"))).addOutput(new ValueInfo("z", null, null))
+                .build();
+        Graph g = Graph.builder("branchy")
+                .addInput(new ValueInfo("x", DType.FLOAT32, List.of(Dim.dynamic("batch"), Dim.of(64))))
+                .addInput(ValueInfo.of("c", DType.BOOL))
+                .addNode(Node.of("if", Op.If, List.of("c"), List.of("out"))
+                        .withAttr("then_branch", new Attr.GraphValue(then.build()))
+                        .withAttr("else_branch", new Attr.GraphValue(other)))
+                .addOutput(new ValueInfo("out", null, null)).build();
+        Dataset x = QTestGraphs.samples("x", 7, 20, 1, 64);
+        List<Map<String, Tensor>> feeds = new java.util.ArrayList<>();
+        for (Map<String, Tensor> f : x.samples()) {
+            feeds.add(Map.of("x", f.get("x"), "c", Tensor.of(new boolean[] {true})));
+        }
+        CompressionOptions o = CompressionOptions.of(QuantOptions.of(LayerPrecision.INT8))
+                .withCalibration(Dataset.of(feeds)).withSpeedCheck(host(500));
+        Compressor.Result r = Compressor.compress(new ModelDef(g, Map.of()), o, dir.resolve("branchy.hedge"));
+        assertEquals("int8", row(r, "fc1").precision(), row(r, "fc1").note());
+        assertEquals("int8-weight", row(r, "fc2").precision(), row(r, "fc2").note());
+        assertTrue(row(r, "fc2").note().startsWith("kept fp32 (int8-weight, float compute), int8 slower on this host: "
+                + "int8 ~0.6 us vs fp32 ~0.2 us"), row(r, "fc2").note());
+        assertTrue(r.report().notes().stream().anyMatch(n -> n.startsWith("speed check: 2 int8 layers compared")
+                && n.contains("1 kept float compute")), r.report().notes().toString());
     }
 
     @Test

@@ -38,7 +38,9 @@ import java.util.Map;
  * A layer that loses this comparison is then {@linkplain #confirm confirmed} on the whole graph: moving it to
  * float adds quantize / dequantize steps to its int8 neighbours and removes its own. A statically quantized file
  * has no float alternative at run time, so this is decided at conversion. Both forms are estimated with dense
- * weights. Layers inside If / Loop bodies are not checked (their shapes are only known per run).
+ * weights. Layers inside If branches are checked in their branch, probed at the types of the values it reads
+ * from outside (a branch that cannot be planned at the model's input shapes is left out); layers inside Loop
+ * bodies are not (how often a body runs is known per run only).
  */
 public final class SpeedCheck {
 
@@ -231,13 +233,22 @@ public final class SpeedCheck {
             stepNanos = step == null ? 0 : step.nanosPerUnit();
         }
 
-        /** Every non-constant main-graph node in order; null when the graph cannot be planned at these shapes. */
+        /**
+         * Every non-constant node in order, an If's branches in its place (each probed on its own at the types of
+         * what it reads; a branch that cannot be planned at these shapes, never taken with them, is left out);
+         * null when the graph cannot be planned at these shapes.
+         */
         List<NodeTime> nodes(Graph g, List<int[]> inputShapes) {
             Map<String, ValueType> types = types(g, inputShapes);
             if (types == null) {
                 return null;
             }
             List<NodeTime> out = new ArrayList<>();
+            collect(g, types, out);
+            return out;
+        }
+
+        private void collect(Graph g, Map<String, ValueType> types, List<NodeTime> out) {
             // values of constants alone (x_scale * w_scale) are computed once at load: they cost nothing per run
             java.util.Set<String> constant = new java.util.HashSet<>(g.initializers().keySet());
             for (Node n : g.topologicalOrder()) {
@@ -245,41 +256,83 @@ public final class SpeedCheck {
                     constant.addAll(n.outputs());
                     continue;
                 }
-                List<ValueType> ts = new ArrayList<>();
-                List<Tensor> cs = new ArrayList<>();
-                StringBuilder key = new StringBuilder();
-                for (String in : n.inputs()) {
-                    Tensor c = g.initializers().get(in);
-                    cs.add(c);
-                    ValueType t = in.isEmpty() ? null : c != null ? new ValueType(c.dtype(), c.shape()) : types.get(in);
-                    ts.add(t);
-                    key.append(t == null ? "-" : t.dtype() + java.util.Arrays.toString(t.shape())).append(';');
-                }
-                double e;
-                String label;
-                try {
-                    Planner.Choice c = planner.rank(n, ts, cs).get(0);
-                    e = Double.isNaN(c.estimateNanos()) ? planner.estimate(n, ts, c.offer()) : c.estimateNanos();
-                    label = c.offer().kernelClass() != null ? c.offer().kernelClass()
-                            : c.offer().backend().name() + " " + n.op();
-                    if (Double.isNaN(e) && c.offer().kernelClass() == null && c.offer().backend() == RefBackend.INSTANCE
-                            && ELEMENTWISE.contains(n.op())) {
-                        KernelCost k = costs.get(StepBenchmarks.JAVA_ELTWISE,
-                                StepBenchmarks.of(StepBenchmarks.JAVA_ELTWISE));
-                        double work = Work.of(n, ts);
-                        if (k != null && !Double.isNaN(work)) {
-                            e = k.estimate(work, 1, false);
-                            label = StepBenchmarks.JAVA_ELTWISE + " " + n.op();
+                if (n.op() == Op.If) {
+                    for (Graph body : n.subgraphs()) {
+                        Probe p = probe(body, g, types);
+                        Map<String, ValueType> inner = p == null ? null : types(p.graph(), p.shapes());
+                        if (inner != null) {
+                            collect(p.graph(), inner, out);
                         }
                     }
-                } catch (RuntimeException ex) {
-                    e = Double.NaN;
-                    label = n.op() + " (no kernel)";
+                    continue;
                 }
-                out.add(new NodeTime(n.name(), n.op(), key.toString(), Double.isNaN(e) ? e : e + stepNanos, label));
+                out.add(estimate(g, n, types));
             }
-            return out;
         }
+
+        private NodeTime estimate(Graph g, Node n, Map<String, ValueType> types) {
+            List<ValueType> ts = new ArrayList<>();
+            List<Tensor> cs = new ArrayList<>();
+            StringBuilder key = new StringBuilder();
+            for (String in : n.inputs()) {
+                Tensor c = g.initializers().get(in);
+                cs.add(c);
+                ValueType t = in.isEmpty() ? null : c != null ? new ValueType(c.dtype(), c.shape()) : types.get(in);
+                ts.add(t);
+                key.append(t == null ? "-" : t.dtype() + java.util.Arrays.toString(t.shape())).append(';');
+            }
+            double e;
+            String label;
+            try {
+                Planner.Choice c = planner.rank(n, ts, cs).get(0);
+                e = Double.isNaN(c.estimateNanos()) ? planner.estimate(n, ts, c.offer()) : c.estimateNanos();
+                label = c.offer().kernelClass() != null ? c.offer().kernelClass()
+                        : c.offer().backend().name() + " " + n.op();
+                if (Double.isNaN(e) && c.offer().kernelClass() == null && c.offer().backend() == RefBackend.INSTANCE
+                        && ELEMENTWISE.contains(n.op())) {
+                    KernelCost k = costs.get(StepBenchmarks.JAVA_ELTWISE, StepBenchmarks.of(StepBenchmarks.JAVA_ELTWISE));
+                    double work = Work.of(n, ts);
+                    if (k != null && !Double.isNaN(work)) {
+                        e = k.estimate(work, 1, false);
+                        label = StepBenchmarks.JAVA_ELTWISE + " " + n.op();
+                    }
+                }
+            } catch (RuntimeException ex) {
+                e = Double.NaN;
+                label = n.op() + " (no kernel)";
+            }
+            return new NodeTime(n.name(), n.op(), key.toString(), Double.isNaN(e) ? e : e + stepNanos, label);
+        }
+    }
+
+    /** A branch as a graph of its own: what it reads from outside becomes inputs (or initializers, for constants). */
+    private record Probe(Graph graph, List<int[]> shapes) {
+    }
+
+    private static Probe probe(Graph body, Graph outer, Map<String, ValueType> types) {
+        if (!body.inputs().isEmpty()) {
+            return null;
+        }
+        Graph.Builder b = body.toBuilder();
+        List<int[]> shapes = new ArrayList<>();
+        for (String v : body.freeVariables()) {
+            Tensor c = outer.initializers().get(v);
+            if (c != null) {
+                b.initializer(v, c);
+                continue;
+            }
+            ValueType t = types.get(v);
+            if (t == null || t.dtype() == null || t.shape() == null) {
+                return null;
+            }
+            long[] dims = new long[t.shape().length];
+            for (int i = 0; i < dims.length; i++) {
+                dims[i] = t.shape()[i];
+            }
+            b.addInput(ValueInfo.of(v, t.dtype(), dims));
+            shapes.add(t.shape());
+        }
+        return new Probe(b.build(), shapes);
     }
 
     /** The layer a node belongs to: its own name, or the longest layer name it extends with '/'. */
