@@ -46,24 +46,41 @@ public final class KernelCases {
     public static final double SPARSE_DENSITY = 0.2;
 
     /**
-     * Dense int8 layers and the same layers with 80 %-sparse weights (1x4 blocks along the reduction), for the
-     * sparse against dense comparison: each sparse case is named after its dense one plus {@code -sparse80}.
+     * Dense int8 layers and the same layers with 80 %-sparse weights, for the sparse against dense comparison:
+     * each sparse case is named after its dense one plus {@link #sparseSuffix} of its block shape.
      */
     public static final List<String> SPARSE_PAIRS = List.of("qfc-1024-b1", "qfc-1024-b64", "qconv1x1-96x28x576");
 
-    /** The sparse counterpart's name of a {@link #SPARSE_PAIRS} case. */
-    public static String sparseName(String dense) {
-        return dense + "-sparse80";
+    /**
+     * Block heights of the sparse cases (output rows x 4 inputs along the reduction): 1x4 blocks keep the most
+     * freedom in pruning; 8x4 blocks let the kernel load each activation group once for eight rows.
+     */
+    public static final List<Integer> SPARSE_BLOCK_ROWS = List.of(1, 8);
+
+    /** {@code -sparse80} for 1x4 blocks, {@code -sparse80-8x4} for 8x4. */
+    public static String sparseSuffix(int blockRows) {
+        return blockRows == 1 ? "-sparse80" : "-sparse80-" + blockRows + "x4";
+    }
+
+    /** The sparse counterpart's name of a {@link #SPARSE_PAIRS} case with blocks of {@code blockRows} x 4. */
+    public static String sparseName(String dense, int blockRows) {
+        return dense + sparseSuffix(blockRows);
     }
 
     /** {@link #get}, plus the sparse comparison cases. */
     public static Case getAny(String name) {
-        boolean sp = name.endsWith("-sparse80");
-        String base = sp ? name.substring(0, name.length() - "-sparse80".length()) : name;
+        int br = 0;
+        String base = name;
+        for (int rows : SPARSE_BLOCK_ROWS) {
+            if (name.endsWith(sparseSuffix(rows)) && (br == 0 || sparseSuffix(rows).length() > sparseSuffix(br).length())) {
+                br = rows;
+                base = name.substring(0, name.length() - sparseSuffix(rows).length());
+            }
+        }
         switch (base) {
-            case "qfc-1024-b1": return qfc(name, 1, 1024, 1024, sp);
-            case "qfc-1024-b64": return qfc(name, 64, 1024, 1024, sp);
-            case "qconv1x1-96x28x576": return qconv1x1(name, 96, 576, 28, sp);
+            case "qfc-1024-b1": return qfc(name, 1, 1024, 1024, br);
+            case "qfc-1024-b64": return qfc(name, 64, 1024, 1024, br);
+            case "qconv1x1-96x28x576": return qconv1x1(name, 96, 576, 28, br);
             default: return get(name);
         }
     }
@@ -160,19 +177,22 @@ public final class KernelCases {
     }
 
     /**
-     * int8 [rows][cols] weights (the kernel's orientation: rows = outputs) with 1x4 blocks zero at rate 1 - {@link
-     * #SPARSE_DENSITY}; the same seed gives the same weights to a dense case and its sparse counterpart.
+     * int8 [rows][cols] weights (the kernel's orientation: rows = outputs) with br x 4 blocks zero at rate 1 -
+     * {@link #SPARSE_DENSITY}; the same seed and block height give the same weights to a dense case and its sparse
+     * counterpart.
      */
-    private static byte[] blockSparseBytes(Random r, int rows, int cols) {
+    private static byte[] blockSparseBytes(Random r, int rows, int cols, int br) {
         byte[] w = new byte[rows * cols];
-        for (int i = 0; i < rows; i++) {
+        for (int i = 0; i < rows; i += br) {
             for (int j = 0; j < cols; j += 4) {
                 if (r.nextDouble() >= SPARSE_DENSITY) {
                     continue;
                 }
-                for (int b = 0; b < 4; b++) {
-                    int v = r.nextInt(255) - 127;
-                    w[i * cols + j + b] = (byte) (v == 0 ? 1 : v);
+                for (int a = i; a < Math.min(rows, i + br); a++) {
+                    for (int b = 0; b < 4; b++) {
+                        int v = r.nextInt(255) - 127;
+                        w[a * cols + j + b] = (byte) (v == 0 ? 1 : v);
+                    }
                 }
             }
         }
@@ -240,10 +260,14 @@ public final class KernelCases {
         return n;
     }
 
-    /** QLinearMatMul [m, k] x [k, n]; B stored [k][n], so the kernel's 1x4 blocks are 4x1 blocks of B. */
-    private static Case qfc(String name, int m, int k, int n, boolean sparse) {
+    /**
+     * QLinearMatMul [m, k] x [k, n]; B stored [k][n], so the kernel's br x 4 blocks are 4 x br blocks of B. br:
+     * the sparse block height, 0 for the dense case (whose weights are those of the 1x4 sparse one).
+     */
+    private static Case qfc(String name, int m, int k, int n, int br) {
+        boolean sparse = br > 0;
         Random r = new Random(5);
-        byte[] wt = blockSparseBytes(r, n, k);
+        byte[] wt = blockSparseBytes(r, n, k, Math.max(1, br));
         byte[] b = new byte[k * n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < k; j++) {
@@ -255,7 +279,7 @@ public final class KernelCases {
         Graph g = Graph.builder(name).addInput(ValueInfo.of("a", DType.UINT8, m, k))
                 .initializer("as", Tensor.scalar(0.02f)).initializer("az", Tensor.ofBytes(DType.UINT8, new byte[] {
                     (byte) 128}))
-                .initializer("b", int8Constant(b, new int[] {k, n}, 4, 1, sparse)).initializer("bs", Tensor.scalar(0.01f))
+                .initializer("b", int8Constant(b, new int[] {k, n}, 4, Math.max(1, br), sparse)).initializer("bs", Tensor.scalar(0.01f))
                 .initializer("bz", Tensor.ofBytes(DType.INT8, new byte[] {0})).initializer("ys", Tensor.scalar(2f))
                 .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128})).addNode(node)
                 .addOutput(ValueInfo.of("y", DType.UINT8, m, n)).build();
@@ -264,16 +288,17 @@ public final class KernelCases {
                 sparse ? (double) m * nonZero(wt) : macs);
     }
 
-    /** QLinearConv 1x1 of cin -> cout channels over size x size pixels. */
-    private static Case qconv1x1(String name, int cin, int cout, int size, boolean sparse) {
+    /** QLinearConv 1x1 of cin -> cout channels over size x size pixels; br as {@link #qfc}. */
+    private static Case qconv1x1(String name, int cin, int cout, int size, int br) {
+        boolean sparse = br > 0;
         Random r = new Random(6);
-        byte[] w = blockSparseBytes(r, cout, cin);
+        byte[] w = blockSparseBytes(r, cout, cin, Math.max(1, br));
         Node node = new Node("qconv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz"),
                 List.of("y"), Map.of());
         Graph g = Graph.builder(name).addInput(ValueInfo.of("x", DType.UINT8, 1, cin, size, size))
                 .initializer("xs", Tensor.scalar(0.02f)).initializer("xz", Tensor.ofBytes(DType.UINT8, new byte[] {
                     (byte) 128}))
-                .initializer("w", int8Constant(w, new int[] {cout, cin, 1, 1}, 1, 4, sparse))
+                .initializer("w", int8Constant(w, new int[] {cout, cin, 1, 1}, Math.max(1, br), 4, sparse))
                 .initializer("ws", Tensor.scalar(0.01f))
                 .initializer("wz", Tensor.ofBytes(DType.INT8, new byte[] {0})).initializer("ys", Tensor.scalar(0.5f))
                 .initializer("yz", Tensor.ofBytes(DType.UINT8, new byte[] {(byte) 128})).addNode(node)

@@ -80,7 +80,9 @@ public final class KernelRates {
      */
     private static void sparsePairs(ArrayNode out) {
         for (String dense : KernelCases.SPARSE_PAIRS) {
-            for (String name : List.of(dense, KernelCases.sparseName(dense))) {
+            List<String> names = new java.util.ArrayList<>(List.of(dense));
+            KernelCases.SPARSE_BLOCK_ROWS.forEach(br -> names.add(KernelCases.sparseName(dense, br)));
+            for (String name : names) {
                 KernelCases.Case c = KernelCases.getAny(name);
                 RuntimeOptions o = Backends.options("native", 1).withKernelCosts(KernelCosts.fixed(Map.of()));
                 try (Model m = Model.of(c.model(), o); Model auto = Model.of(c.model(), Backends.options("auto", 1))) {
