@@ -327,25 +327,13 @@ HK_INLINE void pack_act_im2col_body(const Fam& f, uint8_t* dst, const uint8_t* x
             } else if (direct) {
                 rows[t] = x + k * cols;
             } else {
+                long off_w = tj * dw - pl, lo, hi;
+                im2col_cols(W, OW, sw, off_w, lo, hi);
 #if defined(HK_X86)
                 if (small) {
                     // writes 64 bytes: past this buffer's cols into the next one (built after it) or tmp's slack
                     small_im2col_row(st, bufs[t], x, tc, H * W, ti * KW + tj, (uint8_t) zx);
-                    rows[t] = bufs[t];
-                    if (++tj == KW) {
-                        tj = 0;
-                        if (++ti == KH) {
-                            ti = 0;
-                            tc++;
-                        }
-                    }
-                    continue;
-                }
-#endif
-                long off_w = tj * dw - pl, lo, hi;
-                im2col_cols(W, OW, sw, off_w, lo, hi);
-#if defined(HK_X86)
-                if (V512 && sw == 1 && OW <= 64) {
+                } else if (V512 && sw == 1 && OW <= 64) {
                     im2col_row_avx512(bufs[t], x, tc, H, W, ti, sh, dh, pt, OH, OW, off_w, lo, hi, (uint8_t) zx);
                 } else
 #endif
