@@ -46,7 +46,7 @@ struct QdwfPlan {
 
 HK_INLINE QdwfPlan qdwf_plan(const Geom& g) {
     QdwfPlan p;
-    p.hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
+    p.hp = dwc_padded_h(g);
     if (g.sw == 1) {
         p.half = 0;
         p.rw = g.OW + (g.KW - 1) * g.dw;
@@ -62,15 +62,10 @@ HK_INLINE QdwfPlan qdwf_plan(const Geom& g) {
     return p;
 }
 
-// Channels in lanes: the padded plane [Hp][Wp][16] (Wp = the columns the window reaches).
-HK_INLINE long qdwc_plane_w(const Geom& g) {
-    return (g.OW - 1) * g.sw + (g.KW - 1) * g.dw + 1;
-}
-
 HK_INLINE long qdwf_scratch_bytes(const Geom& g) {
     if (qdw_in_lanes(g)) {
-        const long hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1;
-        return 4 * (hp * qdwc_plane_w(g) + g.KH * g.KW) * DWC_LANES;
+        // channels in lanes: the padded plane [Hp][Wp][16], then the taps' weights
+        return 4 * (dwc_padded_h(g) * dwc_padded_w(g) + g.KH * g.KW) * DWC_LANES;
     }
     const QdwfPlan p = qdwf_plan(g);
     return 4 * p.plane_floats() + p.stage_bytes();
@@ -159,10 +154,7 @@ struct QdwfRequant {
         if (!float_bias) {
             acc = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_cvtps_epi32(acc), bias));
         }
-        __m512 v = _mm512_mul_ps(acc, mult);
-        v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
-        // within [lo, hi], a subrange of the output type: the truncating narrow is exact for u8 and s8
-        return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), yzp));
+        return requant16_avx512(acc, mult, lo, hi, yzp);
     }
 };
 
@@ -314,7 +306,7 @@ HK_T_AVX512 HK_INLINE __m512i qdwc_join(const __m128i rows[4]) {
 template <bool K3>
 HK_T_AVX512 inline void qdwc_block(const uint8_t* x, bool xu, int32_t zx, const Geom& g, const float* w,
         const Requant& q, uint8_t* out, float* tin, long c0, long nc) {
-    const long Hp = (g.OH - 1) * g.sh + (g.KH - 1) * g.dh + 1, Wp = qdwc_plane_w(g);
+    const long Hp = dwc_padded_h(g), Wp = dwc_padded_w(g);
     const long HW = g.H * g.W, P = g.OH * g.OW, taps = g.KH * g.KW;
     const __mmask16 cm = nc == DWC_LANES ? (__mmask16) 0xFFFF : (__mmask16) ((1u << nc) - 1);
     const __m512 vzx = _mm512_set1_ps((float) zx);

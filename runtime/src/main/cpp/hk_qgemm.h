@@ -241,10 +241,8 @@ HK_T_AVX512 inline void requant_tile_rq(const int32_t* tile, int mr, int nr, con
         for (int c = 0; c < nc; c += 16) {
             const int n = std::min(16, nc - c);
             const __mmask16 m = n == 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1);
-            __m512 x = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_load_si512(tile + r * nr + c), vb)), vm);
-            x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
-            // within [lo, hi], a subrange of the output type: the truncating narrow is exact for u8 and s8
-            _mm_mask_storeu_epi8(out + r * out_ld + c, m, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(x), yzp)));
+            const __m512 acc = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_load_si512(tile + r * nr + c), vb));
+            _mm_mask_storeu_epi8(out + r * out_ld + c, m, requant16_avx512(acc, vm, lo, hi, yzp));
         }
     }
 }
@@ -452,7 +450,7 @@ inline void qgemm(const Fam& f, bool rows_are_act, const uint8_t* R, long rows, 
     alignas(64) int32_t tile[12 * 64];
     MicroKernel full = micro_kernel(f, f.mr, rows_are_act);
 #if defined(HK_X86)
-    // weight rows with zero points 0 against one panel zero point: requantized in the micro-kernel's registers
+    // weight rows with zero points 0 against one panel zero point: each tile requantized without row calls
     bool fused = f.family == F_VNNI && !rows_are_act && osz == 1;
     for (long row = rb; fused && row < re; row++) {
         fused = zr[row] == 0;

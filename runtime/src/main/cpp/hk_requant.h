@@ -86,6 +86,14 @@ inline void requant_row_scalar(const RowArgs& a, const Requant& q) {
 }
 
 #if defined(HK_X86)
+// 16 corrected accumulators (as float) to 16 output bytes: v = acc * m clamped to [lo, hi] (bounds less the zero
+// point), rounded to nearest even, plus the zero point. Within [lo, hi], a subrange of the output type: the
+// truncating narrow is exact for u8 and s8.
+HK_T_AVX512 HK_INLINE __m128i requant16_avx512(__m512 acc, __m512 m, __m512 lo, __m512 hi, __m512i yzp) {
+    const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(acc, m), lo), hi);
+    return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), yzp));
+}
+
 HK_T_AVX512 inline void requant_row_avx512(const RowArgs& a, const Requant& q) {
     const __m512i vzr = _mm512_set1_epi32(a.zr);
     const __m512i vrsum = _mm512_set1_epi32(a.rsum);
@@ -112,10 +120,7 @@ HK_T_AVX512 inline void requant_row_avx512(const RowArgs& a, const Requant& q) {
             continue;
         }
         __m512 m = a.per_col ? _mm512_maskz_loadu_ps(k, a.mult + c) : mult1;
-        __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), m);
-        v = _mm512_min_ps(_mm512_max_ps(v, vlo), vhi);
-        __m512i r = _mm512_add_epi32(_mm512_cvtps_epi32(v), vyzp);
-        _mm_mask_storeu_epi8(static_cast<uint8_t*>(a.out) + c, k, _mm512_cvtepi32_epi8(r));
+        _mm_mask_storeu_epi8(static_cast<uint8_t*>(a.out) + c, k, requant16_avx512(_mm512_cvtepi32_ps(acc), m, vlo, vhi, vyzp));
     }
 }
 

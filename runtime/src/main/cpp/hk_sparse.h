@@ -410,12 +410,9 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                         if (s.any_zw) {
                             v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vzr, _mm512_loadu_si512(cadj + p0 + t * 16)));
                         }
-                        __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(v), m);
-                        f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
-                        __m512i y = _mm512_add_epi32(_mm512_cvtps_epi32(f), vyzp);
                         long rem = n - t * 16;
                         __mmask16 k = rem >= 16 ? (__mmask16) 0xffff : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
-                        _mm_mask_storeu_epi8(o + t * 16, k, _mm512_cvtepi32_epi8(y));
+                        _mm_mask_storeu_epi8(o + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v), m, vlo, vhi, vyzp));
                     }
                     if (out_t && (row % 16 == 15 || row == s.R - 1)) {
                         store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);

@@ -147,8 +147,7 @@ final class ConvertCommand implements Callable<Integer> {
         compression.perTensor = s.perTensor();
         compression.floatOutputs &= s.floatOutputs();
         // the speed check weighs this host's measured kernel costs: they say nothing about another device
-        DeviceProfile host = ProfileSelector.host().picked();
-        compression.speedCheck &= host != null && host.name().equals(device.name());
+        compression.speedCheck &= ProfileSelector.isHost(device);
         if ("int8".equals(s.precision()) && compression.calib.isEmpty()) {
             throw new InvalidInputException("profile " + device.name() + " runs full-integer int8 models only: static "
                     + "int8 needs calibration data (--calib FILE.npy or a directory of samples)");

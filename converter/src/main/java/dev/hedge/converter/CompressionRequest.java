@@ -44,7 +44,7 @@ public final class CompressionRequest {
      * int8 layers whose kernels the default backends of this host would run slower than float keep float compute
      * ({@link CompressionOptions#speedCheck()}); ignored without float outputs (full-integer targets). On by
      * default. It moves one layer at a time, so a block of int8 layers slower than float only as a whole stays
-     * int8, and it does not look inside If / Loop bodies.
+     * int8, and it does not look inside Loop bodies.
      */
     public boolean speedCheck = true;
     /** Per-layer precision overrides: layer name to precision name. */

@@ -297,9 +297,8 @@ final class OnnxConversion {
         }
         String precision;
         if (cfg.compresses()) {
-            DeviceProfile host = ProfileSelector.host().picked();
             CompressionOptions options = cfg.compression(model.graph().inputs(),
-                    profile == null || host != null && host.name().equals(profile.name()));
+                    profile == null || ProfileSelector.isHost(profile));
             Compressor.Result c = Compressor.compress(model, options, out);
             model = c.model();
             precision = options.quant().precision().label();

@@ -51,6 +51,12 @@ public final class ProfileSelector {
         return s;
     }
 
+    /** Whether {@code p} is this host's pick: the kernel costs measured here apply to it. */
+    public static boolean isHost(DeviceProfile p) {
+        DeviceProfile picked = host().picked();
+        return p != null && picked != null && picked.name().equals(p.name());
+    }
+
     public static Selection select(HostInfo host, List<DeviceProfile> profiles) {
         return select(host, profiles, ArmNn::deviceUnavailableReason);
     }

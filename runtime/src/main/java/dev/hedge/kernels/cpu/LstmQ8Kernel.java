@@ -34,12 +34,13 @@ final class LstmQ8Kernel implements Kernel {
     private int batch;
     private int in;
     private int hidden;
-    /** Per direction: int8 Wᵀ [in][4H], Rᵀ [hidden][4H]; floats: W scales, R scales, bias (W + R parts) [4H]. */
+    /** Per direction: int8 Wᵀ [in][4H], Rᵀ [hidden][4H], float bias (W + R parts) [4H]. */
     private ByteBuffer[] wt;
     private ByteBuffer[] rt;
-    private ByteBuffer[] ws;
-    private ByteBuffer[] rs;
     private ByteBuffer[] bias;
+    /** W and R scales per gate row [4H] (DequantizeLinear's axis 1: shared by the directions). */
+    private ByteBuffer ws;
+    private ByteBuffer rs;
 
     LstmQ8Kernel(Node node, int isa) {
         this.node = node;
@@ -128,20 +129,18 @@ final class LstmQ8Kernel implements Kernel {
         }
         wt = new ByteBuffer[dirs];
         rt = new ByteBuffer[dirs];
-        ws = new ByteBuffer[dirs];
-        rs = new ByteBuffer[dirs];
         bias = new ByteBuffer[dirs];
+        ws = rowScales(w.quant(), g);
+        rs = rowScales(r.quant(), g);
         for (int d = 0; d < dirs; d++) {
             wt[d] = transposed(w, d, in, g);
             rt[d] = transposed(r, d, hidden, g);
-            ws[d] = rowScales(w.quant(), g);
-            rs[d] = rowScales(r.quant(), g);
             bias[d] = Native.allocate(4L * g);
             for (int j = 0; j < g; j++) {
                 bias[d].putFloat(4 * j, b == null ? 0f : floatAt(b, d * 2 * g + j) + floatAt(b, d * 2 * g + g + j));
             }
         }
-        ctx.reportPackedBytes((long) dirs * ((long) (in + hidden) * g + 12L * g));
+        ctx.reportPackedBytes((long) dirs * ((long) (in + hidden) * g + 4L * g) + 8L * g);
         if (ctx.hasOutput(0)) {
             ctx.setOutput(0, DType.FLOAT32, new int[] {seq, dirs, batch, hidden});
         }
@@ -211,7 +210,7 @@ final class LstmQ8Kernel implements Kernel {
             long cOff = hOff + stateBytes;
             initial(node.hasInput(5) ? ctx.input(5) : null, d, scratch, hOff, stateBytes);
             initial(node.hasInput(6) ? ctx.input(6) : null, d, scratch, cOff, stateBytes);
-            Native.lstmQ8(isa, x, 0, seq, batch, in, hidden, wt[d], ws[d], rt[d], rs[d], bias[d], scratch, hOff,
+            Native.lstmQ8(isa, x, 0, seq, batch, in, hidden, wt[d], ws, rt[d], rs, bias[d], scratch, hOff,
                     scratch, cOff, y == null ? null : y.data(), 4L * d * batch * hidden, (long) dirs * batch * hidden,
                     reverse || d == 1, scratch, 2L * dirs * stateBytes);
             for (int i = 1; i <= 2; i++) {

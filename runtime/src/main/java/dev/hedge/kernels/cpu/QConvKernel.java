@@ -66,7 +66,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
     private int dwTiles;
     private int dwBlock;
     /** Depthwise in float lanes: weights (w - w_zero_point) as floats, or null for the int16 kernel. */
-    private ByteBuffer dwFloatW;   // float (w - w_zero_point) when the float-lane kernel runs
+    private ByteBuffer dwFloatW;
 
     /** GEMM tiles of each image and group, made at prepare (the kernel's fields never change at run time). */
     private RunContext.TileTask[] gemmTasks;
