@@ -235,9 +235,22 @@ HK_T_AVX512 inline void requant_tile_rq(const int32_t* tile, int mr, int nr, con
         const Requant& q, uint8_t* out, long out_ld, int nc) {
     const __m512 lo = _mm512_set1_ps(q.lof()), hi = _mm512_set1_ps(q.hif());
     const __m512i yzp = _mm512_set1_epi32(q.yzp);
+    const Narrow64 nw = Narrow64::of(q);
     for (int r = 0; r < mr; r++) {
         const __m512i vb = _mm512_set1_epi32(B[r]);
         const __m512 vm = _mm512_set1_ps(mult[r]);
+        if (nr % 64 == 0 && Narrow64::fits(mult[r])) {
+            for (int c = 0; c < nc; c += 64) {
+                const int32_t* t = tile + r * nr + c;
+                const __m512i y = narrow64_avx512(round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t), vb), vm),
+                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 16), vb), vm),
+                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 32), vb), vm),
+                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 48), vb), vm), nw);
+                const int n = nc - c;
+                _mm512_mask_storeu_epi8(out + r * out_ld + c, n >= 64 ? ~(__mmask64) 0 : (((__mmask64) 1) << n) - 1, y);
+            }
+            continue;
+        }
         for (int c = 0; c < nc; c += 16) {
             const int n = std::min(16, nc - c);
             const __mmask16 m = n == 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1);

@@ -94,6 +94,49 @@ HK_T_AVX512 HK_INLINE __m128i requant16_avx512(__m512 acc, __m512 m, __m512 lo, 
     return _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), yzp));
 }
 
+// The same for 64 outputs at once (four vectors of 16 consecutive ones), in about half the operations: the
+// clamp moves into saturating narrowings. round(acc * m) is narrowed to int16 with saturation, the zero point
+// added with saturation, narrowed to 8 bits with saturation, then the bytes are clamped to [lo, hi]. Each step
+// saturates to an interval holding the next one, so the bytes are clamp(round(acc * m) + yzp, lo, hi), as
+// requant16_avx512 gives. Needs |acc * m| < 2^31 (fits(m)), so that the conversion cannot overflow.
+struct Narrow64 {
+    __m512i yzp16, lo8, hi8, order;
+    bool u8, clamp;
+
+    static bool fits(float m) { return m <= 0.5f; }  // |(float) int32| <= 2^31; false for NaN
+
+    HK_T_AVX512 static Narrow64 of(const Requant& q) {
+        Narrow64 n;
+        n.u8 = q.out_type == OUT_U8;
+        n.yzp16 = _mm512_set1_epi16((int16_t) q.yzp);
+        n.lo8 = _mm512_set1_epi8((char) q.lo);
+        n.hi8 = _mm512_set1_epi8((char) q.hi);
+        n.clamp = n.u8 ? q.lo > 0 || q.hi < 255 : q.lo > -128 || q.hi < 127;
+        // the packs work within 128-bit lanes: dword 4 l + v holds outputs 4 l .. 4 l + 3 of vector v
+        alignas(64) int32_t idx[16];
+        for (int v = 0; v < 4; v++) {
+            for (int l = 0; l < 4; l++) idx[4 * v + l] = 4 * l + v;
+        }
+        n.order = _mm512_load_si512(idx);
+        return n;
+    }
+};
+
+// r[v]: round(acc * m) of vector v, as int32.
+HK_T_AVX512 HK_INLINE __m512i narrow64_avx512(__m512i r0, __m512i r1, __m512i r2, __m512i r3, const Narrow64& n) {
+    const __m512i a = _mm512_adds_epi16(_mm512_packs_epi32(r0, r1), n.yzp16);
+    const __m512i b = _mm512_adds_epi16(_mm512_packs_epi32(r2, r3), n.yzp16);
+    __m512i y = _mm512_permutexvar_epi32(n.order, n.u8 ? _mm512_packus_epi16(a, b) : _mm512_packs_epi16(a, b));
+    if (n.clamp) {
+        y = n.u8 ? _mm512_min_epu8(_mm512_max_epu8(y, n.lo8), n.hi8) : _mm512_min_epi8(_mm512_max_epi8(y, n.lo8), n.hi8);
+    }
+    return y;
+}
+
+HK_T_AVX512 HK_INLINE __m512i round_scaled_avx512(__m512i acc, __m512 m) {
+    return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), m));
+}
+
 HK_T_AVX512 inline void requant_row_avx512(const RowArgs& a, const Requant& q) {
     const __m512i vzr = _mm512_set1_epi32(a.zr);
     const __m512i vrsum = _mm512_set1_epi32(a.rsum);

@@ -331,14 +331,14 @@ HK_T_AVX512 inline void store_transposed16(const uint8_t* g, long gs, int rows, 
 
 // k4 format over the dense panel of NR columns, output columns [p_begin, p_end) (multiples of NT * 16 apart,
 // p_end within the padded panel): NT 16-column vectors, which may span adjacent panels, per stored entry.
-// Single-row blocks alternate two accumulator sets so consecutive entries do not wait on each other. PF:
-// prefetch the panel rows of entries a few ahead (the panel outgrows L1 for large K). out_t: the output is
-// transposed, OUT[p][row] (fully connected layers, whose columns are batch rows).
-template <int BR, int NT, int NR, bool PF>
+// SETS: accumulator sets that consecutive entries alternate between, so that they do not wait on each other
+// (worth it on rows of many entries; on short rows adding the sets up costs more). out_t: the output is
+// transposed, OUT[p][row] (fully connected layers, whose columns are batch rows). Software prefetch of the
+// panel rows of later entries, for panels larger than L1, measured slower (FC 1024x1024 at batch 64: 1x4
+// blocks 66-67 us without, 68-71 with; 8x4 blocks 57-58 against 64-65).
+template <int BR, int NT, int NR, int SETS>
 HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
         const Requant& q, uint8_t* out, long ldo, bool out_t) {
-    constexpr int SETS = BR == 1 ? 2 : 1;
-    constexpr int AHEAD = 6;
     const Fam f = Fam::of(F_VNNI | (NR / 16) << 8);
     const long kg = round_up(s.K, 4) / 4;
     const int32_t* cadj = ppack_trailer(f, WHO_ACT, const_cast<uint8_t*>(panel), P, s.K);
@@ -352,6 +352,8 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
     const __m512i vyzp = _mm512_set1_epi32(q.yzp);
     const __m512 vlo = _mm512_set1_ps(q.lof());
     const __m512 vhi = _mm512_set1_ps(q.hif());
+    const Narrow64 nw = Narrow64::of(q);
+    const bool direct8 = osz == 1;
     // pixel tiles outer: one tile of activations stays in L1 while every row of weights streams past
     for (long p0 = p_begin; p0 < p_end; p0 += NT * 16) {
         const uint8_t* xb[NT];
@@ -366,15 +368,17 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
             __m512i acc[SETS][BR][NT];
             HK_UNROLL for (int u = 0; u < SETS; u++) {
                 HK_UNROLL for (int r = 0; r < BR; r++) {
-                    HK_UNROLL for (int t = 0; t < NT; t++) acc[u][r][t] = _mm512_setzero_si512();
+                    // 8-bit output straight from the accumulators: they start at the row's constant term (the
+                    // panel's column zero point is the same for every real column, so that term is one per row)
+                    const long row = b * BR + r;
+                    const __m512i init = u == 0 && direct8
+                            ? _mm512_set1_epi32(wrap_add(q.bias[row], -wrap_mul(s.rsum[row], zc[p0])))
+                            : _mm512_setzero_si512();
+                    HK_UNROLL for (int t = 0; t < NT; t++) acc[u][r][t] = init;
                 }
             }
             long e = e0;
             for (; e + SETS <= e1; e += SETS) {
-                if (PF && e + AHEAD < e1) {
-                    const long off = (long) s.col[e + AHEAD] * (NR * 4);
-                    HK_UNROLL for (int t = 0; t < NT; t++) _mm_prefetch((const char*) (xb[t] + off), _MM_HINT_T0);
-                }
                 HK_UNROLL for (int u = 0; u < SETS; u++) {
                     const long off = (long) s.col[e + u] * (NR * 4);
                     __m512i xv[NT];
@@ -396,23 +400,32 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
             }
             HK_UNROLL for (int r = 0; r < BR; r++) {
                 long row = b * BR + r;
-                if (osz == 1 && (!out_t || GS == NT * 16)) {
-                    // 8-bit output straight from the accumulators (the panel's column zero point is the same for
-                    // every real column, so its term is one per row)
-                    const __m512i rowterm = _mm512_set1_epi32(wrap_add(q.bias[row], -wrap_mul(s.rsum[row], zc[p0])));
+                if (direct8) {
                     const __m512i vzr = _mm512_set1_epi32(s.zw[row]);
                     const __m512 m = _mm512_set1_ps(q.mult[row]);
                     uint8_t* o = out_t ? ogroup + row % 16 * GS : out + row * ldo + p0;
+                    constexpr int NV = (NT + 3) / 4 * 4;
+                    __m512i v[NV];
                     HK_UNROLL for (int t = 0; t < NT; t++) {
-                        __m512i v = acc[0][r][t];
-                        HK_UNROLL for (int u = 1; u < SETS; u++) v = _mm512_add_epi32(v, acc[u][r][t]);
-                        v = _mm512_add_epi32(v, rowterm);
+                        v[t] = acc[0][r][t];
+                        HK_UNROLL for (int u = 1; u < SETS; u++) v[t] = _mm512_add_epi32(v[t], acc[u][r][t]);
                         if (s.any_zw) {
-                            v = _mm512_sub_epi32(v, _mm512_mullo_epi32(vzr, _mm512_loadu_si512(cadj + p0 + t * 16)));
+                            v[t] = _mm512_sub_epi32(v[t], _mm512_mullo_epi32(vzr, _mm512_loadu_si512(cadj + p0 + t * 16)));
                         }
-                        long rem = n - t * 16;
-                        __mmask16 k = rem >= 16 ? (__mmask16) 0xffff : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
-                        _mm_mask_storeu_epi8(o + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v), m, vlo, vhi, vyzp));
+                    }
+                    if (Narrow64::fits(q.mult[row])) {
+                        HK_UNROLL for (int t = 0; t < NV; t++) v[t] = t < NT ? round_scaled_avx512(v[t], m) : _mm512_setzero_si512();
+                        HK_UNROLL for (int t = 0; t < NV; t += 4) {
+                            const long rem = n - t * 16;
+                            const __mmask64 k = rem >= 64 ? ~(__mmask64) 0 : rem <= 0 ? 0 : (((__mmask64) 1) << rem) - 1;
+                            _mm512_mask_storeu_epi8(o + t * 16, k, narrow64_avx512(v[t], v[t + 1], v[t + 2], v[t + 3], nw));
+                        }
+                    } else {
+                        HK_UNROLL for (int t = 0; t < NT; t++) {
+                            long rem = n - t * 16;
+                            __mmask16 k = rem >= 16 ? (__mmask16) 0xffff : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
+                            _mm_mask_storeu_epi8(o + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v[t]), m, vlo, vhi, vyzp));
+                        }
                     }
                     if (out_t && (row % 16 == 15 || row == s.R - 1)) {
                         store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
@@ -682,21 +695,26 @@ inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* lanes, const uint8_t*
 template <int BR, int NT, int NR>
 HK_T_AVX512 void sq8_k4_range(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
         const Requant& q, uint8_t* out, long ldo, bool out_t) {
-    // the panel rows of all k-groups fill more than L1: fetch ahead what the next entries read
-    if (round_up(s.K, 4) * NR > 32768) {
-        return sq8_k4_avx512<BR, NT, NR, true>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+    // single-row blocks with long rows (measured: 1024 inputs at 80 % sparsity, ~50 entries a row) keep more
+    // products in flight with two accumulator sets; multi-row blocks (BR independent rows) and passes wider
+    // than four vectors have enough already
+    if constexpr (BR == 1 && NT <= 4) {
+        if (s.nent >= 16L * s.nbr) return sq8_k4_avx512<BR, NT, NR, 2>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
     }
-    sq8_k4_avx512<BR, NT, NR, false>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+    sq8_k4_avx512<BR, NT, NR, 1>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
 }
 
 template <int BR, int NT>
 HK_T_AVX512 void sq8_k4_wide(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
         long ldo, bool out_t) {
-    // NT vectors span NT / 4 adjacent 64-column panels; the rest (one panel at most) four at a time
-    long padded = (P + 63) / 64 * 64;
-    long wide = padded / (NT * 16) * (NT * 16);
+    // NT vectors span adjacent 64-column panels, over a whole number of panels; the rest in steps that divide a
+    // panel (so no step reads past the last one): four vectors, or two for 8-row blocks (32 accumulators spill)
+    constexpr long STEP = NT % 4 == 0 ? NT * 16 : NT % 2 == 0 ? NT * 32 : NT * 64;
+    constexpr int REST = BR == 8 ? 2 : 4;
+    const long padded = (P + 63) / 64 * 64;
+    const long wide = padded / STEP * STEP;
     sq8_k4_range<BR, NT, 64>(s, panel, P, 0, wide, q, out, ldo, out_t);
-    if (wide < P) sq8_k4_range<BR, 4, 64>(s, panel, P, wide, padded, q, out, ldo, out_t);
+    if (wide < P) sq8_k4_range<BR, REST, 64>(s, panel, P, wide, padded, q, out, ldo, out_t);
 }
 #endif
 
@@ -715,8 +733,16 @@ inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const 
         if (s.BR == 4) return sq8_k4_range<4, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
         return sq8_k4_range<1, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
     }
-    if (s.BR == 8) return sq8_k4_wide<8, 2>(s, panel, P, q, out, ldo, out_t);
+    // 8-row blocks: 24 accumulators, three vectors a pass (a 1x1 conv 96 -> 576 at 28 x 28 with 80 % of its
+    // 8x4 blocks zero: 43 us against 51 with two)
+    if (s.BR == 8) return sq8_k4_wide<8, 3>(s, panel, P, q, out, ldo, out_t);
     if (s.BR == 4) return sq8_k4_wide<4, 4>(s, panel, P, q, out, ldo, out_t);
+    // Single-row blocks: rows of a few entries each end in a mispredicted loop exit, so a row's pass covers as
+    // many columns as keep the panel's slice in L1 (measured on a 96 -> 576 1x1 conv at 28 x 28, 80 % sparse:
+    // 53 us with 64 columns a pass, 50 with 128, 48 with 192; 57 with 256, whose 24 KiB slice crowds L1).
+    const long slice = round_up(s.K, 4) * 16;  // panel bytes of one 16-column vector
+    if (12 * slice <= 20480) return sq8_k4_wide<1, 12>(s, panel, P, q, out, ldo, out_t);
+    if (8 * slice <= 20480) return sq8_k4_wide<1, 8>(s, panel, P, q, out, ldo, out_t);
     return sq8_k4_wide<1, 4>(s, panel, P, q, out, ldo, out_t);
 #else
     (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo, (void) out_t;

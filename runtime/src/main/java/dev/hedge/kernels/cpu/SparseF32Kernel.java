@@ -106,7 +106,7 @@ final class SparseF32Kernel implements Kernel {
             out[out.length - 1] = r;
             ctx.setOutput(0, DType.FLOAT32, out);
         }
-        int[] blk = SparseInt8.blocks(w.sparse(), transposed, r, k);
+        int[] blk = SparseInt8.blocks(w.sparse(), transposed, r, k, false);
         weights = SparseWeights.f32(src, r, k, blk[0], blk[1]);
         bias = biasOf(ctx, r);
     }

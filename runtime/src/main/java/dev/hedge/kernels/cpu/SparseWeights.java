@@ -60,9 +60,14 @@ final class SparseWeights {
         float value(int r, int k);
     }
 
-    /** Whether blocks of br x bc are supported and tile an R x K matrix. */
-    static boolean fits(int br, int bc, int r, int k) {
-        boolean shape = (br == 1 && bc == 1) || (br == 1 && bc == 4) || (br == 4 && bc == 1) || (br == 8 && bc == 1);
+    /**
+     * Whether blocks of br x bc are supported and tile an R x K matrix. The k4 layout stores entries of br rows
+     * by one group of 4 inputs, so blocks 1, 4 or 8 rows high and 1 or 4 wide keep their rows together (8 x 4
+     * blocks: each activation load serves 8 rows); the int16-pair layout has 1x1, 1x4, 4x1 and 8x1 kernels.
+     */
+    static boolean fits(int br, int bc, int r, int k, boolean k4) {
+        boolean shape = k4 ? (br == 1 || br == 4 || br == 8) && (bc == 1 || bc == 4)
+                : (br == 1 && bc == 1) || (br == 1 && bc == 4) || (br == 4 && bc == 1) || (br == 8 && bc == 1);
         return shape && r > 0 && k > 0 && r % br == 0 && k % bc == 0;
     }
 
@@ -79,7 +84,7 @@ final class SparseWeights {
     }
 
     private static SparseWeights buildK4(Source w, int r, int k, int br, int bc, int[] zw) {
-        if (!fits(br, bc, r, k)) {
+        if (!fits(br, bc, r, k, true)) {
             throw new IllegalArgumentException("sparse blocks " + br + "x" + bc + " do not tile " + r + " x " + k);
         }
         if (zw.length != r) {
@@ -135,7 +140,7 @@ final class SparseWeights {
     }
 
     private static SparseWeights build(Source w, int r, int k, int br, int bc, boolean q8, int[] zw) {
-        if (!fits(br, bc, r, k)) {
+        if (!fits(br, bc, r, k, false)) {
             throw new IllegalArgumentException("sparse blocks " + br + "x" + bc + " do not tile " + r + " x " + k);
         }
         if (zw.length != r) {

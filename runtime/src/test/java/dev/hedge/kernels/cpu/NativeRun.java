@@ -115,6 +115,14 @@ final class NativeRun {
         return (float) Math.scalb(1 + r.nextFloat(), -2 - r.nextInt(11));
     }
 
+    /**
+     * An output scale: {@link #scale} times 1 to {@code spread}, or now and then so small that scaled accumulators
+     * pass 2^31 (the requantizations' saturation edge, where a float-to-int conversion would overflow).
+     */
+    static float outputScale(Random r, int spread) {
+        return r.nextInt(8) == 0 ? scale(r) * 1e-7f : scale(r) * (1 + r.nextInt(spread));
+    }
+
     static int value(Tensor t, int i) {
         return t.dtype() == DType.UINT8 ? t.data().get(i) & 0xff : t.data().get(i);
     }

@@ -2,6 +2,7 @@ package dev.hedge.kernels.cpu;
 
 import static dev.hedge.kernels.cpu.NativeRun.bytes;
 import static dev.hedge.kernels.cpu.NativeRun.map;
+import static dev.hedge.kernels.cpu.NativeRun.outputScale;
 import static dev.hedge.kernels.cpu.NativeRun.randomZeroPoint;
 import static dev.hedge.kernels.cpu.NativeRun.requantize;
 import static dev.hedge.kernels.cpu.NativeRun.scale;
@@ -153,7 +154,7 @@ class QuantConvPropertiesTest {
             wScale[i] = scale(r);
         }
         float xScale = scale(r);
-        float yScale = scale(r) * (1 + r.nextInt(40));
+        float yScale = outputScale(r, 40);
         int yzp = integer ? 0 : randomZeroPoint(ty, r);
         int[] bias = new int[cout];
         boolean withBias = !integer && r.nextBoolean();
