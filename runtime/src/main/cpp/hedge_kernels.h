@@ -174,9 +174,10 @@ inline int hk_k4_panel_family(long P) {
 }
 
 inline void hk_sq8_k4_gemm(signed char* sp, long spoff, signed char* panel, long poff, long P, signed char* q,
-        long qoff, signed char* out, long ooff, long ldo, int out_t) {
+        long qoff, signed char* out, long ooff, long ldo, int out_t, long rb, long re) {
     hk::sq8_k4_gemm(hk::SparseHdr::from(reinterpret_cast<signed char*>(HK_PTR(sp, spoff))), HK_PTR(panel, poff), P,
-            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo, out_t != 0);
+            hk::Requant::from(reinterpret_cast<signed char*>(HK_PTR(q, qoff))), HK_PTR(out, ooff), ldo, out_t != 0,
+            rb, re);
 }
 
 inline void hk_sq8_k4_pack_fc(int code, signed char* dst, long doff, signed char* x, long xoff, int xu, int zx,

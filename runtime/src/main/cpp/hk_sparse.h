@@ -338,7 +338,7 @@ HK_T_AVX512 inline void store_transposed16(const uint8_t* g, long gs, int rows, 
 // blocks 66-67 us without, 68-71 with; 8x4 blocks 57-58 against 64-65).
 template <int BR, int NT, int NR, int SETS>
 HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
-        const Requant& q, uint8_t* out, long ldo, bool out_t) {
+        const Requant& q, uint8_t* out, long ldo, bool out_t, long b_begin, long b_end) {
     const Fam f = Fam::of(F_VNNI | (NR / 16) << 8);
     const long kg = round_up(s.K, 4) / 4;
     const int32_t* cadj = ppack_trailer(f, WHO_ACT, const_cast<uint8_t*>(panel), P, s.K);
@@ -363,7 +363,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
         }
         const long n = std::min<long>(NT * 16, P - p0);
         if (n <= 0) break;
-        for (long b = 0; b < s.nbr; b++) {
+        for (long b = b_begin; b < b_end; b++) {
             const long e0 = s.rowptr[b], e1 = s.rowptr[b + 1];
             __m512i acc[SETS][BR][NT];
             HK_UNROLL for (int u = 0; u < SETS; u++) {
@@ -427,7 +427,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                             _mm_mask_storeu_epi8(o + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v[t]), m, vlo, vhi, vyzp));
                         }
                     }
-                    if (out_t && (row % 16 == 15 || row == s.R - 1)) {
+                    if (out_t && (row % 16 == 15 || row == b_end * BR - 1)) {
                         store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
                     }
                     continue;
@@ -462,7 +462,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                 // bytes of 16 consecutive rows gathered, then written 16 at a time per output row
                 a.out = ogroup + row % 16 * GS;
                 requant_row_avx512(a, q);
-                if (row % 16 == 15 || row == s.R - 1) {
+                if (row % 16 == 15 || row == b_end * BR - 1) {
                     store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
                 }
             }
@@ -694,58 +694,61 @@ inline void sq8_k4_gemv(const SparseHdr& s, const uint8_t* lanes, const uint8_t*
 #if defined(HK_X86)
 template <int BR, int NT, int NR>
 HK_T_AVX512 void sq8_k4_range(const SparseHdr& s, const uint8_t* panel, long P, long p_begin, long p_end,
-        const Requant& q, uint8_t* out, long ldo, bool out_t) {
+        const Requant& q, uint8_t* out, long ldo, bool out_t, long b_begin, long b_end) {
     // single-row blocks with long rows (measured: 1024 inputs at 80 % sparsity, ~50 entries a row) keep more
     // products in flight with two accumulator sets; multi-row blocks (BR independent rows) and passes wider
     // than four vectors have enough already
     if constexpr (BR == 1 && NT <= 4) {
-        if (s.nent >= 16L * s.nbr) return sq8_k4_avx512<BR, NT, NR, 2>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+        if (s.nent >= 16L * s.nbr) {
+            return sq8_k4_avx512<BR, NT, NR, 2>(s, panel, P, p_begin, p_end, q, out, ldo, out_t, b_begin, b_end);
+        }
     }
-    sq8_k4_avx512<BR, NT, NR, 1>(s, panel, P, p_begin, p_end, q, out, ldo, out_t);
+    sq8_k4_avx512<BR, NT, NR, 1>(s, panel, P, p_begin, p_end, q, out, ldo, out_t, b_begin, b_end);
 }
 
 template <int BR, int NT>
 HK_T_AVX512 void sq8_k4_wide(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out,
-        long ldo, bool out_t) {
+        long ldo, bool out_t, long b_begin, long b_end) {
     // NT vectors span adjacent 64-column panels, over a whole number of panels; the rest in steps that divide a
     // panel (so no step reads past the last one): four vectors, or two for 8-row blocks (32 accumulators spill)
     constexpr long STEP = NT % 4 == 0 ? NT * 16 : NT % 2 == 0 ? NT * 32 : NT * 64;
     constexpr int REST = BR == 8 ? 2 : 4;
     const long padded = (P + 63) / 64 * 64;
     const long wide = padded / STEP * STEP;
-    sq8_k4_range<BR, NT, 64>(s, panel, P, 0, wide, q, out, ldo, out_t);
-    if (wide < P) sq8_k4_range<BR, REST, 64>(s, panel, P, wide, padded, q, out, ldo, out_t);
+    sq8_k4_range<BR, NT, 64>(s, panel, P, 0, wide, q, out, ldo, out_t, b_begin, b_end);
+    if (wide < P) sq8_k4_range<BR, REST, 64>(s, panel, P, wide, padded, q, out, ldo, out_t, b_begin, b_end);
 }
 #endif
 
 // k4 format (AVX-512 VNNI only); `panel` is the CONV-variant activation panel of k4_panel_family(P);
-// out_t: OUT[p][row] (row stride ldo) instead of OUT[row][p].
+// out_t: OUT[p][row] (row stride ldo) instead of OUT[row][p]. Block rows [b_begin, b_end) only, for the
+// caller's threads; with out_t their rows start at a multiple of 16 (16-row transposes).
 inline void sq8_k4_gemm(const SparseHdr& s, const uint8_t* panel, long P, const Requant& q, uint8_t* out, long ldo,
-        bool out_t) {
+        bool out_t, long b_begin, long b_end) {
 #if defined(HK_X86)
     if (P <= 16) {
-        if (s.BR == 8) return sq8_k4_range<8, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
-        if (s.BR == 4) return sq8_k4_range<4, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
-        return sq8_k4_range<1, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t);
+        if (s.BR == 8) return sq8_k4_range<8, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t, b_begin, b_end);
+        if (s.BR == 4) return sq8_k4_range<4, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t, b_begin, b_end);
+        return sq8_k4_range<1, 1, 16>(s, panel, P, 0, 16, q, out, ldo, out_t, b_begin, b_end);
     }
     if (P <= 32) {
-        if (s.BR == 8) return sq8_k4_range<8, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
-        if (s.BR == 4) return sq8_k4_range<4, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
-        return sq8_k4_range<1, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t);
+        if (s.BR == 8) return sq8_k4_range<8, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t, b_begin, b_end);
+        if (s.BR == 4) return sq8_k4_range<4, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t, b_begin, b_end);
+        return sq8_k4_range<1, 2, 32>(s, panel, P, 0, 32, q, out, ldo, out_t, b_begin, b_end);
     }
     // 8-row blocks: 24 accumulators, three vectors a pass (a 1x1 conv 96 -> 576 at 28 x 28 with 80 % of its
     // 8x4 blocks zero: 43 us against 51 with two)
-    if (s.BR == 8) return sq8_k4_wide<8, 3>(s, panel, P, q, out, ldo, out_t);
-    if (s.BR == 4) return sq8_k4_wide<4, 4>(s, panel, P, q, out, ldo, out_t);
+    if (s.BR == 8) return sq8_k4_wide<8, 3>(s, panel, P, q, out, ldo, out_t, b_begin, b_end);
+    if (s.BR == 4) return sq8_k4_wide<4, 4>(s, panel, P, q, out, ldo, out_t, b_begin, b_end);
     // Single-row blocks: rows of a few entries each end in a mispredicted loop exit, so a row's pass covers as
     // many columns as keep the panel's slice in L1 (measured on a 96 -> 576 1x1 conv at 28 x 28, 80 % sparse:
     // 53 us with 64 columns a pass, 50 with 128, 48 with 192; 57 with 256, whose 24 KiB slice crowds L1).
     const long slice = round_up(s.K, 4) * 16;  // panel bytes of one 16-column vector
-    if (12 * slice <= 20480) return sq8_k4_wide<1, 12>(s, panel, P, q, out, ldo, out_t);
-    if (8 * slice <= 20480) return sq8_k4_wide<1, 8>(s, panel, P, q, out, ldo, out_t);
-    return sq8_k4_wide<1, 4>(s, panel, P, q, out, ldo, out_t);
+    if (12 * slice <= 20480) return sq8_k4_wide<1, 12>(s, panel, P, q, out, ldo, out_t, b_begin, b_end);
+    if (8 * slice <= 20480) return sq8_k4_wide<1, 8>(s, panel, P, q, out, ldo, out_t, b_begin, b_end);
+    return sq8_k4_wide<1, 4>(s, panel, P, q, out, ldo, out_t, b_begin, b_end);
 #else
-    (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo, (void) out_t;
+    (void) s, (void) panel, (void) P, (void) q, (void) out, (void) ldo, (void) out_t, (void) b_begin, (void) b_end;
 #endif
 }
 

@@ -455,7 +455,12 @@ static void test_sparse(int isa) {
             hk_pack_act_im2col(code, (signed char*) panel.data(), 0, (signed char*) X.data(), 0, u, K, 1, P, 1, 1, 1, 1,
                     1, 1, 0, 0, 1, P, zx, (signed char*) tmp.data(), 0);
             gvec<uint8_t> out2(R * P * osz);
-            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P, 0);
+            // in two calls over block rows, as threads split it; transposed outputs split at a multiple of 16 rows
+            const long nbr = R / BR, mid = nbr / 3, mid16 = (R / 2) / 16 * 16 / BR;
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P, 0,
+                    0, mid);
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel.data(), 0, P, q.buf.data(), 0, (signed char*) out2.data(), 0, P, 0,
+                    mid, nbr);
             CHECK(out2 == out, "sq8 k4 %dx%d P %ld differs from the pair kernel", BR, BC, P);
             // activations as rows (fully connected): panel packed from X^T, output written transposed
             gvec<uint8_t> xt(P * K), outt(P * R * osz);
@@ -463,7 +468,9 @@ static void test_sparse(int isa) {
             gvec<uint8_t> panel2(ppack_bytes(f, WHO_ACT, P, K));
             hk_sq8_k4_pack_fc(code, (signed char*) panel2.data(), 0, (signed char*) xt.data(), 0, u, zx, P, K, K);
             hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel2.data(), 0, P, q.buf.data(), 0,
-                    (signed char*) outt.data(), 0, R, 1);
+                    (signed char*) outt.data(), 0, R, 1, 0, mid16);
+            hk_sq8_k4_gemm(k4.data(), 0, (signed char*) panel2.data(), 0, P, q.buf.data(), 0,
+                    (signed char*) outt.data(), 0, R, 1, mid16, nbr);
             for (long r = 0; r < R; r++) {
                 for (long p = 0; p < P; p++) {
                     CHECK(std::memcmp(outt.data() + (p * R + r) * osz, out.data() + (r * P + p) * osz, osz) == 0,

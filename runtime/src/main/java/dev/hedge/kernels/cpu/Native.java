@@ -774,10 +774,18 @@ final class Native {
      * stride ldo, or with {@code transposed} OUT[p][R] with row stride ldo (fully connected layers).
      */
     static void sparseK4Gemm(SparseWeights sp, ByteBuffer panel, long poff, long p, ByteBuffer q, long qoff,
-            ByteBuffer out, long ooff, long ldo, boolean transposed) {
+            ByteBuffer out, long ooff, long ldo, boolean transposed, long rb, long re) {
         checkIsa(ISA_AVX512);
         if (!sp.k4()) {
             throw new IllegalArgumentException("sparse weights are not in the k4 layout");
+        }
+        long nbr = sp.rows() / sp.blockRows();
+        if (rb < 0 || rb > re || re > nbr) {
+            throw new IllegalArgumentException("block rows [" + rb + ", " + re + ") outside [0, " + nbr + ")");
+        }
+        // a transposed output is written 16 rows at a time
+        if (transposed && rb * sp.blockRows() % 16 != 0) {
+            throw new IllegalArgumentException("block rows from " + rb + " do not start at a multiple of 16 rows");
         }
         region("activation panel", panel, poff, panelBytes(k4PanelFamily(p), WHO_ACT, p, sp.cols()));
         int osz = Requant.check(q, qoff, sp.rows());
@@ -787,7 +795,7 @@ final class Native {
         }
         long span = transposed ? span(p, ldo, sp.rows(), 1) : span(sp.rows(), ldo, p, 1);
         region("output", out, ooff, Math.multiplyExact(span, osz));
-        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo, transposed ? 1 : 0);
+        NativeKernels.hk_sq8_k4_gemm(sp.buffer(), 0, panel, poff, p, q, qoff, out, ooff, ldo, transposed ? 1 : 0, rb, re);
     }
 
     /** The k4 activation panel of m activation rows of k bytes (row stride lda), zero point zx (AVX-512 VNNI). */

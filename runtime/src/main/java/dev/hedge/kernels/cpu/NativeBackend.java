@@ -34,7 +34,8 @@ import java.util.List;
  * (direct kernels, not measured by the planner: the reference backend's counterparts have no class either, so
  * priority decides; {@code dwconv.s8}, {@code dwconv.f32}, {@code qdq}, {@code eltwise.8} and {@code gavgpool.8}
  * have benchmarks all the same, for the converter's speed check, which weighs an int8 layer against its float
- * form). Only {@code conv.f32}, {@code pool.f32} and {@code eltwise.f32} split work over the intra-op threads.
+ * form). {@code s8gemm}, {@code s8conv}, {@code dwconv.s8}, {@code conv.f32}, {@code pool.f32}, {@code
+ * eltwise.f32} and, on AVX-512 VNNI, {@code sparse.s8} split work over the intra-op threads.
  * LSTMs with int8 weight-only W and R run on {@link LstmQ8Kernel} (AVX-512; no measured class), which reads the
  * weights as stored.
  */
@@ -86,13 +87,14 @@ public final class NativeBackend implements Backend {
         gavgpool8 = "native.gavgpool.8" + suffix;
         avgpool8 = "native.avgpool.8" + suffix;
         List<Capability> c = new ArrayList<>();
+        // the dense int8 GEMM, convolution and depthwise kernels split their tiles over the intra-op threads
         for (Op op : new Op[] {Op.QLinearMatMul, Op.MatMulInteger, Op.QLinearConv, Op.ConvInteger}) {
-            c.add(int8(op, s8gemm));
+            c.add(int8Parallel(op, s8gemm));
         }
-        c.add(int8(Op.QLinearConv, s8conv));
-        c.add(int8(Op.ConvInteger, s8conv));
-        c.add(int8(Op.QLinearConv, dwconvS8));
-        c.add(int8(Op.ConvInteger, dwconvS8));
+        c.add(int8Parallel(Op.QLinearConv, s8conv));
+        c.add(int8Parallel(Op.ConvInteger, s8conv));
+        c.add(int8Parallel(Op.QLinearConv, dwconvS8));
+        c.add(int8Parallel(Op.ConvInteger, dwconvS8));
         c.add(int8(Op.MaxPool, maxpool8));
         c.add(int8(Op.QuantizeLinear, qdq));
         c.add(int8(Op.DequantizeLinear, qdq));
@@ -106,8 +108,10 @@ public final class NativeBackend implements Backend {
         c.add(Capability.of(Op.Conv, dwconvF32, DType.FLOAT32, DType.FLOAT32).serial());
         c.add(Capability.of(Op.Conv, convF32, DType.FLOAT32, DType.FLOAT32));
         c.add(Capability.of(Op.Add, eltwiseF32, DType.FLOAT32, DType.FLOAT32));
-        c.add(int8(Op.QLinearConv, sparseS8).sparse());
-        c.add(int8(Op.QLinearMatMul, sparseS8).sparse());
+        // the sparse int8 k4 kernel (AVX-512) splits its output rows; the int16-pair one runs a layer at once
+        for (Op op : new Op[] {Op.QLinearConv, Op.QLinearMatMul}) {
+            c.add((isa == Native.ISA_AVX512 ? int8Parallel(op, sparseS8) : int8(op, sparseS8)).sparse());
+        }
         for (Op op : new Op[] {Op.Conv, Op.Gemm, Op.MatMul}) {
             c.add(Capability.of(op, sparseF32, DType.FLOAT32).serial().sparse());
         }
@@ -116,7 +120,12 @@ public final class NativeBackend implements Backend {
 
     /** 8-bit inputs of either signedness, checked by {@link #create}; hence no dtype in the capability. */
     private static Capability int8(Op op, String kernelClass) {
-        return Capability.of(op, kernelClass).withPrecision(Capability.Precision.INT8).serial();
+        return int8Parallel(op, kernelClass).serial();
+    }
+
+    /** {@link #int8} for a kernel that splits its work over the intra-op threads. */
+    private static Capability int8Parallel(Op op, String kernelClass) {
+        return Capability.of(op, kernelClass).withPrecision(Capability.Precision.INT8);
     }
 
     /**

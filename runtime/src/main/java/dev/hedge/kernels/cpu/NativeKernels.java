@@ -153,7 +153,7 @@ final class NativeKernels {
     static native int hk_k4_panel_family(long p);
 
     static native void hk_sq8_k4_gemm(ByteBuffer sp, long spoff, ByteBuffer panel, long poff, long p, ByteBuffer q,
-            long qoff, ByteBuffer out, long ooff, long ldo, int outT);
+            long qoff, ByteBuffer out, long ooff, long ldo, int outT, long rb, long re);
 
     static native void hk_sq8_k4_pack_fc(int code, ByteBuffer dst, long doff, ByteBuffer x, long xoff, int xu, int zx,
             long m, long k, long lda);

@@ -161,6 +161,13 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             sparseW = SparseInt8.of(isa, w, wUnsigned, cout, (int) k, false, wZeroPoints, g.outPlane());
             ctx.requestScratch(sparseW.scratchBytes(g));
             ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
+            long outImage = (long) cout * g.outPlane() * outSize;
+            gemmTasks = new RunContext.TileTask[batch];
+            for (int b = 0; b < batch; b++) {
+                long ooff = b * outImage;
+                gemmTasks[b] = (c, tile, worker) -> sparseW.tile(tile, c.scratch(), 0, requant[0], c.output(0).data(),
+                        ooff, g.outPlane(), false);
+            }
             return;
         }
         if (w != null && w.isEncoded()) {
@@ -261,7 +268,12 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             ByteBuffer out = ctx.output(0).data();
             long outImage = (long) cout * g.outPlane() * outSize;
             for (int b = 0; b < batch; b++) {
-                sparseW.run(x, b * inImage, xUnsigned, zx, g, scratch, 0, requant[0], out, b * outImage, g.outPlane());
+                if (sparseW.tiled()) {
+                    sparseW.pack(x, b * inImage, xUnsigned, zx, g, scratch, 0);
+                    ctx.parallelFor(sparseW.tiles(), gemmTasks[b]);
+                } else {
+                    sparseW.run(x, b * inImage, xUnsigned, zx, g, scratch, 0, requant[0], out, b * outImage, g.outPlane());
+                }
             }
             return;
         }

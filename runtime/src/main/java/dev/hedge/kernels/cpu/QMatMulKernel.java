@@ -163,6 +163,8 @@ final class QMatMulKernel implements Kernel {
             outTBytes = viaT ? Native.align64(Math.multiplyExact(n * outSize, mt)) : 0;
             ctx.requestScratch(aTBytes + outTBytes + sparseB.scratchBytes(plane));
             ctx.setOutput(0, outType, outShape);
+            callTasks = new RunContext.TileTask[] {(c, tile, worker) -> sparseB.tile(tile, c.scratch(), 0, requant,
+                    c.output(0).data(), 0, n, true)};
             return;
         }
         if (b != null && b.isEncoded()) {
@@ -233,8 +235,13 @@ final class QMatMulKernel implements Kernel {
         ByteBuffer scratch = ctx.scratch();
         if (sparseB != null) {
             long mt = plane.ow;
+            if (sparseB.tiled()) {
+                sparseB.packRows(a, 0, aUnsigned, aZeroPoint, scratch, 0);
+                ctx.parallelFor(sparseB.tiles(), callTasks[0]);
+                return;
+            }
             if (sparseB.weights().k4()) {
-                sparseB.runRows(a, 0, aUnsigned, aZeroPoint, scratch, 0, requant, o, 0, n);
+                sparseB.runRow(a, 0, aUnsigned, aZeroPoint, scratch, 0, requant, o, 0);
                 return;
             }
             ByteBuffer xs = a;

@@ -2,6 +2,7 @@ package dev.hedge.kernels.cpu;
 
 import dev.hedge.format.Decoding;
 import dev.hedge.ir.Sparse;
+import dev.hedge.kernels.util.Tiles;
 import dev.hedge.runtime.Tensor;
 import java.nio.ByteBuffer;
 
@@ -20,6 +21,9 @@ final class SparseInt8 {
     private final long panelBytes;
     private final long tmpBytes;
     private final long x2Bytes;
+    /** Block rows per tile of {@link #tile}, a multiple of 16 rows; and the tile count. */
+    private final long tileBlockRows;
+    private final int tiles;
 
     private SparseInt8(int isa, SparseWeights weights, long p) {
         this.isa = isa;
@@ -40,6 +44,15 @@ final class SparseInt8 {
             tmpBytes = 0;
             x2Bytes = Native.sparseX2Bytes(k, ppad) + 4 * ppad;
         }
+        // tiles of block rows from the stored work alone (never from the thread count), as Tiles does for
+        // dense products; 16-row aligned for the transposed output's 16-row groups
+        long nbr = weights.rows() / weights.blockRows();
+        long align = Math.max(1, 16 / weights.blockRows());
+        double work = 4.0 * weights.entries() * weights.blockRows() * p;
+        int want = tiled() ? (int) Math.max(1, Math.min(Tiles.MAX_TILES, work / Tiles.MIN_TILE_WORK)) : 1;
+        long per = Math.max(align, (nbr + want - 1) / want);
+        this.tileBlockRows = (per + align - 1) / align * align;
+        this.tiles = (int) Math.max(1, (nbr + tileBlockRows - 1) / tileBlockRows);
     }
 
     /**
@@ -79,6 +92,47 @@ final class SparseInt8 {
         return weights;
     }
 
+    /**
+     * Whether the product runs as {@link #tiles} tiles of output rows after {@link #pack} / {@link #packRows}
+     * (the k4 layout over more than one column); else {@link #run} / {@link #runRow} do it all at once.
+     */
+    boolean tiled() {
+        return weights.k4() && p > 1;
+    }
+
+    int tiles() {
+        return tiles;
+    }
+
+    /** Packs image x's activation panel at the start of scratch for {@link #tile}. */
+    void pack(ByteBuffer x, long xoff, boolean xUnsigned, int zx, Geom g, ByteBuffer scratch, long soff) {
+        check(g);
+        Native.packIm2col(Native.k4PanelFamily(p), scratch, soff, x, xoff, xUnsigned, g, zx, scratch, soff + panelBytes);
+    }
+
+    /** Packs activation rows x[P][K] (fully connected) at the start of scratch for {@link #tile}. */
+    void packRows(ByteBuffer x, long xoff, boolean xUnsigned, int zx, ByteBuffer scratch, long soff) {
+        Native.sparseK4PackRows(scratch, soff, x, xoff, xUnsigned, zx, p, k, k);
+    }
+
+    /**
+     * Output rows of tile {@code t} from the panel at scratch offset soff: OUT[R][P] (row stride ldo), or
+     * OUT[P][R] when transposed. Tiles write disjoint rows, so threads may run them at once.
+     */
+    void tile(int t, ByteBuffer scratch, long soff, ByteBuffer requant, ByteBuffer out, long ooff, long ldo,
+            boolean transposed) {
+        long nbr = weights.rows() / weights.blockRows();
+        long rb = Math.min(nbr, t * tileBlockRows);
+        Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, transposed, rb,
+                Math.min(nbr, rb + tileBlockRows));
+    }
+
+    private void check(Geom g) {
+        if (g.reduction() != k || g.outPlane() != p) {
+            throw new IllegalArgumentException("sparse operand is " + k + " x " + p + ", geometry " + g);
+        }
+    }
+
     /** Scratch bytes {@link #run} needs for geometry {@code g}. */
     long scratchBytes(Geom g) {
         if (weights.k4()) {
@@ -88,30 +142,27 @@ final class SparseInt8 {
     }
 
     /**
-     * A fully connected layer in the k4 layout: OUT[P][R] (row stride ldo) for activation rows x[P][K] (row
-     * stride K), packed straight from the rows; scratch as {@link #scratchBytes} for a 1 x P plane.
+     * A fully connected layer of one activation row x[K] in the k4 layout (not {@link #tiled}): OUT[R]; scratch
+     * as {@link #scratchBytes} for a 1 x 1 plane.
      */
-    void runRows(ByteBuffer x, long xoff, boolean xUnsigned, int zx, ByteBuffer scratch, long soff,
-            ByteBuffer requant, ByteBuffer out, long ooff, long ldo) {
-        if (!weights.k4()) {
-            throw new IllegalStateException("activation rows need the k4 layout");
+    void runRow(ByteBuffer x, long xoff, boolean xUnsigned, int zx, ByteBuffer scratch, long soff,
+            ByteBuffer requant, ByteBuffer out, long ooff) {
+        if (!weights.k4() || p != 1) {
+            throw new IllegalStateException("one activation row needs the k4 layout and one column");
         }
-        if (p == 1) {
-            Native.sparseK4Gemv(weights, x, xoff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
-            return;
-        }
-        Native.sparseK4PackRows(scratch, soff, x, xoff, xUnsigned, zx, p, k, k);
-        Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, true);
+        Native.sparseK4Gemv(weights, x, xoff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
     }
 
     /**
      * OUT[R][P] (row stride ldo) for one image x (geometry g, P = its output plane, K = its reduction) with
-     * zero point zx. Fully connected layers pass their activations transposed to [K][M] with a 1 x M plane.
+     * zero point zx, when not {@link #tiled}. Fully connected layers pass their activations transposed to [K][M]
+     * with a 1 x M plane.
      */
     void run(ByteBuffer x, long xoff, boolean xUnsigned, int zx, Geom g, ByteBuffer scratch, long soff,
             ByteBuffer requant, ByteBuffer out, long ooff, long ldo) {
-        if (g.reduction() != k || g.outPlane() != p) {
-            throw new IllegalArgumentException("sparse operand is " + k + " x " + p + ", geometry " + g);
+        check(g);
+        if (tiled()) {
+            throw new IllegalStateException("a tiled product runs as pack and tile");
         }
         if (weights.k4() && p == 1) {
             ByteBuffer col = x;
@@ -122,12 +173,6 @@ final class SparseInt8 {
                 Native.im2col(1, x, xoff, g, zx, scratch, colOff);
             }
             Native.sparseK4Gemv(weights, col, colOff, xUnsigned, zx, scratch, soff, requant, 0, out, ooff);
-            return;
-        }
-        if (weights.k4()) {
-            Native.packIm2col(Native.k4PanelFamily(p), scratch, soff, x, xoff, xUnsigned, g, zx, scratch,
-                    soff + panelBytes);
-            Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, false);
             return;
         }
         long sOff = soff + Native.sparseX2Bytes(k, ppad);

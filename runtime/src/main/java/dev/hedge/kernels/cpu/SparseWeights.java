@@ -44,7 +44,7 @@ final class SparseWeights {
      * (hk_sparse.h: no gathers; batch-1 fully connected layers), built once here.
      */
     SparseWeights withGemvLanes() {
-        if (!k4 || lanes != null || buffer.getInt(8) != 1) {
+        if (!k4 || lanes != null || blockRows() != 1) {
             return this;
         }
         return new SparseWeights(buffer, rows, cols, blocks, quantized, k4, anyZw, Native.sparseGemvLanes(this));
@@ -274,6 +274,16 @@ final class SparseWeights {
     /** Stored blocks. */
     int blocks() {
         return blocks;
+    }
+
+    /** Rows of a block row of the kernels' layout (BR in hk_sparse.h). */
+    int blockRows() {
+        return buffer.getInt(8);
+    }
+
+    /** Entries of the kernels' layout (in k4: groups of 4 inputs by a block row holding a stored weight). */
+    int entries() {
+        return buffer.getInt(20);
     }
 
     boolean quantized() {

@@ -19,9 +19,9 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 
 /**
  * The int8 kernels split their work into tiles for the worker pool (pixel panels and channel blocks of the GEMM,
- * channel blocks of the depthwise kernel, column panels of MatMul). The layers here are large enough to be split
- * for 2 and 3 threads (about 4 M multiply-adds and up) and shaped for uneven and partial blocks; their output must
- * be the Java reference's exactly on every thread count.
+ * channel blocks of the depthwise kernel, column panels of MatMul, output rows of the sparse kernel). The layers
+ * here are large enough to be split for 2 and 3 threads (about 4 M multiply-adds and up) and shaped for uneven
+ * and partial blocks; their output must be the Java reference's exactly on every thread count.
  */
 @AddLifecycleHook(NeedsNative.class)
 class Int8ThreadsTest {
@@ -53,6 +53,47 @@ class Int8ThreadsTest {
         matMul(1, 1024, 1000);
         matMul(64, 512, 520);
         matMul(3, 2048, 48);
+    }
+
+    @Example
+    void sparseLayersSplitOutputRows() {
+        // 80 % of the blocks zero; several tiles of output rows (16-row aligned), the last one partial
+        sparseConv(96, 576, 28, 1, 4);
+        sparseConv(96, 576, 28, 8, 4);
+        sparseConv(64, 200, 20, 8, 1);
+        sparseMatMul(64, 1024, 1000, 4, 8); // as [K][N]: 8 output rows by 4 inputs
+        sparseMatMul(40, 512, 520, 4, 1);
+    }
+
+    private static void sparseConv(int cin, int cout, int hw, int br, int bc) {
+        Random r = new Random(cin * 31L + cout * 7L + hw + br);
+        Tensor x = bytes(DType.UINT8, r, 1, cin, hw, hw);
+        Tensor w = SparsePropertiesTest.sparseWeights(DType.INT8, r, new int[] {cout, cin, 1, 1}, br, bc, 80);
+        float[] ws = new float[cout];
+        int[] bias = new int[cout];
+        for (int i = 0; i < cout; i++) {
+            ws[i] = scale(r);
+            bias[i] = r.nextInt(20001) - 10000;
+        }
+        Map<String, Tensor> consts = map("xs", Tensor.of(new float[] {scale(r)}), "xz", zeroPoint(DType.UINT8, 113),
+                "w", w, "ws", Tensor.of(ws, cout), "wz", zeroPoint(DType.INT8, 0, cout),
+                "ys", Tensor.of(new float[] {scale(r) * 8}), "yz", zeroPoint(DType.UINT8, 97), "b", Tensor.of(bias, cout));
+        Node node = Node.of("conv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"),
+                List.of("y"));
+        sameOnEveryThreadCount(node, map("x", x), consts, "sparse conv " + cin + "->" + cout + " " + hw + "x" + hw
+                + " blocks " + br + "x" + bc);
+    }
+
+    private static void sparseMatMul(int m, int k, int n, int br, int bc) {
+        Random r = new Random(m * 31L + k * 7L + n + br);
+        Tensor a = bytes(DType.UINT8, r, m, k);
+        Tensor b = SparsePropertiesTest.sparseWeights(DType.INT8, r, new int[] {k, n}, br, bc, 80);
+        Map<String, Tensor> consts = map("as", Tensor.of(new float[] {scale(r)}), "az", zeroPoint(DType.UINT8, 128),
+                "b", b, "bs", Tensor.of(new float[] {scale(r)}), "bz", zeroPoint(DType.INT8, 0),
+                "ys", Tensor.of(new float[] {scale(r) * 16}), "yz", zeroPoint(DType.UINT8, 120));
+        Node node = Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+        sameOnEveryThreadCount(node, map("a", a), consts, "sparse matmul " + m + "x" + k + " x " + k + "x" + n
+                + " blocks " + br + "x" + bc);
     }
 
     private static void conv(int cin, int cout, int hw, int k, int stride, int group, long[] pads) {

@@ -84,7 +84,8 @@ class NativeCostsTest {
         assertEquals(1, qo.size());
         assertEquals("native.s8gemm." + nat.isa(), qo.get(0).kernelClass());
         assertEquals(Capability.Precision.INT8, qo.get(0).precision());
-        assertTrue(!qo.get(0).parallel() && !qo.get(0).readsEncoded());
+        // the dense int8 GEMM splits its tiles over the intra-op threads, so its estimate shrinks with them
+        assertTrue(qo.get(0).parallel() && !qo.get(0).readsEncoded());
     }
 
     /** Runs the sparse Gemm with fixed costs; returns {backend, output}. */
