@@ -123,6 +123,23 @@ final class NativeRun {
         return r.nextInt(8) == 0 ? scale(r) * 1e-7f : scale(r) * (1 + r.nextInt(spread));
     }
 
+    /**
+     * {lo, hi}: the quantized output range of type ty narrowed by a fused activation ("", "Relu" or "Clip" with
+     * alpha and beta) at output scale yScale and zero point yzp.
+     */
+    static int[] outputBounds(DType ty, String act, float alpha, float beta, float yScale, int yzp) {
+        int lo = ty == DType.UINT8 ? 0 : -128;
+        int hi = ty == DType.UINT8 ? 255 : 127;
+        if (act.equals("Relu")) {
+            lo = Math.max(lo, yzp);
+        } else if (act.equals("Clip")) {
+            int ql = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(alpha / yScale)));
+            hi = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(beta / yScale)));
+            lo = ql;
+        }
+        return new int[] {lo, hi};
+    }
+
     static int value(Tensor t, int i) {
         return t.dtype() == DType.UINT8 ? t.data().get(i) & 0xff : t.data().get(i);
     }

@@ -196,15 +196,9 @@ class QuantConvPropertiesTest {
         }
         Tensor y = NativeRun.run(isa, node, inputs, consts);
 
-        int lo = ty == DType.UINT8 ? 0 : -128;
-        int hi = ty == DType.UINT8 ? 255 : 127;
-        if (act.equals("Relu")) {
-            lo = Math.max(lo, yzp);
-        } else if (act.equals("Clip")) {
-            int ql = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(alpha / yScale)));
-            hi = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(beta / yScale)));
-            lo = ql;
-        }
+        int[] bounds = NativeRun.outputBounds(ty, act, alpha, beta, yScale, yzp);
+        int lo = bounds[0];
+        int hi = bounds[1];
         int oh = rank == 1 ? 1 : res[1][0];
         int ow = res[1][rank - 1];
         int ih = rank == 1 ? 1 : spatial[0];

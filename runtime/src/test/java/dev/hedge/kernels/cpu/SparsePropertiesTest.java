@@ -132,15 +132,9 @@ class SparsePropertiesTest {
         int oh = (h + 2 * pad - kh) / stride + 1;
         int ow = (w + 2 * pad - kw) / stride + 1;
         int[] want = new int[batch * cout * oh * ow];
-        int lo = ty == DType.UINT8 ? 0 : -128;
-        int hi = ty == DType.UINT8 ? 255 : 127;
-        if (act.equals("Relu")) {
-            lo = Math.max(lo, yzp);
-        } else if (act.equals("Clip")) {
-            int ql = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(alpha / yScale)));
-            hi = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(beta / yScale)));
-            lo = ql;
-        }
+        int[] bounds = NativeRun.outputBounds(ty, act, alpha, beta, yScale, yzp);
+        int lo = bounds[0];
+        int hi = bounds[1];
         for (int b = 0; b < batch; b++) {
             for (int co = 0; co < cout; co++) {
                 for (int p = 0; p < oh; p++) {
