@@ -104,16 +104,9 @@ class QuantMatMulPropertiesTest {
         }
         Tensor y = NativeRun.run(isa, node, inputs, consts);
 
-        int lo = ty == DType.UINT8 ? 0 : -128;
-        int hi = ty == DType.UINT8 ? 255 : 127;
-        if (act.equals("Relu")) {
-            lo = Math.max(lo, yzp);
-        } else if (act.equals("Clip")) {
-            int ql = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(alpha / yScale)));
-            int qh = (int) Math.max(lo, Math.min(hi, yzp + Math.rint(beta / yScale)));
-            lo = ql;
-            hi = qh;
-        }
+        int[] bounds = NativeRun.outputBounds(ty, act, alpha, beta, yScale, yzp);
+        int lo = bounds[0];
+        int hi = bounds[1];
         int batches = Tensor.elementCount(variant == 2 ? new int[] {3, 2} : batch);
         int[] want = new int[batches * m * n];
         for (int bi = 0; bi < batches; bi++) {
