@@ -159,6 +159,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
                 throw new UnsupportedModelException(node.describe() + ": sparse weights need a constant, ungrouped conv");
             }
             sparseW = SparseInt8.of(isa, w, wUnsigned, cout, (int) k, false, wZeroPoints, g.outPlane());
+            ctx.reportPackedBytes(sparseW.weightBytes() + requantBytes());
             ctx.requestScratch(sparseW.scratchBytes(g));
             ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
             long outImage = (long) cout * g.outPlane() * outSize;
@@ -193,6 +194,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             }
             dwTiles = Tiles.ceilDiv(channels, dwBlock);
             ctx.requestScratch(dwScratch * threads + (packedW == null ? wGroupBytes : 0));
+            ctx.reportPackedBytes(capacity(packedW) + capacity(dwFloatW) + requantBytes());
         } else {
             ByteBuffer wb = w == null ? null : Staging.direct(w, 0);
             code = Native.chooseFamily(isa, wb, 0, wUnsigned, cout, k, k, 1, g.outPlane());
@@ -201,6 +203,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             panelBytes = Native.panelBytes(code, Native.WHO_ACT, g.outPlane(), k);
             tmpBytes = Native.im2colTmpBytes(code, g.outPlane());
             ctx.requestScratch(panelBytes + tmpBytes + (packedW == null ? wGroupBytes * group : 0));
+            ctx.reportPackedBytes(capacity(packedW) + requantBytes());
             int nr = Native.panelWidth(code);
             int mr = Native.rowsPerCall(code);
             int[] split = Tiles.split(threads, g.outPlane(), nr, per, mr, (double) per * g.outPlane() * k);
@@ -216,6 +219,18 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             }
         }
         ctx.setOutput(0, outType, g.outputShape(batch, cout, xs.length));
+    }
+
+    private long requantBytes() {
+        long n = 0;
+        for (ByteBuffer q : requant) {
+            n += q.capacity();
+        }
+        return n;
+    }
+
+    static long capacity(ByteBuffer b) {
+        return b == null ? 0 : b.capacity();
     }
 
     private ByteBuffer packWeights(ByteBuffer w, ByteBuffer dst, long doff) {

@@ -162,6 +162,7 @@ final class QMatMulKernel implements Kernel {
             aTBytes = viaT ? Native.align64(Math.multiplyExact(k, mt)) : 0;
             outTBytes = viaT ? Native.align64(Math.multiplyExact(n * outSize, mt)) : 0;
             ctx.requestScratch(aTBytes + outTBytes + sparseB.scratchBytes(plane));
+            ctx.reportPackedBytes(sparseB.weightBytes() + requant.capacity());
             ctx.setOutput(0, outType, outShape);
             callTasks = new RunContext.TileTask[] {(c, tile, worker) -> sparseB.tile(tile, c.scratch(), 0, requant,
                     c.output(0).data(), 0, n, true)};
@@ -191,6 +192,7 @@ final class QMatMulKernel implements Kernel {
         }
         packedABytes = Native.rowBytes(code, Native.WHO_ACT, rows, k);
         ctx.requestScratch(packedABytes + (packedB == null ? packedBBytes : 0));
+        ctx.reportPackedBytes(QConvKernel.capacity(packedB) + requant.capacity());
         int nr = Native.panelWidth(code);
         int mr = Native.rowsPerCall(code);
         int[] split = Tiles.split(ctx.threads(), n, nr, rows, mr, (double) rows * n * k);

@@ -92,6 +92,11 @@ final class SparseInt8 {
         return weights;
     }
 
+    /** Off-heap bytes of the re-laid-out weights, for {@code PrepareContext.reportPackedBytes}. */
+    long weightBytes() {
+        return weights.bytes();
+    }
+
     /**
      * Whether the product runs as {@link #tiles} tiles of output rows after {@link #pack} / {@link #packRows}
      * (the k4 layout over more than one column); else {@link #run} / {@link #runRow} do it all at once.

@@ -276,6 +276,11 @@ final class SparseWeights {
         return blocks;
     }
 
+    /** Off-heap bytes of this layout (and of the one-column lane layout, when built). */
+    long bytes() {
+        return buffer.capacity() + (lanes == null ? 0 : lanes.capacity());
+    }
+
     /** Rows of a block row of the kernels' layout (BR in hk_sparse.h). */
     int blockRows() {
         return buffer.getInt(8);

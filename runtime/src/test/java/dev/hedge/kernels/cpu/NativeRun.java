@@ -48,8 +48,28 @@ final class NativeRun {
 
     private static Tensor run(NativeBackend backend, Node node, Map<String, Tensor> inputs,
             Map<String, Tensor> constants, int threads) {
-        Graph.Builder b = Graph.builder("g");
         List<int[]> shapes = new ArrayList<>();
+        try (Model m = model(backend, node, inputs, constants, threads, shapes); Session s = m.newSession()) {
+            assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
+                    "backend of " + node.describe());
+            Tensor y = s.run(inputs).get(node.output(0));
+            return y.copy();
+        }
+    }
+
+    /** Bytes the native backend's kernel for the node reports as packed outside the arena (Plan.packedBytes). */
+    static long packedBytes(String isa, Node node, Map<String, Tensor> inputs, Map<String, Tensor> constants) {
+        List<int[]> shapes = new ArrayList<>();
+        try (Model m = model(NativeBackend.withIsa(isa), node, inputs, constants, 1, shapes)) {
+            assertEquals("native", m.plan(shapes).describe().get(0).backend(), "backend of " + node.describe());
+            return m.plan(shapes).packedBytes();
+        }
+    }
+
+    /** A one-node model; shapes receives the inputs' shapes. */
+    private static Model model(NativeBackend backend, Node node, Map<String, Tensor> inputs,
+            Map<String, Tensor> constants, int threads, List<int[]> shapes) {
+        Graph.Builder b = Graph.builder("g");
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
             int[] s = e.getValue().shape();
             long[] dims = new long[s.length];
@@ -62,17 +82,11 @@ final class NativeRun {
         constants.forEach(b::initializer);
         b.addNode(node);
         b.addOutput(new ValueInfo(node.output(0), null, null));
-        Graph g = b.build();
         // no kernel costs: backend priority, so the backend under test runs whatever it offers for
         RuntimeOptions options = RuntimeOptions.reference().withKernelCosts(KernelCosts.fixed(Map.of()))
                 .withThreads(threads);
         options = backend == null ? options : options.withBackend(backend);
-        try (Model m = Model.of(new ModelDef(g, Map.of()), options); Session s = m.newSession()) {
-            assertEquals(backend == null ? "java" : "native", m.plan(shapes).describe().get(0).backend(),
-                    "backend of " + node.describe());
-            Tensor y = s.run(inputs).get(node.output(0));
-            return y.copy();
-        }
+        return Model.of(new ModelDef(b.build(), Map.of()), options);
     }
 
     static Map<String, Tensor> map(Object... kv) {
