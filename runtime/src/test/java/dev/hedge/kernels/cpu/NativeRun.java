@@ -66,8 +66,8 @@ final class NativeRun {
         }
     }
 
-    /** A one-node model; shapes receives the inputs' shapes. */
-    private static Model model(NativeBackend backend, Node node, Map<String, Tensor> inputs,
+    /** A one-node model on backend (null: the Java reference alone); shapes receives the inputs' shapes. */
+    static Model model(NativeBackend backend, Node node, Map<String, Tensor> inputs,
             Map<String, Tensor> constants, int threads, List<int[]> shapes) {
         Graph.Builder b = Graph.builder("g");
         for (Map.Entry<String, Tensor> e : inputs.entrySet()) {
