@@ -69,6 +69,11 @@ final class Native {
         checkIsa(NativeKernels.hk_family_isa(code));
     }
 
+    /** Bytes of a buffer from {@link #allocate}, 0 for none (what kernels report as packed). */
+    static long capacity(ByteBuffer b) {
+        return b == null ? 0 : b.capacity();
+    }
+
     static ByteBuffer allocate(long bytes) {
         if (bytes < 0 || bytes > Integer.MAX_VALUE - 128) {
             throw new IllegalArgumentException("cannot allocate " + bytes + " bytes");
@@ -779,7 +784,7 @@ final class Native {
         if (!sp.k4()) {
             throw new IllegalArgumentException("sparse weights are not in the k4 layout");
         }
-        long nbr = sp.rows() / sp.blockRows();
+        long nbr = sp.blockRowCount();
         if (rb < 0 || rb > re || re > nbr) {
             throw new IllegalArgumentException("block rows [" + rb + ", " + re + ") outside [0, " + nbr + ")");
         }

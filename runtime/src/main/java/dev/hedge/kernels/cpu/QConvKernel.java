@@ -194,7 +194,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             }
             dwTiles = Tiles.ceilDiv(channels, dwBlock);
             ctx.requestScratch(dwScratch * threads + (packedW == null ? wGroupBytes : 0));
-            ctx.reportPackedBytes(capacity(packedW) + capacity(dwFloatW) + requantBytes());
+            ctx.reportPackedBytes(Native.capacity(packedW) + Native.capacity(dwFloatW) + requantBytes());
         } else {
             ByteBuffer wb = w == null ? null : Staging.direct(w, 0);
             code = Native.chooseFamily(isa, wb, 0, wUnsigned, cout, k, k, 1, g.outPlane());
@@ -203,7 +203,7 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             panelBytes = Native.panelBytes(code, Native.WHO_ACT, g.outPlane(), k);
             tmpBytes = Native.im2colTmpBytes(code, g.outPlane());
             ctx.requestScratch(panelBytes + tmpBytes + (packedW == null ? wGroupBytes * group : 0));
-            ctx.reportPackedBytes(capacity(packedW) + requantBytes());
+            ctx.reportPackedBytes(Native.capacity(packedW) + requantBytes());
             int nr = Native.panelWidth(code);
             int mr = Native.rowsPerCall(code);
             int[] split = Tiles.split(threads, g.outPlane(), nr, per, mr, (double) per * g.outPlane() * k);
@@ -227,10 +227,6 @@ final class QConvKernel implements Kernel, RunContext.TileTask {
             n += q.capacity();
         }
         return n;
-    }
-
-    static long capacity(ByteBuffer b) {
-        return b == null ? 0 : b.capacity();
     }
 
     private ByteBuffer packWeights(ByteBuffer w, ByteBuffer dst, long doff) {

@@ -192,7 +192,7 @@ final class QMatMulKernel implements Kernel {
         }
         packedABytes = Native.rowBytes(code, Native.WHO_ACT, rows, k);
         ctx.requestScratch(packedABytes + (packedB == null ? packedBBytes : 0));
-        ctx.reportPackedBytes(QConvKernel.capacity(packedB) + requant.capacity());
+        ctx.reportPackedBytes(Native.capacity(packedB) + requant.capacity());
         int nr = Native.panelWidth(code);
         int mr = Native.rowsPerCall(code);
         int[] split = Tiles.split(ctx.threads(), n, nr, rows, mr, (double) rows * n * k);

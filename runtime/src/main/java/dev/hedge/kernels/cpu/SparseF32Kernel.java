@@ -109,7 +109,7 @@ final class SparseF32Kernel implements Kernel {
         int[] blk = SparseInt8.blocks(w.sparse(), transposed, r, k, false);
         weights = SparseWeights.f32(src, r, k, blk[0], blk[1]);
         bias = biasOf(ctx, r);
-        ctx.reportPackedBytes(weights.bytes() + QConvKernel.capacity(bias));
+        ctx.reportPackedBytes(weights.bytes() + Native.capacity(bias));
     }
 
     /** Per output channel bias: Conv's B, or Gemm's C when it is one value per column. */

@@ -22,7 +22,7 @@ final class SparseInt8 {
     private final long tmpBytes;
     private final long x2Bytes;
     /** Block rows per tile of {@link #tile}, a multiple of 16 rows; and the tile count. */
-    private final long tileBlockRows;
+    private final int tileBlockRows;
     private final int tiles;
 
     private SparseInt8(int isa, SparseWeights weights, long p) {
@@ -46,13 +46,12 @@ final class SparseInt8 {
         }
         // tiles of block rows from the stored work alone (never from the thread count), as Tiles does for
         // dense products; 16-row aligned for the transposed output's 16-row groups
-        long nbr = weights.rows() / weights.blockRows();
-        long align = Math.max(1, 16 / weights.blockRows());
+        int nbr = weights.blockRowCount();
+        int align = Math.max(1, 16 / weights.blockRows());
         double work = 4.0 * weights.entries() * weights.blockRows() * p;
         int want = tiled() ? (int) Math.max(1, Math.min(Tiles.MAX_TILES, work / Tiles.MIN_TILE_WORK)) : 1;
-        long per = Math.max(align, (nbr + want - 1) / want);
-        this.tileBlockRows = (per + align - 1) / align * align;
-        this.tiles = (int) Math.max(1, (nbr + tileBlockRows - 1) / tileBlockRows);
+        this.tileBlockRows = Tiles.ceilDiv(Math.max(align, Tiles.ceilDiv(nbr, want)), align) * align;
+        this.tiles = Math.max(1, Tiles.ceilDiv(nbr, tileBlockRows));
     }
 
     /**
@@ -126,8 +125,8 @@ final class SparseInt8 {
      */
     void tile(int t, ByteBuffer scratch, long soff, ByteBuffer requant, ByteBuffer out, long ooff, long ldo,
             boolean transposed) {
-        long nbr = weights.rows() / weights.blockRows();
-        long rb = Math.min(nbr, t * tileBlockRows);
+        long nbr = weights.blockRowCount();
+        long rb = Math.min(nbr, (long) t * tileBlockRows);
         Native.sparseK4Gemm(weights, scratch, soff, p, requant, 0, out, ooff, ldo, transposed, rb,
                 Math.min(nbr, rb + tileBlockRows));
     }

@@ -286,6 +286,11 @@ final class SparseWeights {
         return buffer.getInt(8);
     }
 
+    /** Block rows of the kernels' layout (nbr in hk_sparse.h). */
+    int blockRowCount() {
+        return buffer.getInt(16);
+    }
+
     /** Entries of the kernels' layout (in k4: groups of 4 inputs by a block row holding a stored weight). */
     int entries() {
         return buffer.getInt(20);

@@ -252,7 +252,7 @@ public final class NativeBench {
                     Native.sparseK4Gemv(sw, x, 0, true, 0, tmp, 0, q, 0, out, 0);
                 } else if (k4) {
                     Native.sparseK4PackRows(panel, 0, x, 0, true, 0, m, k, k);
-                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, out, 0, n, true, 0, sw.rows() / sw.blockRows());
+                    Native.sparseK4Gemm(sw, panel, 0, m, q, 0, out, 0, n, true, 0, sw.blockRowCount());
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, k, m, 1, k, x2, 0, ppad, null, 0);
                     Native.sparseQGemm(isa, sw, x2, 0, m, ppad, null, 0, q, 0, m == 1 ? out : cT, 0, m);
@@ -303,7 +303,7 @@ public final class NativeBench {
             double s = time(() -> {
                 if (k4) {
                     Native.packIm2col(Native.k4PanelFamily(plane), panel, 0, x, 0, true, g, 0, tmp, 0);
-                    Native.sparseK4Gemm(sw, panel, 0, plane, q, 0, out, 0, plane, false, 0, sw.rows() / sw.blockRows());
+                    Native.sparseK4Gemm(sw, panel, 0, plane, q, 0, out, 0, plane, false, 0, sw.blockRowCount());
                 } else {
                     Native.sparsePackX(isa, x, 0, true, 0, cin, plane, plane, 1, x2, 0, ppad, null, 0);
                     Native.sparseQGemm(isa, sw, x2, 0, plane, ppad, null, 0, q, 0, out, 0, plane);
