@@ -32,6 +32,8 @@
 // Bodies shared by several ISA variants are written once as always-inline functions; each caller with a
 // target attribute gets them compiled (and auto-vectorised) for its own ISA.
 #define HK_INLINE inline __attribute__((always_inline))
+// Loops over register arrays fully unrolled, so the arrays stay in registers.
+#define HK_UNROLL _Pragma("GCC unroll 16")
 
 namespace hk {
 

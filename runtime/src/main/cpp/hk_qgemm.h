@@ -179,8 +179,6 @@ inline void pack_panel(const Fam& f, int who, uint8_t* dst, const uint8_t* src, 
 
 // ---- micro-kernels: tile[MR][NR] = sum over k-groups of R rows x one P panel -------------------------
 
-#define HK_UNROLL _Pragma("GCC unroll 16")
-
 // Row by row over whole k-groups: every row's 4 k of a group are read together (no strided gaps for the
 // vectoriser to over-read; GCC 12 -O3 read past the row operand with the former (g, q, r) order).
 template <int MR>
@@ -231,33 +229,27 @@ HK_T_AVX512 void mk_vnni(const uint8_t* R, long ldr, const uint8_t* P, long kg, 
 // The requantization of a tile of weight rows (zero points 0) against a panel with one zero point: each output
 // is raw + B[r] (B = bias - zc * rowsum, see qgemm), so a row needs no per-column terms and no row call.
 // (Requantizing inside the micro-kernel instead made the compiler spill accumulators on long reductions.)
-HK_T_AVX512 inline void requant_tile_rq(const int32_t* tile, int mr, int nr, const int32_t* B, const float* mult,
-        const Requant& q, uint8_t* out, long out_ld, int nc) {
+template <int NV>
+HK_T_AVX512 void requant_tile_rq_nv(const int32_t* tile, int mr, const int32_t* B, const float* mult, const Requant& q,
+        uint8_t* out, long out_ld, int nc) {
     const __m512 lo = _mm512_set1_ps(q.lof()), hi = _mm512_set1_ps(q.hif());
     const __m512i yzp = _mm512_set1_epi32(q.yzp);
     const Narrow64 nw = Narrow64::of(q);
     for (int r = 0; r < mr; r++) {
         const __m512i vb = _mm512_set1_epi32(B[r]);
-        const __m512 vm = _mm512_set1_ps(mult[r]);
-        if (nr % 64 == 0 && Narrow64::fits(mult[r])) {
-            for (int c = 0; c < nc; c += 64) {
-                const int32_t* t = tile + r * nr + c;
-                const __m512i y = narrow64_avx512(round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t), vb), vm),
-                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 16), vb), vm),
-                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 32), vb), vm),
-                        round_scaled_avx512(_mm512_add_epi32(_mm512_load_si512(t + 48), vb), vm), nw);
-                const int n = nc - c;
-                _mm512_mask_storeu_epi8(out + r * out_ld + c, n >= 64 ? ~(__mmask64) 0 : (((__mmask64) 1) << n) - 1, y);
-            }
-            continue;
-        }
-        for (int c = 0; c < nc; c += 16) {
-            const int n = std::min(16, nc - c);
-            const __mmask16 m = n == 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << n) - 1);
-            const __m512 acc = _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_load_si512(tile + r * nr + c), vb));
-            _mm_mask_storeu_epi8(out + r * out_ld + c, m, requant16_avx512(acc, vm, lo, hi, yzp));
-        }
+        __m512i v[NV];
+        HK_UNROLL for (int t = 0; t < NV; t++) v[t] = _mm512_add_epi32(_mm512_load_si512(tile + (r * NV + t) * 16), vb);
+        requant_store_avx512<NV>(v, _mm512_set1_ps(mult[r]), Narrow64::fits(mult[r]), nc, out + r * out_ld, nw, lo,
+                hi, yzp);
     }
+}
+
+// nr: the VNNI panel's width, 16, 32 or 64 columns.
+HK_T_AVX512 inline void requant_tile_rq(const int32_t* tile, int mr, int nr, const int32_t* B, const float* mult,
+        const Requant& q, uint8_t* out, long out_ld, int nc) {
+    if (nr == 64) return requant_tile_rq_nv<4>(tile, mr, B, mult, q, out, out_ld, nc);
+    if (nr == 32) return requant_tile_rq_nv<2>(tile, mr, B, mult, q, out, out_ld, nc);
+    requant_tile_rq_nv<1>(tile, mr, B, mult, q, out, out_ld, nc);
 }
 
 template <int MR, bool ROWU>

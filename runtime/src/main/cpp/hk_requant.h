@@ -137,6 +137,32 @@ HK_T_AVX512 HK_INLINE __m512i round_scaled_avx512(__m512i acc, __m512 m) {
     return _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), m));
 }
 
+// NV vectors of corrected accumulators (v[t]: 16 consecutive outputs; NV below 4 or a multiple of 4) with
+// multiplier m, to the first n bytes at out (0 < n <= 16 NV): 64 at a time through Narrow64 when the multiplier
+// fits (Narrow64::fits), else 16 at a time. Masks, not branches, for the tail. Rounds v in place: a second
+// array of NV registers made the sparse kernel's 8-row blocks spill (3 % slower).
+template <int NV>
+HK_T_AVX512 HK_INLINE void requant_store_avx512(__m512i* v, __m512 m, bool fits, long n, uint8_t* out,
+        const Narrow64& nw, __m512 lo, __m512 hi, __m512i yzp) {
+    static_assert(NV < 4 || NV % 4 == 0, "vectors in whole groups of four");
+    if (fits) {
+        HK_UNROLL for (int t = 0; t < NV; t++) v[t] = round_scaled_avx512(v[t], m);
+        const __m512i z = _mm512_setzero_si512();
+        HK_UNROLL for (int t = 0; t < NV; t += 4) {
+            const long rem = n - t * 16;
+            const __mmask64 k = rem >= 64 ? ~(__mmask64) 0 : rem <= 0 ? 0 : (((__mmask64) 1) << rem) - 1;
+            _mm512_mask_storeu_epi8(out + t * 16, k, narrow64_avx512(v[t], t + 1 < NV ? v[t + 1] : z,
+                    t + 2 < NV ? v[t + 2] : z, t + 3 < NV ? v[t + 3] : z, nw));
+        }
+        return;
+    }
+    HK_UNROLL for (int t = 0; t < NV; t++) {
+        const long rem = n - t * 16;
+        const __mmask16 k = rem >= 16 ? (__mmask16) 0xFFFF : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
+        _mm_mask_storeu_epi8(out + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v[t]), m, lo, hi, yzp));
+    }
+}
+
 HK_T_AVX512 inline void requant_row_avx512(const RowArgs& a, const Requant& q) {
     const __m512i vzr = _mm512_set1_epi32(a.zr);
     const __m512i vrsum = _mm512_set1_epi32(a.rsum);

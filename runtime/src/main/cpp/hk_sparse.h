@@ -404,8 +404,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                     const __m512i vzr = _mm512_set1_epi32(s.zw[row]);
                     const __m512 m = _mm512_set1_ps(q.mult[row]);
                     uint8_t* o = out_t ? ogroup + row % 16 * GS : out + row * ldo + p0;
-                    constexpr int NV = (NT + 3) / 4 * 4;
-                    __m512i v[NV];
+                    __m512i v[NT];
                     HK_UNROLL for (int t = 0; t < NT; t++) {
                         v[t] = acc[0][r][t];
                         HK_UNROLL for (int u = 1; u < SETS; u++) v[t] = _mm512_add_epi32(v[t], acc[u][r][t]);
@@ -413,20 +412,7 @@ HK_T_AVX512 void sq8_k4_avx512(const SparseHdr& s, const uint8_t* panel, long P,
                             v[t] = _mm512_sub_epi32(v[t], _mm512_mullo_epi32(vzr, _mm512_loadu_si512(cadj + p0 + t * 16)));
                         }
                     }
-                    if (Narrow64::fits(q.mult[row])) {
-                        HK_UNROLL for (int t = 0; t < NV; t++) v[t] = t < NT ? round_scaled_avx512(v[t], m) : _mm512_setzero_si512();
-                        HK_UNROLL for (int t = 0; t < NV; t += 4) {
-                            const long rem = n - t * 16;
-                            const __mmask64 k = rem >= 64 ? ~(__mmask64) 0 : rem <= 0 ? 0 : (((__mmask64) 1) << rem) - 1;
-                            _mm512_mask_storeu_epi8(o + t * 16, k, narrow64_avx512(v[t], v[t + 1], v[t + 2], v[t + 3], nw));
-                        }
-                    } else {
-                        HK_UNROLL for (int t = 0; t < NT; t++) {
-                            long rem = n - t * 16;
-                            __mmask16 k = rem >= 16 ? (__mmask16) 0xffff : rem <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << rem) - 1);
-                            _mm_mask_storeu_epi8(o + t * 16, k, requant16_avx512(_mm512_cvtepi32_ps(v[t]), m, vlo, vhi, vyzp));
-                        }
-                    }
+                    requant_store_avx512<NT>(v, m, Narrow64::fits(q.mult[row]), n, o, nw, vlo, vhi, vyzp);
                     if (out_t && (row % 16 == 15 || row == b_end * BR - 1)) {
                         store_transposed16(ogroup, GS, (int) (row % 16 + 1), n, out + p0 * ldo + row / 16 * 16, ldo);
                     }
