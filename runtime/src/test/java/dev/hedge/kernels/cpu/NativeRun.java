@@ -1,6 +1,7 @@
 package dev.hedge.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
@@ -12,6 +13,7 @@ import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -87,6 +89,23 @@ final class NativeRun {
                 .withThreads(threads);
         options = backend == null ? options : options.withBackend(backend);
         return Model.of(new ModelDef(b.build(), Map.of()), options);
+    }
+
+    /**
+     * 20000 runs, after 200 to warm up, allocate less than a byte each on the calling thread: a per-run
+     * allocation fails, a one-off (a JIT recompilation) does not.
+     */
+    static void assertRunsAllocateNothing(String what, Runnable run) {
+        for (int i = 0; i < 200; i++) {
+            run.run();
+        }
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 20000; i++) {
+            run.run();
+        }
+        long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+        assertTrue(bytes < 20000, what + ": 20000 runs allocated " + bytes + " bytes");
     }
 
     static Map<String, Tensor> map(Object... kv) {

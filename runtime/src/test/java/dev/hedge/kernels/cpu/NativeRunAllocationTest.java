@@ -3,7 +3,6 @@ package dev.hedge.kernels.cpu;
 import static dev.hedge.kernels.cpu.NativeRun.bytes;
 import static dev.hedge.kernels.cpu.NativeRun.map;
 import static dev.hedge.kernels.cpu.NativeRun.zeroPoint;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.hedge.ir.Attr;
 import dev.hedge.ir.Node;
@@ -12,7 +11,6 @@ import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,14 +21,10 @@ import net.jqwik.api.lifecycle.AddLifecycleHook;
 /**
  * Steady-state runs of the native int8 kernels (dense GEMM convolution, depthwise, sparse over several row
  * tiles, sparse and dense MatMul) allocate nothing on the calling thread, with one thread and with a pool:
- * weights are packed and tile tasks built at prepare. On this host's best instruction set; after enough runs
- * for the JIT's final code (earlier tiers allocate what escape analysis later removes).
+ * weights are packed and tile tasks built at prepare. On this host's best instruction set.
  */
 @AddLifecycleHook(NeedsNative.class)
 class NativeRunAllocationTest {
-
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     @Example
     void int8RunsAllocateNothing() {
@@ -54,19 +48,7 @@ class NativeRunAllocationTest {
     private static void check(int threads, Node node, Map<String, Tensor> inputs, Map<String, Tensor> consts) {
         try (Model m = NativeRun.model(new NativeBackend(), node, inputs, consts, threads, new ArrayList<>());
                 Session s = m.newSession()) {
-            for (int i = 0; i < 5000; i++) {
-                s.run(inputs);
-            }
-            // a per-run allocation shows in every window; a one-off (a JIT recompilation) in one at most
-            long least = Long.MAX_VALUE;
-            for (int window = 0; window < 5 && least > 0; window++) {
-                long before = THREADS.getThreadAllocatedBytes(Thread.currentThread().getId());
-                for (int i = 0; i < 200; i++) {
-                    s.run(inputs);
-                }
-                least = Math.min(least, THREADS.getThreadAllocatedBytes(Thread.currentThread().getId()) - before);
-            }
-            assertEquals(0, least, node.describe() + " with " + threads + " threads: bytes allocated by 200 runs");
+            NativeRun.assertRunsAllocateNothing(node.describe() + " with " + threads + " threads", () -> s.run(inputs));
         }
     }
 

@@ -19,7 +19,6 @@ import dev.hedge.runtime.HedgeException;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
 import dev.hedge.runtime.Tensor;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -267,7 +266,7 @@ class NativeSafetyTest {
                 x.setFloat(i, (float) r.nextGaussian());
             }
             List<Tensor> in = List.of(x);
-            assertRunsAllocateNothing(f, in);
+            NativeRun.assertRunsAllocateNothing("float conv, pool and add", () -> f.run(in));
         }
     }
 
@@ -291,7 +290,7 @@ class NativeSafetyTest {
             }
             Frame f = plan.newFrame();
             List<Tensor> in = List.of(NativeRun.bytes(DType.UINT8, r, 1, 16, 9, 9), NativeRun.bytes(DType.UINT8, r, 1, 16, 1, 1));
-            assertRunsAllocateNothing(f, in);
+            NativeRun.assertRunsAllocateNothing("quantized elementwise and pool", () -> f.run(in));
         }
     }
 
@@ -306,22 +305,8 @@ class NativeSafetyTest {
             assertEquals("native", plan.describe().get(0).backend());
             Frame f = plan.newFrame();
             List<Tensor> in = List.of(NativeRun.bytes(DType.UINT8, r, 11, 37));
-            assertRunsAllocateNothing(f, in);
+            NativeRun.assertRunsAllocateNothing("qmatmul", () -> f.run(in));
         }
-    }
-
-    /** 20000 runs of a warmed-up frame allocate less than a byte each on the calling thread. */
-    private static void assertRunsAllocateNothing(Frame f, List<Tensor> in) {
-        for (int i = 0; i < 200; i++) {
-            f.run(in);
-        }
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long before = mx.getCurrentThreadAllocatedBytes();
-        for (int i = 0; i < 20000; i++) {
-            f.run(in);
-        }
-        long bytes = mx.getCurrentThreadAllocatedBytes() - before;
-        assertTrue(bytes < 20000, "20000 runs allocated " + bytes + " bytes");
     }
 
     @Test
