@@ -91,7 +91,7 @@ class Int8ThreadsTest {
         Map<String, Tensor> consts = map("as", Tensor.of(new float[] {scale(r)}), "az", zeroPoint(DType.UINT8, 128),
                 "b", b, "bs", Tensor.of(new float[] {scale(r)}), "bz", zeroPoint(DType.INT8, 0),
                 "ys", Tensor.of(new float[] {scale(r) * 16}), "yz", zeroPoint(DType.UINT8, 120));
-        Node node = Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+        Node node = NativeRun.qmatmul();
         sameOnEveryThreadCount(node, map("a", a), consts, "sparse matmul " + m + "x" + k + " x " + k + "x" + n
                 + " blocks " + br + "x" + bc);
     }
@@ -130,7 +130,7 @@ class Int8ThreadsTest {
         Map<String, Tensor> consts = map("as", Tensor.of(new float[] {scale(r)}), "az", zeroPoint(DType.UINT8, 128),
                 "b", b, "bs", Tensor.of(bs, n), "bz", zeroPoint(DType.INT8, 0, n),
                 "ys", Tensor.of(new float[] {scale(r) * 16}), "yz", zeroPoint(DType.UINT8, 120));
-        Node node = Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+        Node node = NativeRun.qmatmul();
         sameOnEveryThreadCount(node, map("a", a), consts, "matmul " + m + "x" + k + " x " + k + "x" + n);
     }
 

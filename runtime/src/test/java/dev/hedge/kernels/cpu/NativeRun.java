@@ -3,11 +3,13 @@ package dev.hedge.kernels.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.hedge.ir.Attr;
 import dev.hedge.ir.Graph;
 import dev.hedge.ir.ModelDef;
 import dev.hedge.ir.Node;
 import dev.hedge.ir.ValueInfo;
 import dev.hedge.kernels.KernelCosts;
+import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.RuntimeOptions;
@@ -106,6 +108,33 @@ final class NativeRun {
         }
         long bytes = mx.getCurrentThreadAllocatedBytes() - before;
         assertTrue(bytes < 20000, what + ": 20000 runs allocated " + bytes + " bytes");
+    }
+
+    /** QLinearMatMul of input a and constants as, az, b, bs, bz, ys, yz. */
+    static Node qmatmul() {
+        return Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+    }
+
+    /** Constants of {@link #qmatmul} with weights b: per-tensor scales, zero points 128, 0 and 120. */
+    static Map<String, Tensor> qmatmulConsts(Tensor b) {
+        return map("as", Tensor.of(new float[] {0.01f}), "az", zeroPoint(DType.UINT8, 128), "b", b,
+                "bs", Tensor.of(new float[] {0.02f}), "bz", zeroPoint(DType.INT8, 0), "ys", Tensor.of(new float[] {0.5f}),
+                "yz", zeroPoint(DType.UINT8, 120));
+    }
+
+    /** QLinearConv of input x with weights w (square window, padded to keep the plane) and {@link #qconvConsts}. */
+    static Node qconv(Tensor w, int group) {
+        int k = w.shape()[2];
+        return Node.of("conv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz"), List.of("y"))
+                .withAttr("group", new Attr.Int(group))
+                .withAttr("pads", new Attr.Ints(new long[] {k / 2, k / 2, k / 2, k / 2}));
+    }
+
+    /** Constants of {@link #qconv} with weights w: per-tensor scales, zero points 113, 0 and 97. */
+    static Map<String, Tensor> qconvConsts(Tensor w) {
+        return map("xs", Tensor.of(new float[] {0.02f}), "xz", zeroPoint(DType.UINT8, 113), "w", w,
+                "ws", Tensor.of(new float[] {0.01f}), "wz", zeroPoint(DType.INT8, 0), "ys", Tensor.of(new float[] {0.3f}),
+                "yz", zeroPoint(DType.UINT8, 97));
     }
 
     static Map<String, Tensor> map(Object... kv) {

@@ -2,17 +2,17 @@ package dev.hedge.kernels.cpu;
 
 import static dev.hedge.kernels.cpu.NativeRun.bytes;
 import static dev.hedge.kernels.cpu.NativeRun.map;
-import static dev.hedge.kernels.cpu.NativeRun.zeroPoint;
+import static dev.hedge.kernels.cpu.NativeRun.qconv;
+import static dev.hedge.kernels.cpu.NativeRun.qconvConsts;
+import static dev.hedge.kernels.cpu.NativeRun.qmatmul;
+import static dev.hedge.kernels.cpu.NativeRun.qmatmulConsts;
 
-import dev.hedge.ir.Attr;
 import dev.hedge.ir.Node;
-import dev.hedge.ops.Op;
 import dev.hedge.runtime.DType;
 import dev.hedge.runtime.Model;
 import dev.hedge.runtime.Session;
 import dev.hedge.runtime.Tensor;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import net.jqwik.api.Example;
@@ -34,13 +34,13 @@ class NativeRunAllocationTest {
         Tensor sparse = SparsePropertiesTest.sparseWeights(DType.INT8, r, new int[] {576, 96, 1, 1}, 1, 4, 80);
         Tensor sparseB = SparsePropertiesTest.sparseWeights(DType.INT8, r, new int[] {512, 256}, 4, 8, 80);
         for (int threads = 1; threads <= 2; threads++) {
-            check(threads, conv(dense, 1), map("x", bytes(DType.UINT8, r, 1, 16, 12, 12)), convConsts(dense));
-            check(threads, conv(dw, 32), map("x", bytes(DType.UINT8, r, 1, 32, 12, 12)), convConsts(dw));
-            check(threads, conv(sparse, 1), map("x", bytes(DType.UINT8, r, 1, 96, 28, 28)), convConsts(sparse));
+            check(threads, qconv(dense, 1), map("x", bytes(DType.UINT8, r, 1, 16, 12, 12)), qconvConsts(dense));
+            check(threads, qconv(dw, 32), map("x", bytes(DType.UINT8, r, 1, 32, 12, 12)), qconvConsts(dw));
+            check(threads, qconv(sparse, 1), map("x", bytes(DType.UINT8, r, 1, 96, 28, 28)), qconvConsts(sparse));
             for (int m : new int[] {1, 64}) {
-                check(threads, matMul(), map("a", bytes(DType.UINT8, r, m, 512)), matMulConsts(sparseB));
-                check(threads, matMul(), map("a", bytes(DType.UINT8, r, m, 512)),
-                        matMulConsts(bytes(DType.INT8, r, 512, 256)));
+                check(threads, qmatmul(), map("a", bytes(DType.UINT8, r, m, 512)), qmatmulConsts(sparseB));
+                check(threads, qmatmul(), map("a", bytes(DType.UINT8, r, m, 512)),
+                        qmatmulConsts(bytes(DType.INT8, r, 512, 256)));
             }
         }
     }
@@ -50,28 +50,5 @@ class NativeRunAllocationTest {
                 Session s = m.newSession()) {
             NativeRun.assertRunsAllocateNothing(node.describe() + " with " + threads + " threads", () -> s.run(inputs));
         }
-    }
-
-    private static Node conv(Tensor w, int group) {
-        int k = w.shape()[2];
-        return Node.of("conv", Op.QLinearConv, List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz"), List.of("y"))
-                .withAttr("group", new Attr.Int(group))
-                .withAttr("pads", new Attr.Ints(new long[] {k / 2, k / 2, k / 2, k / 2}));
-    }
-
-    private static Map<String, Tensor> convConsts(Tensor w) {
-        return map("xs", Tensor.of(new float[] {0.02f}), "xz", zeroPoint(DType.UINT8, 113), "w", w,
-                "ws", Tensor.of(new float[] {0.01f}), "wz", zeroPoint(DType.INT8, 0), "ys", Tensor.of(new float[] {0.3f}),
-                "yz", zeroPoint(DType.UINT8, 97));
-    }
-
-    private static Node matMul() {
-        return Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
-    }
-
-    private static Map<String, Tensor> matMulConsts(Tensor b) {
-        return map("as", Tensor.of(new float[] {0.01f}), "az", zeroPoint(DType.UINT8, 128), "b", b,
-                "bs", Tensor.of(new float[] {0.02f}), "bz", zeroPoint(DType.INT8, 0), "ys", Tensor.of(new float[] {0.5f}),
-                "yz", zeroPoint(DType.UINT8, 120));
     }
 }

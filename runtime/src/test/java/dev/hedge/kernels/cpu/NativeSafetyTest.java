@@ -207,10 +207,6 @@ class NativeSafetyTest {
         assertTrue(e.getMessage().contains("bad_conv") && e.getMessage().contains("INT32[8]"), e.getMessage());
     }
 
-    private static Node qmatmul() {
-        return Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
-    }
-
     private static Map<String, Tensor> qmatmulConsts(Random r) {
         return NativeRun.map("as", Tensor.of(new float[] {0.02f}), "az", NativeRun.zeroPoint(DType.UINT8, 128),
                 "b", NativeRun.bytes(DType.INT8, r, 37, 19), "bs", Tensor.of(new float[] {0.01f}),
@@ -227,8 +223,8 @@ class NativeSafetyTest {
         heap.put(0, direct.data(), 0, direct.byteSize());
         Tensor onHeap = Tensor.wrap(DType.UINT8, new int[] {11, 37}, heap);
         String isa = new NativeBackend().isa();
-        Tensor a = NativeRun.run(isa, qmatmul(), NativeRun.map("a", direct), consts);
-        Tensor b = NativeRun.run(isa, qmatmul(), NativeRun.map("a", onHeap), consts);
+        Tensor a = NativeRun.run(isa, NativeRun.qmatmul(), NativeRun.map("a", direct), consts);
+        Tensor b = NativeRun.run(isa, NativeRun.qmatmul(), NativeRun.map("a", onHeap), consts);
         assertArrayEquals(a.toIntArray(), b.toIntArray());
     }
 
@@ -299,7 +295,7 @@ class NativeSafetyTest {
         Random r = new Random(6);
         Graph.Builder b = Graph.builder("g").addInput(ValueInfo.of("a", DType.UINT8, 11, 37));
         qmatmulConsts(r).forEach(b::initializer);
-        Graph g = b.addNode(qmatmul()).addOutput(new ValueInfo("y", null, null)).build();
+        Graph g = b.addNode(NativeRun.qmatmul()).addOutput(new ValueInfo("y", null, null)).build();
         try (Model m = Model.of(new ModelDef(g, Map.of()), RuntimeOptions.reference().withBackend(new NativeBackend()))) {
             Plan plan = m.plan(List.of(new int[] {11, 37}));
             assertEquals("native", plan.describe().get(0).backend());

@@ -188,7 +188,7 @@ class SparsePropertiesTest {
         Map<String, Tensor> consts = map("as", Tensor.of(new float[] {aScale}), "az", zeroPoint(ta, za), "b", bs,
                 "bs", Tensor.of(new float[] {bScale}), "bz", zeroPoint(tb, zb), "ys", Tensor.of(new float[] {yScale}),
                 "yz", zeroPoint(ty, yzp));
-        Node node = Node.of("mm", Op.QLinearMatMul, List.of("a", "as", "az", "b", "bs", "bz", "ys", "yz"), List.of("y"));
+        Node node = NativeRun.qmatmul();
         Tensor y = NativeRun.run(isa, node, map("a", a), consts);
         int lo = ty == DType.UINT8 ? 0 : -128;
         int hi = ty == DType.UINT8 ? 255 : 127;
